@@ -1,0 +1,43 @@
+# claimscan: `make demo` and `make test` work on a fresh Debian machine; each target sets up what it needs.
+SHELL := /bin/bash
+export CARGO_TARGET_DIR ?= $(HOME)/.cache/claimscan/target
+# Tesseract's OpenMP: one thread per engine (6x faster on 2 cores); must be set before the process starts.
+export OMP_THREAD_LIMIT := 1
+CARGO ?= cargo
+BIN := $(CARGO_TARGET_DIR)/release/claimscan
+
+.PHONY: setup services build release demo test lint unit training-data bench fuzz clean-native
+
+setup:
+	@bash scripts/setup.sh
+
+services:
+	@bash scripts/services.sh
+
+build: setup
+	$(CARGO) build --workspace
+
+release: setup
+	$(CARGO) build --release -p claimscan-cli
+
+demo: release
+	@bash scripts/demo.sh "$(BIN)"
+
+lint: setup
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+unit: setup services
+	$(CARGO) test --workspace
+	@if [ -x training-data/test.sh ]; then bash training-data/test.sh; fi
+
+test: lint unit
+
+training-data: setup
+	@bash training-data/make.sh
+
+bench: release
+	@bash benches/extract.sh "$(BIN)"
+
+fuzz: setup
+	@bash fuzz/run.sh

@@ -1,0 +1,380 @@
+//! `claimscan bench`: figures, printed, never asserted.
+//!
+//! - `bench extract`: digital-PDF pages/s on one core; per-page OCR time of our warm in-process
+//!   path against the `tesseract` command-line tool on the same page images (as installed, and
+//!   with `OMP_THREAD_LIMIT=1`); peak memory of `claimscan extract --jobs 2`.
+//! - `bench sroie`: share of SROIE receipts whose `total` appears among the OCR words, with and
+//!   without photo clean-up.
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use clap::{Args, Subcommand};
+use claimscan_imaging::PrepareOptions;
+use claimscan_pdf::PageContent;
+use claimscan_read::{Format, ReadOptions};
+use rayon::prelude::*;
+
+#[derive(Debug, Args)]
+pub struct BenchCmd {
+    #[command(subcommand)]
+    what: BenchWhat,
+}
+
+#[derive(Debug, Subcommand)]
+enum BenchWhat {
+    /// Speed and memory of extraction against the tesseract CLI.
+    Extract(ExtractBench),
+    /// SROIE: does the receipt's total appear among the OCR words, with and without clean-up?
+    Sroie(SroieBench),
+}
+
+#[derive(Debug, Args)]
+struct ExtractBench {
+    /// Sample files or directories (digital PDFs, scanned PDFs, photos).
+    #[arg(required = true)]
+    samples: Vec<PathBuf>,
+    /// Repetitions of the digital-PDF loop.
+    #[arg(long, default_value_t = 20)]
+    rounds: usize,
+    /// Jobs for the memory run.
+    #[arg(long, default_value_t = 2)]
+    jobs: usize,
+}
+
+#[derive(Debug, Args)]
+struct SroieBench {
+    /// The SROIE folder with img/ and key/.
+    #[arg(long, default_value = "../shared/data/sroie-train")]
+    data: PathBuf,
+    /// Only the first N receipts.
+    #[arg(long)]
+    limit: Option<usize>,
+    #[arg(long, short = 'j', default_value_t = 2)]
+    jobs: usize,
+}
+
+impl BenchCmd {
+    pub fn run(self) -> anyhow::Result<i32> {
+        match self.what {
+            BenchWhat::Extract(b) => b.run(),
+            BenchWhat::Sroie(b) => b.run(),
+        }
+    }
+}
+
+fn files_in(inputs: &[PathBuf]) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for i in inputs {
+        if i.is_dir() {
+            if let Ok(rd) = std::fs::read_dir(i) {
+                let mut v: Vec<PathBuf> = rd.flatten().map(|e| e.path()).collect();
+                v.sort();
+                out.extend(v.into_iter().filter(|p| p.is_file()));
+            }
+        } else {
+            out.push(i.clone());
+        }
+    }
+    out
+}
+
+fn per_page_ms(d: Duration, pages: usize) -> f64 {
+    d.as_secs_f64() * 1000.0 / pages.max(1) as f64
+}
+
+/// Runs the tesseract CLI on each image, returning the total wall time.
+fn tesseract_cli(images: &[PathBuf], omp_limit: bool) -> anyhow::Result<Duration> {
+    let started = Instant::now();
+    for img in images {
+        let mut cmd = Command::new("tesseract");
+        cmd.arg(img)
+            .arg("stdout")
+            .args(["--psm", "3", "-l", "eng", "tsv"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        if omp_limit {
+            cmd.env("OMP_THREAD_LIMIT", "1");
+        } else {
+            cmd.env_remove("OMP_THREAD_LIMIT");
+        }
+        let status = cmd
+            .status()
+            .context("cannot run `tesseract` (apt-get install tesseract-ocr, or `make setup`)")?;
+        if !status.success() {
+            bail!("tesseract failed on {}", img.display());
+        }
+    }
+    Ok(started.elapsed())
+}
+
+/// Runs a child process and returns its wall time and peak resident memory in MiB.
+fn run_measured(cmd: &mut Command) -> anyhow::Result<(Duration, f64, i32)> {
+    let started = Instant::now();
+    let mut child = cmd.spawn().context("cannot start the child process")?;
+    let pid = child.id() as libc::pid_t;
+    let mut status: libc::c_int = 0;
+    // SAFETY: a zeroed rusage is a valid out-parameter for wait4.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: waits for our own child, filling status and usage.
+    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let elapsed = started.elapsed();
+    if r < 0 {
+        let _ = child.wait();
+        bail!("wait4 failed: {}", std::io::Error::last_os_error());
+    }
+    let code = if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        -1
+    };
+    Ok((elapsed, usage.ru_maxrss as f64 / 1024.0, code))
+}
+
+impl ExtractBench {
+    fn run(self) -> anyhow::Result<i32> {
+        let files = files_in(&self.samples);
+        if files.is_empty() {
+            bail!("no sample files");
+        }
+        let tmp = std::env::temp_dir().join(format!("claimscan-bench-{}", std::process::id()));
+        std::fs::create_dir_all(&tmp)?;
+        let opts = ReadOptions::default();
+
+        // Classify: digital PDFs (text layer), scanned PDF pages (rendered to PNG), photos.
+        let mut digital: Vec<(Vec<u8>, usize)> = Vec::new();
+        let mut scan_pages: Vec<PathBuf> = Vec::new();
+        let mut photos: Vec<PathBuf> = Vec::new();
+        for f in &files {
+            let bytes = std::fs::read(f)?;
+            match claimscan_read::detect(&bytes) {
+                Ok(Format::Pdf) => {
+                    let pages = claimscan_pdf::read(&bytes, &opts.pdf)?;
+                    let text = pages
+                        .iter()
+                        .filter(|p| matches!(p.content, PageContent::TextLayer { .. }))
+                        .count();
+                    if text == pages.len() {
+                        digital.push((bytes, text));
+                    }
+                    for p in pages {
+                        if let PageContent::Image { image, .. } = p.content {
+                            let name = format!(
+                                "{}.p{}.png",
+                                f.file_stem().unwrap_or_default().to_string_lossy(),
+                                p.index + 1
+                            );
+                            let target = tmp.join(name);
+                            image.save(&target)?;
+                            scan_pages.push(target);
+                        }
+                    }
+                }
+                Ok(Format::Jpeg | Format::Png | Format::Tiff | Format::Webp) => {
+                    photos.push(f.clone())
+                }
+                _ => {}
+            }
+        }
+        println!("claimscan bench extract — {} sample files", files.len());
+        println!(
+            "  machine: {} cores; OMP_THREAD_LIMIT={} in this process",
+            std::thread::available_parallelism().map_or(1, |n| n.get()),
+            std::env::var("OMP_THREAD_LIMIT").unwrap_or_else(|_| "unset".into())
+        );
+
+        // 1. Digital PDFs on one core.
+        if !digital.is_empty() {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build()?;
+            let pages: usize = digital.iter().map(|d| d.1).sum();
+            // One warm-up pass loads pdfium.
+            for (bytes, _) in &digital {
+                claimscan_read::read_bytes(bytes, "bench", &opts)?;
+            }
+            let started = Instant::now();
+            pool.install(|| -> anyhow::Result<()> {
+                for _ in 0..self.rounds {
+                    for (bytes, _) in &digital {
+                        claimscan_read::read_bytes(bytes, "bench", &opts)?;
+                    }
+                }
+                Ok(())
+            })?;
+            let t = started.elapsed();
+            let n = pages * self.rounds;
+            println!(
+                "\ndigital PDF (text layer, no OCR), 1 thread: {n} pages in {:.3} s = {:.0} pages/s ({:.2} ms/page)",
+                t.as_secs_f64(),
+                n as f64 / t.as_secs_f64(),
+                per_page_ms(t, n)
+            );
+        }
+
+        // 2. OCR: ours (warm engine, in process) against the tesseract CLI, same page images.
+        claimscan_ocr::warm_up(&opts.ocr)?;
+        let none = ReadOptions {
+            photo: PrepareOptions::none(),
+            scan: PrepareOptions::none(),
+            orientation_retry: false,
+            ..ReadOptions::default()
+        };
+        println!("\nOCR per page, 1 thread (ms/page; ratio = ours / better CLI):");
+        println!(
+            "  {:<22} {:>6} {:>12} {:>14} {:>12} {:>14} {:>8}",
+            "set", "pages", "ours: OCR", "ours: full", "CLI as-is", "CLI OMP=1", "ratio"
+        );
+        for (label, set) in [("300-DPI scans", &scan_pages), ("phone photos", &photos)] {
+            if set.is_empty() {
+                continue;
+            }
+            let time_ours = |o: &ReadOptions| -> anyhow::Result<Duration> {
+                let started = Instant::now();
+                for f in set.iter() {
+                    let bytes = std::fs::read(f)?;
+                    // no_text pages still cost their OCR; only count time.
+                    let _ = claimscan_read::read_bytes(&bytes, "bench", o);
+                }
+                Ok(started.elapsed())
+            };
+            let ocr_only = time_ours(&none)?;
+            let full = time_ours(&opts)?;
+            let cli_default = tesseract_cli(set, false)?;
+            let cli_limited = tesseract_cli(set, true)?;
+            let best_cli = cli_default.min(cli_limited);
+            println!(
+                "  {:<22} {:>6} {:>12.0} {:>14.0} {:>12.0} {:>14.0} {:>8.2}",
+                label,
+                set.len(),
+                per_page_ms(ocr_only, set.len()),
+                per_page_ms(full, set.len()),
+                per_page_ms(cli_default, set.len()),
+                per_page_ms(cli_limited, set.len()),
+                ocr_only.as_secs_f64() / best_cli.as_secs_f64(),
+            );
+        }
+        println!(
+            "  ours: OCR = decode + Tesseract on the same image (no clean-up); ours: full = with photo/scan clean-up.\n  \
+             The ratio compares like with like: our OCR path against the CLI's on identical images."
+        );
+
+        // 3. Peak memory of a whole batch with --jobs N.
+        let exe = std::env::current_exe()?;
+        let out_dir = tmp.join("out");
+        let mut cmd = Command::new(exe);
+        cmd.arg("extract")
+            .args(["--jobs", &self.jobs.to_string(), "--quiet", "--out"])
+            .arg(&out_dir)
+            .args(&files)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        let (t, rss, code) = run_measured(&mut cmd)?;
+        println!(
+            "\nwhole batch: claimscan extract --jobs {} on {} files: {:.2} s, peak RSS {:.0} MiB (exit {code})",
+            self.jobs,
+            files.len(),
+            t.as_secs_f64(),
+            rss
+        );
+        let _ = std::fs::remove_dir_all(&tmp);
+        Ok(0)
+    }
+}
+
+/// A word that carries the total: equal to it, or with a currency prefix/suffix around it.
+fn word_has_total(word: &str, total: &str) -> bool {
+    let w = word.trim_matches(|c: char| !c.is_alphanumeric() && c != '.' && c != ',');
+    if w == total {
+        return true;
+    }
+    let stripped = w.trim_start_matches(|c: char| c.is_alphabetic() || c == '$' || c == ':');
+    stripped == total
+}
+
+impl SroieBench {
+    fn run(self) -> anyhow::Result<i32> {
+        let img_dir = self.data.join("img");
+        let key_dir = self.data.join("key");
+        if !img_dir.is_dir() || !key_dir.is_dir() {
+            println!(
+                "SROIE data not found at {} (skipped)",
+                self.data.display()
+            );
+            return Ok(0);
+        }
+        let mut items: Vec<(PathBuf, String)> = Vec::new();
+        let mut imgs: Vec<PathBuf> = std::fs::read_dir(&img_dir)?
+            .flatten()
+            .map(|e| e.path())
+            .collect();
+        imgs.sort();
+        for img in imgs {
+            let stem = img.file_stem().unwrap_or_default().to_string_lossy().to_string();
+            let key = key_dir.join(format!("{stem}.json"));
+            let Ok(text) = std::fs::read_to_string(&key) else {
+                continue;
+            };
+            let v: serde_json::Value = serde_json::from_str(&text)?;
+            if let Some(total) = v.get("total").and_then(|t| t.as_str()) {
+                items.push((img, total.trim().to_string()));
+            }
+        }
+        if let Some(n) = self.limit {
+            items.truncate(n);
+        }
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(self.jobs.max(1))
+            .build()?;
+        let with = ReadOptions::default();
+        let without = ReadOptions {
+            photo: PrepareOptions::none(),
+            scan: PrepareOptions::none(),
+            ..ReadOptions::default()
+        };
+        println!(
+            "SROIE ({}): receipts whose total appears among the OCR words",
+            self.data.display()
+        );
+        for (label, opts) in [("without clean-up", &without), ("with clean-up", &with)] {
+            let started = Instant::now();
+            let hits: usize = pool.install(|| {
+                items
+                    .par_iter()
+                    .map(|(img, total)| {
+                        let Ok(bytes) = std::fs::read(img) else {
+                            return 0;
+                        };
+                        match claimscan_read::read_bytes(&bytes, &img.display().to_string(), opts)
+                        {
+                            Ok(doc) => doc.words().any(|w| word_has_total(&w.text, total)) as usize,
+                            Err(_) => 0,
+                        }
+                    })
+                    .sum()
+            });
+            println!(
+                "  {label:<18} {hits}/{} = {:.1}%  ({:.1} s, {} jobs)",
+                items.len(),
+                100.0 * hits as f64 / items.len().max(1) as f64,
+                started.elapsed().as_secs_f64(),
+                self.jobs
+            );
+        }
+        Ok(0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::word_has_total;
+
+    #[test]
+    fn total_matching_allows_currency_only() {
+        assert!(word_has_total("9.00", "9.00"));
+        assert!(word_has_total("RM9.00", "9.00"));
+        assert!(word_has_total("$9.00.", "9.00"));
+        assert!(!word_has_total("19.00", "9.00"));
+        assert!(!word_has_total("9.001", "9.00"));
+    }
+}

@@ -1,0 +1,659 @@
+//! Image decoding with limits, and the clean-up that makes phone photos and scans OCR-friendly:
+//! EXIF orientation, rectification of a photographed sheet, lighting normalisation (shadows,
+//! uneven light), scaling to a good text height, deskew, and optional Sauvola binarisation.
+//!
+//! Each step is a plain function on a [`GrayImage`], so it can be tested and measured alone;
+//! [`prepare`] chains them and reports what it did in a [`Preprocessing`] record.
+
+use std::io::Cursor;
+
+use claimscan_doc::Preprocessing;
+use image::{DynamicImage, GrayImage, ImageDecoder, ImageReader, Luma, metadata::Orientation};
+use imageproc::geometric_transformations::{Interpolation, Projection, rotate_about_center, warp_into};
+
+/// Decoding limits.
+#[derive(Debug, Clone, Copy)]
+pub struct DecodeLimits {
+    /// Refuse images with more pixels than this, from the header, before decoding.
+    pub max_pixels: u64,
+    /// Upper bound on the decoder's allocations.
+    pub max_alloc: u64,
+}
+
+impl Default for DecodeLimits {
+    fn default() -> Self {
+        DecodeLimits {
+            max_pixels: 60_000_000,
+            max_alloc: 512 * 1024 * 1024,
+        }
+    }
+}
+
+/// Why an image could not be decoded.
+#[derive(Debug, thiserror::Error)]
+pub enum DecodeError {
+    #[error("image is {width}x{height} = {pixels} pixels; the limit is {limit}")]
+    TooLarge {
+        width: u32,
+        height: u32,
+        pixels: u64,
+        limit: u64,
+    },
+    #[error("image could not be decoded: {0}")]
+    Corrupt(String),
+    #[error("image format not supported: {0}")]
+    Unsupported(String),
+}
+
+/// A decoded image with its EXIF orientation already applied.
+pub struct Decoded {
+    pub image: DynamicImage,
+    /// Degrees clockwise applied to make it upright, and whether it was mirrored.
+    pub rotation: u32,
+    pub mirrored: bool,
+}
+
+/// Decodes an image, checking its size from the header before any pixel is decoded.
+pub fn decode(bytes: &[u8], limits: DecodeLimits) -> Result<Decoded, DecodeError> {
+    let reader = || {
+        ImageReader::new(Cursor::new(bytes))
+            .with_guessed_format()
+            .map_err(|e| DecodeError::Corrupt(e.to_string()))
+    };
+    let (width, height) = reader()?.into_dimensions().map_err(map_image_error)?;
+    let pixels = width as u64 * height as u64;
+    if pixels > limits.max_pixels {
+        return Err(DecodeError::TooLarge {
+            width,
+            height,
+            pixels,
+            limit: limits.max_pixels,
+        });
+    }
+    let mut r = reader()?;
+    let mut l = image::Limits::default();
+    l.max_alloc = Some(limits.max_alloc);
+    r.limits(l);
+    let mut decoder = r.into_decoder().map_err(map_image_error)?;
+    let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
+    let mut image = DynamicImage::from_decoder(decoder).map_err(map_image_error)?;
+    image.apply_orientation(orientation);
+    let (rotation, mirrored) = match orientation {
+        Orientation::NoTransforms => (0, false),
+        Orientation::Rotate90 => (90, false),
+        Orientation::Rotate180 => (180, false),
+        Orientation::Rotate270 => (270, false),
+        Orientation::FlipHorizontal => (0, true),
+        Orientation::FlipVertical => (180, true),
+        Orientation::Rotate90FlipH => (90, true),
+        Orientation::Rotate270FlipH => (270, true),
+    };
+    Ok(Decoded {
+        image,
+        rotation,
+        mirrored,
+    })
+}
+
+fn map_image_error(e: image::ImageError) -> DecodeError {
+    match e {
+        image::ImageError::Unsupported(u) => DecodeError::Unsupported(u.to_string()),
+        image::ImageError::Limits(l) => DecodeError::Corrupt(format!("decoder limit: {l}")),
+        other => DecodeError::Corrupt(other.to_string()),
+    }
+}
+
+/// Which clean-up steps to run.
+#[derive(Debug, Clone, Copy)]
+pub struct PrepareOptions {
+    /// Find a photographed sheet against its background and rectify it.
+    pub perspective: bool,
+    /// Divide out the estimated background (shadows, uneven light).
+    pub normalise_lighting: bool,
+    /// Rescale so that the median character height is near `target_text_height`.
+    pub rescale: bool,
+    pub target_text_height: f32,
+    /// Remove small rotations (up to +-8 degrees).
+    pub deskew: bool,
+    /// Sauvola binarisation (Tesseract binarises itself; measured: see the bench).
+    pub binarise: bool,
+    /// Never produce more pixels than this.
+    pub max_output_pixels: u64,
+}
+
+impl PrepareOptions {
+    /// For phone photos: everything but binarisation.
+    pub fn photo() -> Self {
+        PrepareOptions {
+            perspective: true,
+            normalise_lighting: true,
+            rescale: true,
+            target_text_height: 26.0,
+            deskew: true,
+            binarise: false,
+            max_output_pixels: 40_000_000,
+        }
+    }
+    /// For flatbed scans and rendered PDF pages: no sheet detection.
+    pub fn scan() -> Self {
+        PrepareOptions {
+            perspective: false,
+            ..Self::photo()
+        }
+    }
+    /// No clean-up at all (the baseline in measurements).
+    pub fn none() -> Self {
+        PrepareOptions {
+            perspective: false,
+            normalise_lighting: false,
+            rescale: false,
+            target_text_height: 26.0,
+            deskew: false,
+            binarise: false,
+            max_output_pixels: u64::MAX,
+        }
+    }
+}
+
+/// A cleaned page image and what was done to it.
+pub struct Prepared {
+    pub image: GrayImage,
+    pub info: Preprocessing,
+}
+
+/// Runs the enabled clean-up steps in order: sheet, lighting, scale, deskew, binarise.
+pub fn prepare(mut gray: GrayImage, opts: &PrepareOptions) -> Prepared {
+    let mut info = Preprocessing {
+        scale: 1.0,
+        ..Default::default()
+    };
+    if opts.perspective {
+        if let Some(corners) = find_sheet(&gray) {
+            if let Some(rectified) = rectify(&gray, corners) {
+                info.perspective_corners = Some(corners.map(|(x, y)| [x, y]));
+                gray = rectified;
+            }
+        }
+    }
+    if opts.normalise_lighting {
+        gray = normalise_lighting(&gray);
+        info.lighting_normalised = true;
+    }
+    if opts.rescale {
+        info.text_height_px = median_text_height(&gray);
+        if let Some(h) = info.text_height_px {
+            let mut s = (opts.target_text_height / h).clamp(0.4, 3.0);
+            let pixels = gray.width() as f64 * gray.height() as f64 * (s as f64).powi(2);
+            if pixels > opts.max_output_pixels as f64 {
+                s *= (opts.max_output_pixels as f64 / pixels).sqrt() as f32;
+            }
+            if !(0.85..=1.2).contains(&s) {
+                gray = resize(&gray, s);
+                info.scale = s;
+            }
+        }
+    }
+    if opts.deskew {
+        let angle = estimate_skew(&gray);
+        if angle.abs() >= 0.15 {
+            gray = rotate_about_center(
+                &gray,
+                -angle.to_radians(),
+                Interpolation::Bilinear,
+                Luma([255]),
+            );
+            info.deskew_degrees = angle;
+        }
+    }
+    if opts.binarise {
+        let window = info.text_height_px.map_or(31, |h| ((h * info.scale * 2.0) as u32) | 1);
+        gray = sauvola(&gray, window.clamp(15, 101), 0.2);
+        info.binarised = true;
+    }
+    Prepared { image: gray, info }
+}
+
+fn resize(gray: &GrayImage, s: f32) -> GrayImage {
+    let w = ((gray.width() as f32 * s).round() as u32).max(1);
+    let h = ((gray.height() as f32 * s).round() as u32).max(1);
+    let filter = if s < 1.0 {
+        image::imageops::FilterType::Triangle
+    } else {
+        image::imageops::FilterType::CatmullRom
+    };
+    image::imageops::resize(gray, w, h, filter)
+}
+
+/// Downscales so the longer side is at most `long` pixels; returns the image and the factor used.
+fn shrink(gray: &GrayImage, long: u32) -> (GrayImage, f32) {
+    let m = gray.width().max(gray.height());
+    if m <= long {
+        return (gray.clone(), 1.0);
+    }
+    let s = long as f32 / m as f32;
+    (resize(gray, s), s)
+}
+
+/// Finds a bright sheet lying on a darker background; returns its corners (top-left, top-right,
+/// bottom-right, bottom-left) in the input's pixels, or `None` when no sheet edge is visible
+/// (a scan, or a photo whose sheet fills the frame).
+pub fn find_sheet(gray: &GrayImage) -> Option<[(f32, f32); 4]> {
+    let (small, s) = shrink(gray, 600);
+    let blurred = imageproc::filter::gaussian_blur_f32(&small, 2.0);
+    let level = imageproc::contrast::otsu_level(&blurred);
+    let mask = imageproc::contrast::threshold(
+        &blurred,
+        level,
+        imageproc::contrast::ThresholdType::Binary,
+    );
+    // Close small gaps (text, rules) so the sheet is one region.
+    let mask = imageproc::morphology::close(&mask, imageproc::distance_transform::Norm::LInf, 3);
+    let labels = imageproc::region_labelling::connected_components(
+        &mask,
+        imageproc::region_labelling::Connectivity::Four,
+        Luma([0u8]),
+    );
+    let mut areas: Vec<u64> = Vec::new();
+    for p in labels.pixels() {
+        let l = p[0] as usize;
+        if l == 0 {
+            continue;
+        }
+        if areas.len() <= l {
+            areas.resize(l + 1, 0);
+        }
+        areas[l] += 1;
+    }
+    let (label, &area) = areas.iter().enumerate().max_by_key(|(_, a)| **a)?;
+    let total = (small.width() * small.height()) as f32;
+    let frac = area as f32 / total;
+    if !(0.12..=0.93).contains(&frac) {
+        return None;
+    }
+    // Extreme points along the diagonals are the corners of a moderately rotated quadrilateral.
+    let (mut tl, mut tr, mut br, mut bl) = ((0.0, 0.0), (0.0, 0.0), (0.0, 0.0), (0.0, 0.0));
+    let (mut min_sum, mut max_sum, mut min_diff, mut max_diff) =
+        (f32::MAX, f32::MIN, f32::MAX, f32::MIN);
+    let mut touches = 0u32;
+    for (x, y, p) in labels.enumerate_pixels() {
+        if p[0] as usize != label {
+            continue;
+        }
+        let (fx, fy) = (x as f32, y as f32);
+        if x == 0 || y == 0 || x + 1 == small.width() || y + 1 == small.height() {
+            touches += 1;
+        }
+        if fx + fy < min_sum {
+            min_sum = fx + fy;
+            tl = (fx, fy);
+        }
+        if fx + fy > max_sum {
+            max_sum = fx + fy;
+            br = (fx, fy);
+        }
+        if fx - fy > max_diff {
+            max_diff = fx - fy;
+            tr = (fx, fy);
+        }
+        if fx - fy < min_diff {
+            min_diff = fx - fy;
+            bl = (fx, fy);
+        }
+    }
+    let quad = [tl, tr, br, bl];
+    let quad_area = polygon_area(&quad);
+    // The region must be close to a quadrilateral, convex, and not hug the frame on most sides.
+    let ratio = area as f32 / quad_area.max(1.0);
+    let perimeter = 2.0 * (small.width() + small.height()) as f32;
+    if !(0.88..=1.12).contains(&ratio) || !is_convex(&quad) || touches as f32 > 0.5 * perimeter {
+        return None;
+    }
+    let min_side = small.width().min(small.height()) as f32 * 0.25;
+    for i in 0..4 {
+        if dist(quad[i], quad[(i + 1) % 4]) < min_side {
+            return None;
+        }
+    }
+    Some(quad.map(|(x, y)| ((x + 0.5) / s, (y + 0.5) / s)))
+}
+
+fn dist(a: (f32, f32), b: (f32, f32)) -> f32 {
+    ((a.0 - b.0).powi(2) + (a.1 - b.1).powi(2)).sqrt()
+}
+
+fn polygon_area(q: &[(f32, f32); 4]) -> f32 {
+    let mut a = 0.0;
+    for i in 0..4 {
+        let (x0, y0) = q[i];
+        let (x1, y1) = q[(i + 1) % 4];
+        a += x0 * y1 - x1 * y0;
+    }
+    a.abs() * 0.5
+}
+
+fn is_convex(q: &[(f32, f32); 4]) -> bool {
+    let mut sign = 0.0f32;
+    for i in 0..4 {
+        let (a, b, c) = (q[i], q[(i + 1) % 4], q[(i + 2) % 4]);
+        let cross = (b.0 - a.0) * (c.1 - b.1) - (b.1 - a.1) * (c.0 - b.0);
+        if cross.abs() < 1e-3 {
+            return false;
+        }
+        if sign == 0.0 {
+            sign = cross.signum();
+        } else if cross.signum() != sign {
+            return false;
+        }
+    }
+    true
+}
+
+/// Warps the quadrilateral `corners` (tl, tr, br, bl) to an upright rectangle.
+pub fn rectify(gray: &GrayImage, corners: [(f32, f32); 4]) -> Option<GrayImage> {
+    let [tl, tr, br, bl] = corners;
+    let w = dist(tl, tr).max(dist(bl, br)).round().max(8.0);
+    let h = dist(tl, bl).max(dist(tr, br)).round().max(8.0);
+    let to = [(0.0, 0.0), (w - 1.0, 0.0), (w - 1.0, h - 1.0), (0.0, h - 1.0)];
+    let projection = Projection::from_control_points(corners, to)?;
+    let mut out = GrayImage::new(w as u32, h as u32);
+    warp_into(gray, &projection, Interpolation::Bilinear, Luma([255]), &mut out);
+    Some(out)
+}
+
+/// Separable maximum filter (grayscale dilation) with a square window of radius `r`.
+fn max_filter(img: &GrayImage, r: u32) -> GrayImage {
+    let (w, h) = img.dimensions();
+    let mut tmp = GrayImage::new(w, h);
+    for y in 0..h {
+        for x in 0..w {
+            let (x0, x1) = (x.saturating_sub(r), (x + r).min(w - 1));
+            let m = (x0..=x1).map(|xx| img.get_pixel(xx, y)[0]).max().unwrap_or(0);
+            tmp.put_pixel(x, y, Luma([m]));
+        }
+    }
+    let mut out = GrayImage::new(w, h);
+    for y in 0..h {
+        let (y0, y1) = (y.saturating_sub(r), (y + r).min(h - 1));
+        for x in 0..w {
+            let m = (y0..=y1).map(|yy| tmp.get_pixel(x, yy)[0]).max().unwrap_or(0);
+            out.put_pixel(x, y, Luma([m]));
+        }
+    }
+    out
+}
+
+/// Estimates the paper's brightness everywhere (a max filter over a small copy removes the ink,
+/// a blur smooths it) and divides it out, so shadows and uneven light become flat white paper.
+pub fn normalise_lighting(gray: &GrayImage) -> GrayImage {
+    let (small, _) = shrink(gray, 320);
+    let bg = max_filter(&small, 4);
+    let bg = imageproc::filter::gaussian_blur_f32(&bg, 3.0);
+    let bg = image::imageops::resize(
+        &bg,
+        gray.width(),
+        gray.height(),
+        image::imageops::FilterType::Triangle,
+    );
+    let mut out = GrayImage::new(gray.width(), gray.height());
+    for ((o, p), b) in out.pixels_mut().zip(gray.pixels()).zip(bg.pixels()) {
+        let b = b[0].max(24) as f32;
+        let v = (p[0] as f32 / b).min(1.0);
+        // Deepen mid-tones a little: faint ink under a shadow becomes readable, paper stays white.
+        o[0] = (v.powf(1.6) * 255.0).round() as u8;
+    }
+    out
+}
+
+/// Median height of character-sized dark components, in pixels; `None` if there is no text.
+pub fn median_text_height(gray: &GrayImage) -> Option<f32> {
+    let (small, s) = shrink(gray, 1800);
+    let level = imageproc::contrast::otsu_level(&small);
+    let ink = imageproc::contrast::threshold(
+        &small,
+        level,
+        imageproc::contrast::ThresholdType::BinaryInverted,
+    );
+    let labels = imageproc::region_labelling::connected_components(
+        &ink,
+        imageproc::region_labelling::Connectivity::Eight,
+        Luma([0u8]),
+    );
+    let mut boxes: Vec<[u32; 5]> = Vec::new(); // x0, y0, x1, y1, count
+    for (x, y, p) in labels.enumerate_pixels() {
+        let l = p[0] as usize;
+        if l == 0 {
+            continue;
+        }
+        if boxes.len() <= l {
+            boxes.resize(l + 1, [u32::MAX, u32::MAX, 0, 0, 0]);
+        }
+        let b = &mut boxes[l];
+        b[0] = b[0].min(x);
+        b[1] = b[1].min(y);
+        b[2] = b[2].max(x);
+        b[3] = b[3].max(y);
+        b[4] += 1;
+    }
+    let mut heights: Vec<f32> = boxes
+        .iter()
+        .filter(|b| b[4] > 0)
+        .filter_map(|b| {
+            let (bw, bh) = ((b[2] - b[0] + 1) as f32, (b[3] - b[1] + 1) as f32);
+            let fill = b[4] as f32 / (bw * bh);
+            // Glyph-like: not a speck, not a rule or a table line, not a filled block.
+            (bh >= 4.0 && bh <= 120.0 && bw <= 3.0 * bh && bw >= 1.0 && fill < 0.9)
+                .then_some(bh / s)
+        })
+        .collect();
+    if heights.len() < 20 {
+        return None;
+    }
+    heights.sort_by(f32::total_cmp);
+    Some(heights[heights.len() / 2])
+}
+
+/// Estimates text skew in degrees (positive: lines rise to the right... in image coordinates,
+/// i.e. the page was rotated counter-clockwise) by maximising the sharpness of the horizontal
+/// projection profile of ink pixels over candidate angles.
+pub fn estimate_skew(gray: &GrayImage) -> f32 {
+    let (small, _) = shrink(gray, 1200);
+    let level = imageproc::contrast::otsu_level(&small);
+    let mut pts: Vec<(f32, f32)> = Vec::new();
+    for (x, y, p) in small.enumerate_pixels() {
+        if p[0] < level {
+            pts.push((x as f32, y as f32));
+        }
+    }
+    if pts.len() < 200 {
+        return 0.0;
+    }
+    let step = (pts.len() / 60_000).max(1);
+    let pts: Vec<(f32, f32)> = pts.into_iter().step_by(step).collect();
+    let h = small.height() as f32 + small.width() as f32;
+    let score = |deg: f32| -> f64 {
+        let (sin, cos) = deg.to_radians().sin_cos();
+        let n = (2.0 * h) as usize + 2;
+        let mut hist = vec![0u32; n];
+        for &(x, y) in &pts {
+            let yy = y * cos - x * sin + h;
+            if yy >= 0.0 && (yy as usize) < n {
+                hist[yy as usize] += 1;
+            }
+        }
+        hist.iter().map(|&c| (c as f64) * (c as f64)).sum()
+    };
+    let best_in = |lo: f32, hi: f32, step: f32| -> f32 {
+        let mut best = (0.0f32, f64::MIN);
+        let mut a = lo;
+        while a <= hi + 1e-6 {
+            let s = score(a);
+            if s > best.1 {
+                best = (a, s);
+            }
+            a += step;
+        }
+        best.0
+    };
+    let coarse = best_in(-8.0, 8.0, 0.5);
+    best_in(coarse - 0.5, coarse + 0.5, 0.1)
+}
+
+/// Sauvola binarisation: threshold `m * (1 + k * (s / 128 - 1))` over a `window`-sized
+/// neighbourhood, computed with integral images.
+pub fn sauvola(gray: &GrayImage, window: u32, k: f32) -> GrayImage {
+    let (w, h) = gray.dimensions();
+    let sum: image::ImageBuffer<Luma<u64>, Vec<u64>> = imageproc::integral_image::integral_image(gray);
+    let sq: image::ImageBuffer<Luma<u64>, Vec<u64>> =
+        imageproc::integral_image::integral_squared_image(gray);
+    let r = window / 2;
+    let mut out = GrayImage::new(w, h);
+    for y in 0..h {
+        let (y0, y1) = (y.saturating_sub(r), (y + r).min(h - 1));
+        for x in 0..w {
+            let (x0, x1) = (x.saturating_sub(r), (x + r).min(w - 1));
+            let rect = |img: &image::ImageBuffer<Luma<u64>, Vec<u64>>| -> f64 {
+                (img.get_pixel(x1 + 1, y1 + 1)[0] + img.get_pixel(x0, y0)[0]) as f64
+                    - (img.get_pixel(x1 + 1, y0)[0] + img.get_pixel(x0, y1 + 1)[0]) as f64
+            };
+            let n = ((x1 - x0 + 1) * (y1 - y0 + 1)) as f64;
+            let mean = rect(&sum) / n;
+            let var = (rect(&sq) / n - mean * mean).max(0.0);
+            let t = mean * (1.0 + k as f64 * (var.sqrt() / 128.0 - 1.0));
+            let v = if (gray.get_pixel(x, y)[0] as f64) > t { 255 } else { 0 };
+            out.put_pixel(x, y, Luma([v]));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::Rgb;
+
+    /// A synthetic "page": white paper with rows of dark glyph-like blocks.
+    fn page(w: u32, h: u32, glyph_h: u32) -> GrayImage {
+        let mut img = GrayImage::from_pixel(w, h, Luma([245]));
+        let mut y = glyph_h * 2;
+        while y + glyph_h < h - glyph_h {
+            let mut x = glyph_h;
+            let mut i = 0u32;
+            while x + glyph_h < w - glyph_h {
+                let gw = glyph_h * 2 / 3;
+                if i % 6 != 5 {
+                    for yy in y..y + glyph_h {
+                        for xx in x..x + gw {
+                            if (xx + yy + i) % 5 != 0 {
+                                img.put_pixel(xx, yy, Luma([30]));
+                            }
+                        }
+                    }
+                }
+                x += gw + glyph_h / 3;
+                i += 1;
+            }
+            y += glyph_h * 2;
+        }
+        img
+    }
+
+    #[test]
+    fn text_height_is_measured() {
+        let img = page(800, 600, 20);
+        let h = median_text_height(&img).unwrap();
+        assert!((h - 20.0).abs() <= 2.0, "median height {h}");
+    }
+
+    #[test]
+    fn skew_is_found_and_removed() {
+        let img = page(1000, 800, 16);
+        let rotated = rotate_about_center(&img, 3.0f32.to_radians(), Interpolation::Bilinear, Luma([245]));
+        let angle = estimate_skew(&rotated);
+        assert!((angle - 3.0).abs() < 0.35, "estimated {angle}");
+        assert!(estimate_skew(&img).abs() < 0.2);
+    }
+
+    #[test]
+    fn shadow_is_flattened() {
+        let mut img = page(600, 400, 14);
+        // A shadow over the left half: paper at 110 instead of 245.
+        for (x, _, p) in img.enumerate_pixels_mut() {
+            if x < 300 && p[0] > 100 {
+                p[0] = 110;
+            }
+        }
+        let out = normalise_lighting(&img);
+        let paper_left = out.get_pixel(5, 5)[0];
+        let paper_right = out.get_pixel(595, 5)[0];
+        assert!(paper_left > 230 && paper_right > 230, "{paper_left} {paper_right}");
+    }
+
+    #[test]
+    fn sheet_on_background_is_found_and_rectified() {
+        // A bright sheet, a perspective quadrilateral, on a dark textured table.
+        let (w, h) = (1200u32, 900u32);
+        let mut img = image::RgbImage::from_pixel(w, h, Rgb([70, 60, 50]));
+        let quad = [(300.0, 120.0), (930.0, 180.0), (880.0, 820.0), (240.0, 760.0)];
+        let sheet = page(640, 660, 14);
+        let to_img = Projection::from_control_points(
+            [(0.0, 0.0), (639.0, 0.0), (639.0, 659.0), (0.0, 659.0)],
+            quad,
+        )
+        .unwrap();
+        let mut warped = GrayImage::from_pixel(w, h, Luma([0]));
+        warp_into(&sheet, &to_img, Interpolation::Bilinear, Luma([0]), &mut warped);
+        for (x, y, p) in warped.enumerate_pixels() {
+            if p[0] > 0 {
+                img.put_pixel(x, y, Rgb([p[0], p[0], p[0]]));
+            }
+        }
+        let gray = DynamicImage::ImageRgb8(img).into_luma8();
+        let found = find_sheet(&gray).expect("sheet must be found");
+        for (f, q) in found.iter().zip(quad.iter()) {
+            assert!(dist(*f, *q) < 15.0, "corner {f:?} vs {q:?}");
+        }
+        let rect = rectify(&gray, found).unwrap();
+        assert!((rect.width() as f32 - 640.0).abs() < 40.0, "{}", rect.width());
+        // A scan with no background gives no sheet.
+        assert!(find_sheet(&page(800, 1000, 14)).is_none());
+    }
+
+    #[test]
+    fn sauvola_keeps_ink_and_paper() {
+        let img = page(300, 200, 12);
+        let out = sauvola(&img, 25, 0.2);
+        assert_eq!(out.get_pixel(2, 2)[0], 255);
+        let ink = out.pixels().filter(|p| p[0] == 0).count();
+        assert!(ink > 1000, "{ink}");
+    }
+
+    #[test]
+    fn oversized_image_is_refused_from_header() {
+        // A PNG header claiming 20000x20000 with no pixel data behind it.
+        let mut png = Vec::new();
+        png.extend_from_slice(b"\x89PNG\r\n\x1a\n");
+        let mut ihdr = Vec::new();
+        ihdr.extend_from_slice(b"IHDR");
+        ihdr.extend_from_slice(&20000u32.to_be_bytes());
+        ihdr.extend_from_slice(&20000u32.to_be_bytes());
+        ihdr.extend_from_slice(&[8, 0, 0, 0, 0]);
+        png.extend_from_slice(&13u32.to_be_bytes());
+        png.extend_from_slice(&ihdr);
+        png.extend_from_slice(&crc32(&ihdr).to_be_bytes());
+        match decode(&png, DecodeLimits::default()) {
+            Err(DecodeError::TooLarge { pixels, .. }) => assert_eq!(pixels, 400_000_000),
+            other => panic!("expected TooLarge, got {:?}", other.err()),
+        }
+    }
+
+    fn crc32(data: &[u8]) -> u32 {
+        let mut crc = 0xffff_ffffu32;
+        for &b in data {
+            crc ^= b as u32;
+            for _ in 0..8 {
+                crc = if crc & 1 != 0 { (crc >> 1) ^ 0xedb8_8320 } else { crc >> 1 };
+            }
+        }
+        !crc
+    }
+}

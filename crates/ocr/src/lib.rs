@@ -1,0 +1,209 @@
+//! Tesseract OCR with warm engines: one engine per thread, created on first use and reused, so a
+//! page costs recognition only (no process spawn, no temporary files, no model reload).
+//!
+//! Tesseract's OpenMP build is 6x slower on 2 cores unless `OMP_THREAD_LIMIT=1` is in the process
+//! environment *before the library loads*; the `claimscan` binary re-executes itself to arrange
+//! that (see [`OMP_ENV`]) and `cargo test` gets it from `.cargo/config.toml`.
+
+use std::cell::RefCell;
+use std::ffi::CStr;
+
+use claimscan_doc::Word;
+use image::GrayImage;
+use tesseract::{PageSegMode, Tesseract};
+
+/// The environment variable (and value) Tesseract's OpenMP runtime must see at process start.
+pub const OMP_ENV: (&str, &str) = ("OMP_THREAD_LIMIT", "1");
+
+/// OCR settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OcrOptions {
+    /// Tesseract languages, `+`-joined (`eng`, `eng+deu`, ...).
+    pub languages: String,
+    /// Page segmentation: automatic (the CLI's default, mode 3) suits invoices; the API's own
+    /// default is a single block (mode 6), which merges columns.
+    pub psm: Psm,
+}
+
+impl Default for OcrOptions {
+    fn default() -> Self {
+        OcrOptions {
+            languages: "eng".into(),
+            psm: Psm::Auto,
+        }
+    }
+}
+
+/// The page segmentation modes claimscan uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Psm {
+    /// Fully automatic layout analysis (mode 3).
+    Auto,
+    /// Sparse text, no order (mode 11): receipts and scattered fields.
+    Sparse,
+    /// One uniform block (mode 6).
+    Block,
+}
+
+impl Psm {
+    fn mode(self) -> PageSegMode {
+        match self {
+            Psm::Auto => PageSegMode::PsmAuto,
+            Psm::Sparse => PageSegMode::PsmSparseText,
+            Psm::Block => PageSegMode::PsmSingleBlock,
+        }
+    }
+}
+
+/// OCR failures.
+#[derive(Debug, thiserror::Error)]
+pub enum OcrError {
+    #[error("Tesseract could not start with languages `{languages}`: {message} (install tesseract-ocr-<lang> with `make setup`)")]
+    Init { languages: String, message: String },
+    #[error("Tesseract failed: {0}")]
+    Recognise(String),
+    #[error("image too large for Tesseract: {0}x{1}")]
+    TooLarge(u32, u32),
+}
+
+/// Whether this process was started with the OpenMP limit Tesseract needs to be fast.
+pub fn omp_limited() -> bool {
+    std::env::var(OMP_ENV.0).as_deref() == Ok(OMP_ENV.1)
+}
+
+/// The linked Tesseract's version string.
+pub fn version() -> String {
+    // SAFETY: TessVersion returns a pointer to a static NUL-terminated string.
+    unsafe {
+        CStr::from_ptr(tesseract::plumbing::tesseract_sys::TessVersion())
+            .to_string_lossy()
+            .into_owned()
+    }
+}
+
+struct Engine {
+    options: OcrOptions,
+    tess: Tesseract,
+}
+
+thread_local! {
+    static ENGINE: RefCell<Option<Engine>> = const { RefCell::new(None) };
+}
+
+fn new_engine(options: &OcrOptions) -> Result<Engine, OcrError> {
+    if !omp_limited() {
+        tracing::warn!(
+            "{}={} is not set in this process: Tesseract will be several times slower",
+            OMP_ENV.0,
+            OMP_ENV.1
+        );
+    }
+    let init_err = |message: String| OcrError::Init {
+        languages: options.languages.clone(),
+        message,
+    };
+    let mut tess =
+        Tesseract::new(None, Some(&options.languages)).map_err(|e| init_err(e.to_string()))?;
+    tess.set_page_seg_mode(options.psm.mode());
+    // Keep inter-word spaces out of word boxes and stop Tesseract from writing debug files.
+    let tess = tess
+        .set_variable("debug_file", "/dev/null")
+        .map_err(|e| init_err(e.to_string()))?;
+    Ok(Engine {
+        options: options.clone(),
+        tess,
+    })
+}
+
+/// Creates this thread's engine ahead of time, so the first page is not slower than the rest.
+pub fn warm_up(options: &OcrOptions) -> Result<(), OcrError> {
+    with_engine(options, |tess| Ok((tess, ())))
+}
+
+fn with_engine<T>(
+    options: &OcrOptions,
+    f: impl FnOnce(Tesseract) -> Result<(Tesseract, T), OcrError>,
+) -> Result<T, OcrError> {
+    ENGINE.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        let engine = match slot.take() {
+            Some(e) if e.options == *options => e,
+            _ => new_engine(options)?,
+        };
+        let Engine { options, tess } = engine;
+        // On error the engine is consumed (the tesseract crate's builder takes `self`); the next
+        // call creates a fresh one.
+        let (tess, out) = f(tess)?;
+        *slot = Some(Engine { options, tess });
+        Ok(out)
+    })
+}
+
+/// Recognises the words of a grayscale page image. Boxes are in the image's pixels; confidence
+/// is Tesseract's word confidence scaled to `0..1`.
+pub fn recognise(image: &GrayImage, dpi: f32, options: &OcrOptions) -> Result<Vec<Word>, OcrError> {
+    let (w, h) = image.dimensions();
+    if w == 0 || h == 0 {
+        return Ok(Vec::new());
+    }
+    if w > 32_000 || h > 32_000 {
+        return Err(OcrError::TooLarge(w, h));
+    }
+    let tsv = with_engine(options, |tess| {
+        let mut tess = tess
+            .set_frame(image.as_raw(), w as i32, h as i32, 1, w as i32)
+            .map_err(|e| OcrError::Recognise(e.to_string()))?
+            .set_source_resolution(dpi.round().max(70.0) as i32)
+            .recognize()
+            .map_err(|e| OcrError::Recognise(e.to_string()))?;
+        let tsv = tess
+            .get_tsv_text(0)
+            .map_err(|e| OcrError::Recognise(e.to_string()))?;
+        Ok((tess, tsv))
+    })?;
+    Ok(parse_tsv(&tsv, w as f32, h as f32))
+}
+
+/// Parses Tesseract's TSV output into words (level-5 rows with text).
+pub fn parse_tsv(tsv: &str, width: f32, height: f32) -> Vec<Word> {
+    tsv.lines()
+        .filter_map(|line| {
+            let cols: Vec<&str> = line.splitn(12, '\t').collect();
+            if cols.len() < 12 || cols[0] != "5" {
+                return None;
+            }
+            let text = cols[11].trim();
+            if text.is_empty() {
+                return None;
+            }
+            let num = |i: usize| cols[i].parse::<f32>().ok();
+            let (x, y, bw, bh, conf) = (num(6)?, num(7)?, num(8)?, num(9)?, num(10)?);
+            Some(Word::new(
+                text,
+                [x, y, x + bw, y + bh],
+                (conf / 100.0).clamp(0.0, 1.0),
+                width,
+                height,
+            ))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tsv_words_only_level_five_with_text() {
+        let tsv = "1\t1\t0\t0\t0\t0\t0\t0\t100\t50\t-1\t\n\
+                   5\t1\t1\t1\t1\t1\t10\t20\t30\t12\t96.5\tInvoice\n\
+                   5\t1\t1\t1\t1\t2\t45\t20\t20\t12\t-1\t \n\
+                   5\t1\t1\t1\t1\t3\t70\t21\t25\t11\t88\tNo.\n";
+        let words = parse_tsv(tsv, 100.0, 50.0);
+        assert_eq!(words.len(), 2);
+        assert_eq!(words[0].text, "Invoice");
+        assert_eq!(words[0].bbox, [10.0, 20.0, 40.0, 32.0]);
+        assert!((words[0].confidence - 0.965).abs() < 1e-6);
+        assert_eq!(words[1].text, "No.");
+    }
+}
