@@ -76,13 +76,21 @@ def _space():
                 for flue in ("", "with flue kit"):
                     yield _p("condensing_boiler", ser, f"{kw}", [f"{kw} kW", gas, flue], "Norvik Thermalis", "heating/boilers",
                              1200 + kw * 35 + (180 if flue else 0), mpn_stem="TH")
-    for typ in ("11", "21", "22", "33"):
-        for h in (300, 400, 500, 600, 900):
+    for typ in ("10", "11", "20", "21", "22", "33"):
+        for h in (300, 400, 450, 500, 550, 600, 750, 900):
             for ln in range(400, 3100, 100):
-                for con in ("C", "V"):
-                    price = (30 + h * ln / 9000.0) * {"11": 1.0, "21": 1.4, "22": 1.6, "33": 2.3}[typ] + (12 if con == "V" else 0)
-                    yield _p("panel_radiator", f"RADIA {con}", f"type {typ}", [f"{h}x{ln} mm", "white RAL 9016"],
-                             "Norvik Thermalis", "heating/radiators", price, mpn_stem="RA" + con)
+                for con in ("C", "V", "VM"):
+                    for col, cf in (("white RAL 9016", 1.0), ("anthracite RAL 7016", 1.25), ("pure white RAL 9010", 1.1)):
+                        price = (30 + h * ln / 9000.0) * {"10": 0.9, "11": 1.0, "20": 1.3, "21": 1.4, "22": 1.6, "33": 2.3}[typ] * cf + (12 if con != "C" else 0)
+                        yield _p("panel_radiator", f"RADIA {con}", f"type {typ}", [f"{h}x{ln} mm", col],
+                                 "Norvik Thermalis", "heating/radiators", price, mpn_stem="RA" + con)
+    for h in (700, 800, 1100, 1200, 1500, 1800):
+        for w in (400, 450, 500, 600, 750):
+            for col in ("white", "chrome", "anthracite"):
+                for shape in ("straight", "curved"):
+                    for el in ("", "electric 300W", "electric 500W"):
+                        yield _p("towel_radiator", "TOWELA", f"{h}x{w} {shape}", [col, el], "Norvik Thermalis", "heating/radiators",
+                                 60 + h * w / 9000.0 + (90 if el else 0) + (40 if col == "chrome" else 0), mpn_stem="TW")
     for ser in ("TRV", "TRV PRESET"):
         for shape in ("straight", "angle", "reverse angle", "corner"):
             for dn in ("DN10 3/8\"", "DN15 1/2\"", "DN20 3/4\""):
@@ -133,17 +141,26 @@ def _space():
             for h in (100, 150, 200, 300):
                 if "ROUND" in ser and h != 100:
                     continue
-                for col in ("white", "aluminium"):
+                for col in ("white", "aluminium", "black RAL 9005", "stainless"):
                     yield _p("air_grille", ser, f"{w}x{h}" if "ROUND" not in ser else f"D{w}", [col], "Norvik Ventora",
                              "ventilation/grilles", 8 + w * h / 6000.0, mpn_stem="GR")
     # ---------------- electrical
-    for curve in ("B", "C", "D"):
+    for ser in ("ELVO", "ELVO PRO"):
+      for curve in ("B", "C", "D"):
         for a in (2, 4, 6, 10, 13, 16, 20, 25, 32, 40, 50, 63):
             for poles in ("1P", "1P+N", "2P", "3P", "4P"):
-                for ka in ("6kA", "10kA"):
-                    yield _p("mcb", "ELVO", f"{curve}{a} {poles}", [ka], "Norvik Elvion", "electrical/protection",
+                for ka in ("4.5kA", "6kA", "10kA"):
+                    yield _p("mcb", ser, f"{curve}{a} {poles}", [ka], "Norvik Elvion", "electrical/protection",
                              6 + a * 0.1 + {"1P": 0, "1P+N": 6, "2P": 10, "3P": 18, "4P": 26}[poles] + (5 if ka == "10kA" else 0),
                              mpn_stem="EL")
+    for ser in ("ELVO RCBO", "ELVO RCBO PRO"):
+        for curve in ("B", "C"):
+            for a in (6, 10, 13, 16, 20, 25, 32, 40):
+                for ma in (10, 30, 100):
+                    for poles in ("1P+N", "2P"):
+                        for t in ("type A", "type AC"):
+                            yield _p("rcbo", ser, f"{curve}{a} {ma}mA {poles}", [t], "Norvik Elvion", "electrical/protection",
+                                     38 + a * 0.5 + (10 if t == "type A" else 0), mpn_stem="EC")
     for a in (25, 40, 63, 80, 100):
         for ma in (10, 30, 100, 300):
             for poles in ("2P", "4P"):
@@ -155,7 +172,7 @@ def _space():
         models = ["1-gang", "2-gang", "3-gang", "USB-A/C", "with shutters"] if typ == "socket_outlet" else \
             ["1-way", "2-way", "intermediate", "double 2-way", "push button", "dimmer 400W"]
         for mo in models:
-            for col in ("white", "cream", "anthracite", "aluminium", "black matt"):
+            for col in ("white", "cream", "anthracite", "aluminium", "black matt", "polar white", "stainless"):
                 for mt in ("flush", "surface"):
                     yield _p(typ, ser, mo, [col, mt], "Norvik Elvion", "electrical/wiring-devices", pr * (1.3 if mt == "surface" else 1),
                              mpn_stem="EW")
@@ -165,14 +182,23 @@ def _space():
                 if ct == "H05VV-F" and sec > 2.5:
                     continue
                 for ln in (50, 100, 500):
-                    yield _p("cable", "ELVOCAB", f"{ct} {cores}x{sec:g}", [f"{ln} m", "ring" if ln < 500 else "drum"],
+                  for col in (("grey", "black", "white") if ct in ("NYM-J", "H05VV-F", "YDY") else ("black",)):
+                    yield _p("cable", "ELVOCAB", f"{ct} {cores}x{sec:g}", [f"{ln} m", "ring" if ln < 500 else "drum", col],
                              "Norvik Elvion", "electrical/cable", 0.35 * cores * sec * ln / 2 + ln * 0.1, unit="roll", mpn_stem="CB")
     for ser in ("LUMA", "LUMA BACKLIT", "LUMA UGR19"):
         for size in ("300x300", "600x600", "300x1200", "625x625"):
             for w in (18, 24, 30, 36, 40):
                 for k in ("3000K", "4000K", "6500K"):
-                    yield _p("led_panel", ser, size, [f"{w}W", k], "Norvik Elvion", "electrical/lighting",
-                             18 + w * 0.8, mpn_stem="LU")
+                    for dim in ("", "DALI dimmable", "1-10V dimmable"):
+                        yield _p("led_panel", ser, size, [f"{w}W", k, dim], "Norvik Elvion", "electrical/lighting",
+                                 18 + w * 0.8 + (25 if dim else 0), mpn_stem="LU")
+    for d in (68, 90, 120, 170, 200):
+        for w in (5, 7, 9, 12, 18, 24):
+            for k in ("3000K", "4000K", "CCT"):
+                for ip in ("IP20", "IP44", "IP65"):
+                    for col in ("white", "black"):
+                        yield _p("led_downlight", "LUMA DOWN", f"D{d} {w}W", [k, ip, col], "Norvik Elvion", "electrical/lighting",
+                                 9 + w * 0.9 + (6 if ip == "IP65" else 0), mpn_stem="LD")
     for ser in ("ELVO BOX", "ELVO BOX IP65"):
         for ways in (4, 6, 8, 12, 18, 24, 36, 48):
             for mt in ("flush", "surface"):
@@ -181,14 +207,14 @@ def _space():
     # ---------------- plumbing
     mats = [("copper", 1.0), ("carbon steel", 0.8), ("stainless steel", 1.6)]
     shapes = ["elbow 90", "elbow 45", "tee", "equal coupling", "slip coupling", "male adaptor", "female adaptor", "end cap",
-              "reducer"]
+              "reducer", "elbow 90 male", "elbow 90 female", "wall plate elbow", "tee reducing", "flange adaptor"]
     for mat, mf in mats:
         for sh in shapes:
-            for d in (12, 15, 18, 22, 28, 35, 42, 54):
+            for d in (12, 15, 18, 22, 28, 35, 42, 54) + (() if mat == "copper" else (64, 76.1, 88.9, 108)):
                 reds = [r for r in (12, 15, 18, 22, 28, 35, 42) if r < d] if sh == "reducer" else [None]
                 for r in reds:
                     model = f"{sh} {d}x{r} mm" if r else f"{sh} {d} mm"
-                    for pk in (1, 10):
+                    for pk in (1, 5, 10):
                         yield _p("press_fitting", "PRESSFIT", model, [mat, f"pack of {pk}" if pk > 1 else ""], "Norvik",
                                  "plumbing/fittings", (2 + d * 0.15) * mf * pk, unit="pc" if pk == 1 else "box", pack=pk,
                                  mpn_stem="PF")
@@ -197,10 +223,39 @@ def _space():
             for ins in ("", "insulated 6 mm", "insulated 10 mm", "red sleeve", "blue sleeve"):
                 yield _p("multilayer_pipe", "MULTIPEX", f"{d}x{s:g}", [f"{ln} m", ins], "Norvik", "plumbing/pipe",
                          ln * d * 0.06 + (ln * 0.4 if ins else 0), unit="roll" if ln > 5 else "bar", mpn_stem="MP")
+    for ser, pr in (("MULTIPRESS", 1.0), ("MULTIPRESS PPSU", 0.8)):
+        for sh in ("elbow 90", "tee", "coupling", "reducer", "male adaptor", "female adaptor", "wall plate", "end cap"):
+            for d in (14, 16, 18, 20, 26, 32, 40, 50, 63):
+                threads = ("1/2\"", "3/4\"", "1\"") if "adaptor" in sh or sh == "wall plate" else ("",)
+                for th in threads:
+                    for pk in (1, 10):
+                        yield _p("ml_press_fitting", ser, f"{sh} {d}" + (f"x{th}" if th else ""), [f"pack of {pk}" if pk > 1 else ""],
+                                 "Norvik", "plumbing/fittings", (3 + d * 0.2) * pr * pk, unit="pc" if pk == 1 else "box", pack=pk, mpn_stem="MF")
+    sizes = ("1/4\"", "3/8\"", "1/2\"", "3/4\"", "1\"", "1 1/4\"", "1 1/2\"", "2\"")
+    for fin, ff in (("brass", 1.0), ("nickel-plated brass", 1.3), ("galvanised malleable iron", 0.7)):
+        for sh in ("elbow 90 FF", "elbow 90 MF", "tee", "socket", "hex nipple", "union", "plug", "cap", "cross", "elbow 45"):
+            for sz in sizes:
+                for pk in (1, 10):
+                    yield _p("threaded_fitting", "THREADA", f"{sh} {sz}", [fin, f"pack of {pk}" if pk > 1 else ""], "Norvik",
+                             "plumbing/fittings", (1.5 + len(sz) * 1.2) * ff * pk, unit="pc" if pk == 1 else "box", pack=pk, mpn_stem="TF")
+        for sh in ("reducing bush", "reducing socket"):
+            for i, a in enumerate(sizes):
+                for b in sizes[:i]:
+                    yield _p("threaded_fitting", "THREADA", f"{sh} {a}x{b}", [fin], "Norvik", "plumbing/fittings",
+                             (1.5 + len(a) * 1.2) * ff, mpn_stem="TF")
+    for ser in ("PEXA", "PERTA"):
+        for d, s in [(14, 2), (16, 2), (17, 2), (20, 2), (25, 2.3), (32, 2.9)]:
+            for ln in (50, 100, 200, 240, 500, 600):
+                for bar in ("with oxygen barrier", "without oxygen barrier"):
+                    yield _p("pex_pipe", ser, f"{d}x{s:g}", [f"{ln} m", bar], "Norvik", "plumbing/pipe", ln * d * 0.03, unit="roll", mpn_stem="PX")
+    for d in (6, 8, 10, 12, 15, 18, 22, 28, 35, 42, 48, 54, 60, 76, 89, 108, 114):
+        for wall in (6, 9, 13, 19, 25, 32):
+            for ln in ("1 m", "2 m"):
+                yield _p("pipe_insulation", "ISOFLEX", f"{d}x{wall}", [ln], "Norvik", "plumbing/insulation", 1 + d * wall / 300.0, mpn_stem="IF")
     for ser in ("BALLO", "BALLO HD"):
         for sz in ("1/4\"", "3/8\"", "1/2\"", "3/4\"", "1\"", "1 1/4\"", "1 1/2\"", "2\""):
             for ends in ("FF", "MF", "MM"):
-                for handle in ("lever", "butterfly", "T-handle"):
+                for handle in ("lever", "butterfly", "T-handle", "lockable lever"):
                     yield _p("ball_valve", ser, f"{sz} {ends}", [handle, "PN25" if "HD" in ser else "PN16"], "Norvik",
                              "plumbing/valves", 6 + len(sz) * 3, mpn_stem="BV")
     for ser in ("CHECKA", "CHECKA SPRING"):
@@ -260,6 +315,8 @@ TYPE_EN = {
     "led_panel": "LED panel", "consumer_unit": "Consumer unit", "press_fitting": "Press fitting",
     "multilayer_pipe": "Multilayer pipe", "ball_valve": "Ball valve", "check_valve": "Check valve",
     "pressure_reducing_valve": "Pressure reducing valve", "expansion_vessel": "Expansion vessel", "mixer_tap": "Mixer tap",
+    "towel_radiator": "Towel radiator", "rcbo": "RCBO", "led_downlight": "LED downlight", "ml_press_fitting": "Multilayer press fitting",
+    "threaded_fitting": "Threaded fitting", "pex_pipe": "PEX pipe", "pipe_insulation": "Pipe insulation",
 }
 
 

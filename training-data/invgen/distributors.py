@@ -186,6 +186,12 @@ def make_distributor(seed, idx):
         "family_focus": sorted(rng.sample(["pumps", "heating", "ventilation", "electrical", "plumbing"], rng.randint(1, 4))),
         "other_brand_rate": rng.choice([0.05, 0.15, 0.3, 0.5]),
     }
+    if fam in ("Helvetica", "Times", "Courier", "Vera"):
+        # these fonts only cover cp1252: print what such an ERP prints (transliterated text)
+        spec["labels"] = {k: to_cp1252(v) for k, v in spec["labels"].items()}
+        spec["units"] = {k: to_cp1252(v) for k, v in spec["units"].items()}
+        spec["name"] = to_cp1252(spec["name"])
+        spec["address"] = [to_cp1252(a) for a in spec["address"]]
     digest = hashlib.sha256(json.dumps({k: v for k, v in spec.items() if k not in ("format_id",)}, sort_keys=True).encode()).hexdigest()[:10]
     spec["format_id"] = f"F{idx:04d}-{digest}"
     return spec
@@ -269,7 +275,7 @@ def describe(spec, product, rng):
 
 
 def font_safe(spec, text):
-    if spec["font"] in ("Helvetica", "Times", "Courier"):
+    if spec["font"] in ("Helvetica", "Times", "Courier", "Vera"):
         return to_cp1252(text)
     return text
 
