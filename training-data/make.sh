@@ -62,6 +62,7 @@ case "$MODE" in
     rm -rf "$HERE/fixtures" && mv "$HERE/fixtures.tmp" "$HERE/fixtures"
     ;;
   docs)
+    rm -rf "$OUT/docs"
     "$PY" -m invgen docs --out "$OUT" --seed "$SEED" --docs "$DOCS" --workers "$WORKERS" --distributors "$DISTS"
     ;;
   activity)
@@ -69,6 +70,7 @@ case "$MODE" in
     ;;
   all)
     start=$(date +%s)
+    rm -rf "$OUT/docs"  # no stale documents from an earlier, larger run
     "$PY" -m invgen docs --out "$OUT" --seed "$SEED" --docs "$DOCS" --workers "$WORKERS" --distributors "$DISTS"
     "$PY" -m invgen activity --out "$OUT" --seed "$SEED" --partners "$PARTNERS" $PARQUET
     echo "make.sh: training data in $OUT ($(( $(date +%s) - start ))s)" >&2

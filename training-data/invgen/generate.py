@@ -234,10 +234,10 @@ def generate_fixtures(world, outdir):
         for l in t["lines"]:
             if l["sku"]:
                 i = idx[l["sku"]]
-                for j in range(max(0, i - 6), min(len(cat), i + 7)):
+                for j in range(max(0, i - 3), min(len(cat), i + 4)):
                     keep.add(j)
     rng = random.Random(f"{world['seed']}:fixture-catalog")
-    extra = rng.sample(range(len(cat)), 120)
+    extra = rng.sample(range(len(cat)), 60)
     keep |= set(extra)
     with open(os.path.join(outdir, "catalog.csv"), "w", encoding="utf-8") as f:
         f.write(catalog_csv([cat[i] for i in sorted(keep)]))
