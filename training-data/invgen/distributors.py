@@ -192,8 +192,7 @@ def make_distributor(seed, idx):
         spec["units"] = {k: to_cp1252(v) for k, v in spec["units"].items()}
         spec["name"] = to_cp1252(spec["name"])
         spec["address"] = [to_cp1252(a) for a in spec["address"]]
-    digest = hashlib.sha256(json.dumps({k: v for k, v in spec.items() if k not in ("format_id",)}, sort_keys=True).encode()).hexdigest()[:10]
-    spec["format_id"] = f"F{idx:04d}-{digest}"
+    spec["format_id"] = _digest(spec, idx)
     return spec
 
 
@@ -280,5 +279,23 @@ def font_safe(spec, text):
     return text
 
 
+def _digest(spec, idx):
+    digest = hashlib.sha256(json.dumps({k: v for k, v in spec.items() if k not in ("format_id",)}, sort_keys=True).encode()).hexdigest()[:10]
+    return f"F{idx:04d}-{digest}"
+
+
 def generate_distributors(seed, n):
-    return [make_distributor(seed, i) for i in range(n)]
+    out, names = [], set()
+    for i in range(n):
+        d = make_distributor(seed, i)
+        k = 0
+        while d["name"] in names:  # distributor names are unique
+            k += 1
+            rng = random.Random(f"{seed}:dist:{i}:rename:{k}")
+            clang = COUNTRIES[d["country"]][0]
+            nm = company_name(rng, d["country"], clang)
+            d["name"] = to_cp1252(nm) if d["font"] in ("Helvetica", "Times", "Courier", "Vera") else nm
+            d["format_id"] = _digest(d, i)
+        names.add(d["name"])
+        out.append(d)
+    return out

@@ -72,11 +72,16 @@ def make_doc(world, doc_id, rng, spec, kind, opts, outdir):
         P.update(opts.get("degradation", {}))
         imgs = rasterize(pdf, P["dpi"], gray=True)
         enc = []
-        for pg, img in zip(pages, imgs):
-            data, fmt, tf, (w, h) = degrade_scan(img, P, nrng)
+        for pi, (pg, img) in enumerate(zip(pages, imgs)):
+            Pi = dict(P)
+            if pi > 0:  # each sheet goes through the feeder a little differently
+                Pi["skew_deg"] = round(P["skew_deg"] + float(nrng.uniform(-0.6, 0.6)), 3)
+                Pi["shift_px"] = [int(nrng.integers(-25, 26)), int(nrng.integers(-25, 26))]
+            data, fmt, tf, (w, h) = degrade_scan(img, Pi, nrng)
             enc.append(data)
             k = P["dpi"] / 72.0
-            page_meta.append(({"width": w, "height": h, "dpi": P["dpi"], "width_pt": round(pg.w, 2), "height_pt": round(pg.h, 2), "image_format": fmt},
+            page_meta.append(({"width": w, "height": h, "dpi": P["dpi"], "width_pt": round(pg.w, 2), "height_pt": round(pg.h, 2), "image_format": fmt,
+                               "skew_deg": Pi["skew_deg"], "shift_px": Pi["shift_px"]},
                               (lambda b, tf=tf, k=k: tf([v * k for v in b])), (w, h)))
         fn = f"{doc_id}.pdf"
         with open(os.path.join(outdir, fn), "wb") as f:

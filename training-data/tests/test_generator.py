@@ -106,6 +106,8 @@ def test_at_least_400_distinct_formats(small_set):
     dists = json.load(open(os.path.join(a, "distributors.json"), encoding="utf-8"))
     assert len(dists) >= 400
     assert len({d["format_id"] for d in dists}) == len(dists)
+    assert len({d["name"] for d in dists}) == len(dists)
+    assert len({d["vat_id"] for d in dists}) == len(dists)
     # distinct on layout-relevant fields alone, not just names
     keys = ["language", "currency_style", "decimal_sep", "thousands_sep", "date_style", "font", "font_size", "table_style",
             "item_style", "columns", "logo", "meta_style", "customer_pos", "totals_style", "labels", "naming", "margin_x", "accent"]
