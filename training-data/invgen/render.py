@@ -226,7 +226,17 @@ def degrade_photo(page_rgb, P, rng):
     corners += rng.uniform(-k * 0.5, k * 0.5, corners.shape) * np.array([cw, ch])
     dst = (corners @ R.T) + np.array([cx, cy])
     if P["crop"]:
-        dst += np.array([rng.choice([-1, 1]) * rng.uniform(0.05, 0.12) * Wc, 0])
+        # the sheet runs off one side of the frame by 3-12% of its size (partially cut content)
+        side = int(rng.integers(0, 4))
+        cut = rng.uniform(0.03, 0.12)
+        if side == 0:
+            dst[:, 0] -= dst[:, 0].min() + cut * cw
+        elif side == 1:
+            dst[:, 0] += (Wc - dst[:, 0].max()) + cut * cw
+        elif side == 2:
+            dst[:, 1] -= dst[:, 1].min() + cut * 0.6 * ch
+        else:
+            dst[:, 1] += (Hc - dst[:, 1].max()) + cut * 0.6 * ch
     src = np.array([[0, 0], [pw, 0], [pw, ph], [0, ph]], dtype=np.float32)
     Hm = cv2.getPerspectiveTransform(src, dst.astype(np.float32))
     # background

@@ -68,6 +68,16 @@ def main():
             im.thumbnail((tw, th), Image.LANCZOS)
             sheet.paste(im, (10 + (i % 4) * (tw + 10), 10 + (i // 4) * (th + 10)))
         save(sheet, "formats_contact_sheet.jpg", 1400, q=78)
+        # a heavily degraded photo with a partial crop, and a heavy scan, from the bulk set
+        ts = [json.load(open(os.path.join(out, "docs", f"{r[0]}.truth.json"), encoding="utf-8")) for r in idx if r[3] != "digital_pdf"]
+        ph = [t for t in ts if t["kind"] == "photo" and t["degradation"]["crop"]]
+        if ph:
+            save(first_page(os.path.join(out, "docs", ph[0]["files"][0])), "bulk_photo_partial_crop.jpg", 800)
+        sc = sorted([t for t in ts if t["kind"] == "scanned_pdf" and not t["degradation"]["binarize"]], key=lambda t: -t["degradation"]["level"])
+        if sc:
+            im = first_page(os.path.join(out, "docs", sc[0]["files"][0]), 2.0)
+            w, h = im.size
+            save(im.crop((0, 0, w, h // 2)), "bulk_scan_heavy_top_half.jpg", 900)
 
 
 if __name__ == "__main__":
