@@ -51,6 +51,9 @@ def main(argv=None):
             fh.write("doc_id,distributor_id,split,kind,pages,lines,totals_consistent\n")
             for r in rows:
                 fh.write(",".join(str(x).lower() if isinstance(x, bool) else str(x) for x in r) + "\n")
+        from .generate import write_lines_csv
+        write_lines_csv((json.load(open(os.path.join(args.out, "docs", f"{r[0]}.truth.json"), encoding="utf-8")) for r in rows),
+                        os.path.join(args.out, "lines.csv"))
         nd = len({r[1] for r in rows})
         print(f"invgen: {len(rows)} documents from {nd} distributors/formats, catalog {len(world['catalog'])} SKUs -> {args.out} "
               f"in {time.time() - t0:.1f}s", file=sys.stderr)

@@ -215,6 +215,22 @@ FIXTURES = [
 ]
 
 
+LINES_CSV_COLUMNS = ["doc_id", "distributor_id", "format_id", "split", "language", "line_pos", "kind", "product_code", "description",
+                     "unit", "sku"]
+
+
+def write_lines_csv(truths, path):
+    """Flat (printed wording -> true SKU) table of every line: the matching task without parsing JSON."""
+    import csv
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(LINES_CSV_COLUMNS)
+        for t in truths:
+            for l in t["lines"]:
+                w.writerow([t["doc_id"], t["distributor_id"], t["format_id"], t["split"], t["language"], l["pos"], l["kind"],
+                            l["product_code"] or "", l["description"], l["unit"] or "", l["sku"] or ""])
+
+
 def generate_fixtures(world, outdir):
     os.makedirs(outdir, exist_ok=True)
     used = set()
@@ -224,7 +240,8 @@ def generate_fixtures(world, outdir):
             for part in k.split("."):
                 d = d.get(part) if isinstance(d, dict) else None
             return d
-        spec = next(d for d in world["dists"] if all(get(d, k) == v for k, v in want.items()) and d["distributor_id"] not in used)
+        spec = next(d for d in world["dists"] if d["split"] == "train" and all(get(d, k) == v for k, v in want.items())
+                    and d["distributor_id"] not in used)  # fixtures are tuning material: never a held-out format
         used.add(spec["distributor_id"])
         rng = random.Random(f"{world['seed']}:fixture:{fid}")
         o = dict(opts)
@@ -246,4 +263,5 @@ def generate_fixtures(world, outdir):
     keep |= set(extra)
     with open(os.path.join(outdir, "catalog.csv"), "w", encoding="utf-8") as f:
         f.write(catalog_csv([cat[i] for i in sorted(keep)]))
+    write_lines_csv(truths, os.path.join(outdir, "lines.csv"))
     return truths

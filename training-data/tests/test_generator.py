@@ -89,6 +89,17 @@ def test_catalog_schema_and_gtins(small_set):
     assert fams == {"pumps", "heating", "ventilation", "electrical", "plumbing"}
 
 
+def test_lines_csv_matches_truth(small_set):
+    a, _ = small_set
+    rows = list(csv.DictReader(open(os.path.join(a, "lines.csv"), encoding="utf-8")))
+    n = sum(len(t["lines"]) for t in truths(a))
+    assert len(rows) == n > 0
+    for r in rows:
+        assert (r["sku"] != "") == (r["kind"] == "product")
+    fx = list(csv.DictReader(open(os.path.join(FIX, "lines.csv"), encoding="utf-8")))
+    assert len(fx) == sum(len(t["lines"]) for t in truths(FIX))
+
+
 def test_fixture_catalog_covers_fixture_lines():
     skus = {r["sku"] for r in csv.DictReader(open(os.path.join(FIX, "catalog.csv"), encoding="utf-8"))}
     assert 150 <= len(skus) <= 1000
@@ -239,6 +250,7 @@ def test_image_boxes_inside_and_exif(small_set):
 def test_fixture_set_shape():
     ts = {t["doc_id"]: t for t in truths(FIX)}
     kinds = [t["kind"] for t in ts.values()]
+    assert all(t["split"] == "train" for t in ts.values())  # fixtures are tuning material
     assert kinds.count("digital_pdf") >= 4 and kinds.count("scanned_pdf") >= 2 and kinds.count("photo") >= 4
     assert any(len(t["pages"]) > 1 for t in ts.values() if t["kind"] == "digital_pdf")
     assert len({t["language"] for t in ts.values()}) >= 6
