@@ -44,12 +44,13 @@ while [ $# -gt 0 ]; do
     --distributors) DISTS="$2"; shift ;;
     --big-activity) PARTNERS=1000000 ;;
     --parquet) PARQUET="--parquet" ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,7p' "$0"; exit 0 ;;
     *) echo "make.sh: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
 done
 
+OUT="$(realpath -m "$OUT")"  # relative to the caller, not to training-data/
 ensure_venv
 cd "$HERE"
 export PYTHONHASHSEED=0 OMP_NUM_THREADS=1
