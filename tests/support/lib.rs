@@ -107,7 +107,7 @@ pub fn bomb_png(w: u32, h: u32) -> Vec<u8> {
     let mut out = Vec::new();
     let enc = image::codecs::png::PngEncoder::new_with_quality(
         &mut out,
-        image::codecs::png::CompressionType::Fast,
+        image::codecs::png::CompressionType::Best,
         image::codecs::png::FilterType::NoFilter,
     );
     image::ImageEncoder::write_image(enc, img.as_raw(), w, h, image::ExtendedColorType::L8)

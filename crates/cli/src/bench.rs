@@ -29,6 +29,23 @@ enum BenchWhat {
     Extract(ExtractBench),
     /// SROIE: does the receipt's total appear among the OCR words, with and without clean-up?
     Sroie(SroieBench),
+    /// Generated invoices with truth: word and field recall by kind, with and without clean-up.
+    Truth(TruthBench),
+}
+
+#[derive(Debug, Args)]
+struct TruthBench {
+    /// Files or directories holding documents with `<stem>.truth.json` beside them.
+    #[arg(required = true)]
+    data: Vec<PathBuf>,
+    /// Only the first N documents (sorted by name).
+    #[arg(long)]
+    limit: Option<usize>,
+    #[arg(long, short = 'j', default_value_t = 2)]
+    jobs: usize,
+    /// Only documents of this kind: digital_pdf, scanned_pdf, photo.
+    #[arg(long)]
+    kind: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -61,6 +78,7 @@ impl BenchCmd {
         match self.what {
             BenchWhat::Extract(b) => b.run(),
             BenchWhat::Sroie(b) => b.run(),
+            BenchWhat::Truth(b) => b.run(),
         }
     }
 }
@@ -376,5 +394,127 @@ mod tests {
         assert!(word_has_total("$9.00.", "9.00"));
         assert!(!word_has_total("19.00", "9.00"));
         assert!(!word_has_total("9.001", "9.00"));
+    }
+}
+
+/// Recall of one document against its truth: (truth words found, truth words, fields found, fields).
+fn truth_recall(doc: &claimscan_doc::Document, truth: &serde_json::Value) -> (usize, usize, usize, usize) {
+    use std::collections::HashMap;
+    let mut have: HashMap<&str, usize> = HashMap::new();
+    for w in doc.words() {
+        *have.entry(w.text.as_str()).or_default() += 1;
+    }
+    let squash = |s: &str| -> String {
+        s.chars()
+            .filter(|c| !c.is_whitespace())
+            .flat_map(|c| c.to_lowercase())
+            .collect()
+    };
+    let page_text: String = squash(&doc.text());
+    let (mut wf, mut wn, mut ff, mut fnn) = (0, 0, 0, 0);
+    for page in truth["pages"].as_array().into_iter().flatten() {
+        for w in page["words"].as_array().into_iter().flatten() {
+            let Some(t) = w[0].as_str() else { continue };
+            wn += 1;
+            if let Some(n) = have.get_mut(t) {
+                if *n > 0 {
+                    *n -= 1;
+                    wf += 1;
+                }
+            }
+        }
+        for f in page["fields"].as_array().into_iter().flatten() {
+            let Some(v) = f["value_text"].as_str() else { continue };
+            if f["visible"].as_f64().unwrap_or(1.0) < 0.99 {
+                continue;
+            }
+            fnn += 1;
+            if page_text.contains(&squash(v)) {
+                ff += 1;
+            }
+        }
+    }
+    (wf, wn, ff, fnn)
+}
+
+impl TruthBench {
+    fn run(self) -> anyhow::Result<i32> {
+        let mut docs: Vec<(PathBuf, serde_json::Value)> = Vec::new();
+        for f in files_in(&self.data) {
+            let name = f.file_name().unwrap_or_default().to_string_lossy().to_string();
+            if name.ends_with(".json") {
+                continue;
+            }
+            let stem = f.file_stem().unwrap_or_default().to_string_lossy().to_string();
+            let truth = f.with_file_name(format!("{stem}.truth.json"));
+            let Ok(text) = std::fs::read_to_string(&truth) else { continue };
+            let v: serde_json::Value = serde_json::from_str(&text)?;
+            if let Some(k) = &self.kind {
+                if v["kind"].as_str() != Some(k.as_str()) {
+                    continue;
+                }
+            }
+            docs.push((f, v));
+        }
+        if let Some(n) = self.limit {
+            docs.truncate(n);
+        }
+        if docs.is_empty() {
+            bail!("no documents with truth found");
+        }
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(self.jobs.max(1)).build()?;
+        let without = ReadOptions {
+            photo: PrepareOptions::none(),
+            scan: PrepareOptions::none(),
+            ..ReadOptions::default()
+        };
+        let with = ReadOptions::default();
+        println!("truth recall on {} documents (word recall: exact words; field recall: printed header values found in the text)", docs.len());
+        println!("  {:<18} {:<12} {:>5} {:>12} {:>12} {:>8} {:>10}", "clean-up", "kind", "docs", "word recall", "field recall", "failed", "s/doc");
+        for (label, opts) in [("without", &without), ("with", &with)] {
+            let results: Vec<(String, Option<(usize, usize, usize, usize)>, f64)> = pool.install(|| {
+                docs.par_iter()
+                    .map(|(f, truth)| {
+                        let kind = truth["kind"].as_str().unwrap_or("?").to_string();
+                        let started = Instant::now();
+                        let r = std::fs::read(f).ok().and_then(|b| {
+                            claimscan_read::read_bytes(&b, &f.display().to_string(), opts).ok()
+                        });
+                        let t = started.elapsed().as_secs_f64();
+                        (kind, r.map(|d| truth_recall(&d, truth)), t)
+                    })
+                    .collect()
+            });
+            let mut kinds: Vec<String> = results.iter().map(|r| r.0.clone()).collect();
+            kinds.sort();
+            kinds.dedup();
+            for k in kinds {
+                let rs: Vec<_> = results.iter().filter(|r| r.0 == k).collect();
+                let (mut wf, mut wn, mut ff, mut fnn, mut failed, mut t) = (0, 0, 0, 0, 0, 0.0);
+                for r in &rs {
+                    t += r.2;
+                    match r.1 {
+                        Some((a, b, c, d)) => {
+                            wf += a;
+                            wn += b;
+                            ff += c;
+                            fnn += d;
+                        }
+                        None => failed += 1,
+                    }
+                }
+                println!(
+                    "  {:<18} {:<12} {:>5} {:>11.1}% {:>11.1}% {:>8} {:>10.2}",
+                    label,
+                    k,
+                    rs.len(),
+                    100.0 * wf as f64 / wn.max(1) as f64,
+                    100.0 * ff as f64 / fnn.max(1) as f64,
+                    failed,
+                    t / rs.len() as f64
+                );
+            }
+        }
+        Ok(0)
     }
 }

@@ -5,6 +5,7 @@
 mod bench;
 mod engagement;
 mod extract;
+mod matching;
 
 use std::process::ExitCode;
 
@@ -37,6 +38,8 @@ enum Command {
     Doctor,
     /// Measure extraction speed and memory against the tesseract command-line tool.
     Bench(bench::BenchCmd),
+    /// Match invoice lines to catalog SKUs (or to none).
+    Match(matching::MatchCmd),
     /// Score partners for disengagement, plan reactivation challenges.
     Engagement(engagement::EngagementCmd),
 }
@@ -82,6 +85,7 @@ fn main() -> ExitCode {
         Command::Extract(cmd) => cmd.run(),
         Command::Doctor => doctor(),
         Command::Bench(cmd) => cmd.run(),
+        Command::Match(cmd) => cmd.run(),
         Command::Engagement(cmd) => cmd.run(),
     };
     match result {

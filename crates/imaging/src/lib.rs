@@ -182,7 +182,7 @@ pub fn prepare(mut gray: GrayImage, opts: &PrepareOptions) -> Prepared {
     if opts.rescale {
         info.text_height_px = median_text_height(&gray);
         if let Some(h) = info.text_height_px {
-            let mut s = (opts.target_text_height / h).clamp(0.4, 3.0);
+            let mut s = (opts.target_text_height / h).clamp(0.4, 2.5);
             let pixels = gray.width() as f64 * gray.height() as f64 * (s as f64).powi(2);
             if pixels > opts.max_output_pixels as f64 {
                 s *= (opts.max_output_pixels as f64 / pixels).sqrt() as f32;
@@ -449,7 +449,9 @@ pub fn median_text_height(gray: &GrayImage) -> Option<f32> {
         return None;
     }
     heights.sort_by(f32::total_cmp);
-    Some(heights[heights.len() / 2])
+    let median = heights[heights.len() / 2];
+    // Specks of texture or noise are not text: no basis for rescaling.
+    (median >= 6.0).then_some(median)
 }
 
 /// Estimates text skew in degrees (positive: lines rise to the right... in image coordinates,

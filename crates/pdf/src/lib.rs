@@ -245,7 +245,9 @@ fn text_layer_words(page: &PdfPage_, opts: &PdfOptions) -> Result<Option<Vec<Wor
         if is_bad(c) {
             bad += 1;
         }
-        let Ok(r) = ch.tight_bounds() else {
+        // Ink boxes for the word's box; advance boxes for the gap between letters (ink gaps
+        // are wide around narrow glyphs like "1").
+        let (Ok(r), Ok(adv)) = (ch.tight_bounds(), ch.loose_bounds()) else {
             continue;
         };
         let b = [
@@ -254,13 +256,14 @@ fn text_layer_words(page: &PdfPage_, opts: &PdfOptions) -> Result<Option<Vec<Wor
             r.right().value * scale,
             (page_h - r.bottom().value) * scale,
         ];
+        let (adv_left, adv_right) = (adv.left().value * scale, adv.right().value * scale);
         let size = ch.scaled_font_size().value.max(1.0) * scale;
         if let Some(cb) = cur_box {
             // Break the word on a visible gap or a jump to another line.
-            let gap = b[0] - last_right;
+            let gap = adv_left - last_right;
             let centre = (b[1] + b[3]) * 0.5;
-            let same_line = centre > cb[1] - size * 0.2 && centre < cb[3] + size * 0.2;
-            if gap > 0.25 * size.max(last_size) || gap < -size || !same_line {
+            let same_line = centre > cb[1] - size * 0.3 && centre < cb[3] + size * 0.3;
+            if gap > 0.3 * size.max(last_size) || gap < -size || !same_line {
                 flush(&mut cur, &mut cur_box, &mut words);
             }
         }
@@ -269,7 +272,7 @@ fn text_layer_words(page: &PdfPage_, opts: &PdfOptions) -> Result<Option<Vec<Wor
             Some(cb) => [cb[0].min(b[0]), cb[1].min(b[1]), cb[2].max(b[2]), cb[3].max(b[3])],
             None => b,
         });
-        last_right = b[2];
+        last_right = adv_right;
         last_size = size;
     }
     flush(&mut cur, &mut cur_box, &mut words);

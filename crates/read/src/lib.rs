@@ -384,12 +384,23 @@ fn ocr_page(
     prep: &PrepareOptions,
     opts: &ReadOptions,
 ) -> Result<PageAndImage, ReadError> {
+    let started = std::time::Instant::now();
     let prepared = claimscan_imaging::prepare(image, prep);
     let info = prepared.info;
+    tracing::debug!(page = index, ms = started.elapsed().as_millis() as u64, ?info, "clean-up");
     let mut image = prepared.image;
     // Tesseract wants the resolution; after rescaling, the effective DPI changes with the scale.
     let eff_dpi = dpi.map_or(300.0, |d| d * info.scale);
+    let started = std::time::Instant::now();
     let mut words = claimscan_ocr::recognise(&image, eff_dpi, &opts.ocr)?;
+    tracing::debug!(
+        page = index,
+        ms = started.elapsed().as_millis() as u64,
+        words = words.len(),
+        width = image.width(),
+        height = image.height(),
+        "ocr"
+    );
     let mut rotation = 0u32;
     if opts.orientation_retry && reads_poorly(&words) {
         let mut best = (score(&words), 0u32, None::<GrayImage>, None::<Vec<Word>>);
@@ -400,6 +411,7 @@ fn ocr_page(
         ] {
             let w = claimscan_ocr::recognise(&rotated, eff_dpi, &opts.ocr)?;
             let s = score(&w);
+            tracing::debug!(page = index, rotation = deg, score = s, "orientation retry");
             if s > best.0 * 1.5 + 2.0 {
                 best = (s, deg, Some(rotated), Some(w));
             }
@@ -431,9 +443,11 @@ fn score(words: &[Word]) -> f32 {
         .sum()
 }
 
+/// Sideways text makes Tesseract emit many low-confidence fragments; a picture with hardly any
+/// fragments has no text to turn, and retrying it would only cost time.
 fn reads_poorly(words: &[Word]) -> bool {
     let plausible = words.iter().filter(|w| is_plausible(w)).count();
-    plausible < 10 || (plausible as f32) < 0.4 * words.len() as f32
+    words.len() >= 12 && (plausible < 10 || (plausible as f32) < 0.4 * words.len() as f32)
 }
 
 #[cfg(test)]
