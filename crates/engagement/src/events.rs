@@ -5,12 +5,14 @@
 //! `occurred_at` may be a Date, a Datetime, an ISO-8601 string (`YYYY-MM-DD`, optionally followed
 //! by a time and offset: the written calendar date is used) or a `YYYYMMDD` integer/string.
 //!
-//! The scan is lazy and runs on polars' streaming engine: events are projected, filtered to
-//! before the as-of date, narrowed (day `i32`, kind `u8`, quantity/amount `f32`) and grouped
-//! by partner into list columns, so the raw input never has to sit in memory at once.
+//! The scan is lazy and runs on polars' streaming engine in two passes: events are projected,
+//! filtered to before the as-of date and narrowed (day `i32`, kind `u8`, quantity/amount
+//! `f32`); pass one counts events per partner (group_by), pass two streams batches and
+//! scatters them into per-partner slots. The raw input is never in memory at once, and the
+//! kept events cost 13 bytes each.
 
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use polars::prelude::*;
 
@@ -47,17 +49,17 @@ impl Kind {
     }
 }
 
-/// Events grouped per partner: one row per partner, list columns `day`, `kind`, `qty`, `amt`
-/// (unsorted within a partner), all single-chunk.
+/// Events per partner in a compressed-sparse-row layout: partner `i` (in ascending
+/// `partner_id` order) owns rows `offsets[i]..offsets[i+1]` of the event columns, unsorted.
 pub struct ActivityTable {
-    ids: StringChunked,
-    /// Partner rows in ascending `partner_id` order (deterministic output and sampling).
+    ids: Vec<String>,
+    /// Partner rows in ascending `partner_id` order (here the identity; kept for callers).
     pub order: Vec<u32>,
-    offsets: Vec<i64>,
-    days: Int32Chunked,
-    kinds: UInt8Chunked,
-    qty: Float32Chunked,
-    amt: Float32Chunked,
+    offsets: Vec<u64>,
+    days: Vec<i32>,
+    kinds: Vec<u8>,
+    qty: Vec<f32>,
+    amt: Vec<f32>,
     /// Number of events kept (before `as_of`).
     pub n_events: usize,
     /// Earliest event day kept.
@@ -74,79 +76,95 @@ pub struct PartnerEvents<'a> {
 
 impl ActivityTable {
     pub fn len(&self) -> usize {
-        self.order.len()
+        self.ids.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.order.is_empty()
+        self.ids.is_empty()
     }
 
     /// Partner id of table row `row` (as text).
     pub fn id(&self, row: usize) -> &str {
-        self.ids.get(row).unwrap_or("")
+        &self.ids[row]
     }
 
     /// Events of table row `row`.
     pub fn events(&self, row: usize) -> PartnerEvents<'_> {
         let (a, b) = (self.offsets[row] as usize, self.offsets[row + 1] as usize);
-        // All four columns were checked to be single-chunk without nulls in `from_grouped`.
         PartnerEvents {
-            days: &self.days.cont_slice().expect("single chunk")[a..b],
-            kinds: &self.kinds.cont_slice().expect("single chunk")[a..b],
-            qty: &self.qty.cont_slice().expect("single chunk")[a..b],
-            amt: &self.amt.cont_slice().expect("single chunk")[a..b],
+            days: &self.days[a..b],
+            kinds: &self.kinds[a..b],
+            qty: &self.qty[a..b],
+            amt: &self.amt[a..b],
         }
     }
+}
 
-    fn from_grouped(df: DataFrame) -> Result<Self> {
-        let list = |name: &str| -> Result<(Vec<i64>, Series)> {
-            let lc = df.column(name)?.list()?.rechunk();
-            let offsets = if lc.is_empty() {
-                vec![0]
-            } else {
-                lc.downcast_as_array().offsets().as_slice().to_vec()
-            };
-            let inner = lc.get_inner().rechunk();
-            Ok((offsets, inner))
-        };
-        let (offsets, days) = list("day")?;
-        let (o2, kinds) = list("kind")?;
-        let (o3, qty) = list("qty")?;
-        let (o4, amt) = list("amt")?;
-        if o2 != offsets || o3 != offsets || o4 != offsets {
-            return Err(Error::Invalid("grouped list columns disagree".into()));
+struct Scatter {
+    offsets: Vec<u64>,
+    cursor: Vec<u64>,
+    days: Vec<i32>,
+    kinds: Vec<u8>,
+    qty: Vec<f32>,
+    amt: Vec<f32>,
+    seen: usize,
+}
+
+impl Scatter {
+    fn scatter(
+        &mut self,
+        idx: &[u32],
+        d: &[i32],
+        k: &[u8],
+        q: &[f32],
+        m: &[f32],
+    ) -> PolarsResult<()> {
+        for (r, &p) in idx.iter().enumerate() {
+            let p = p as usize;
+            let pos = self.cursor[p] as usize;
+            polars_ensure!(pos < self.offsets[p + 1] as usize, ComputeError: "events changed between passes");
+            self.cursor[p] += 1;
+            self.days[pos] = d[r];
+            self.kinds[pos] = k[r];
+            self.qty[pos] = q[r];
+            self.amt[pos] = m[r];
         }
-        let days = days.i32()?.clone();
-        let kinds = kinds.u8()?.clone();
-        let qty = qty.f32()?.clone();
-        let amt = amt.f32()?.clone();
-        for (name, nulls) in [
-            ("day", days.null_count()),
-            ("kind", kinds.null_count()),
-            ("qty", qty.null_count()),
-            ("amt", amt.null_count()),
-        ] {
-            if nulls > 0 {
-                return Err(Error::Invalid(format!("unexpected nulls in {name}")));
+        self.seen += idx.len();
+        Ok(())
+    }
+}
+
+/// Partner key to dense index, for integer or text ids.
+enum KeyIndex {
+    Int(PlHashMap<i64, u32>),
+    Str(PlHashMap<String, u32>),
+}
+
+impl KeyIndex {
+    fn is_int(dt: &DataType) -> bool {
+        dt.is_integer()
+    }
+
+    /// Dense indices of a batch's partner ids (every id was seen in the counting pass).
+    fn lookup(&self, c: &Column) -> Result<Vec<u32>> {
+        let missing = || Error::Invalid("partner id missing from counting pass".into());
+        match self {
+            KeyIndex::Int(m) => {
+                let s = c.cast(&DataType::Int64)?;
+                s.i64()?
+                    .into_no_null_iter()
+                    .map(|k| m.get(&k).copied().ok_or_else(missing))
+                    .collect()
+            }
+            KeyIndex::Str(m) => {
+                let s = c.cast(&DataType::String)?;
+                s.str()?
+                    .downcast_iter()
+                    .flat_map(|a| a.values_iter())
+                    .map(|k| m.get(k).copied().ok_or_else(missing))
+                    .collect()
             }
         }
-        let key = df.column("partner_id")?.as_materialized_series().clone();
-        let order_idx = key.arg_sort(SortOptions::default().with_multithreaded(true));
-        let order: Vec<u32> = order_idx.into_no_null_iter().collect();
-        let ids = key.cast(&DataType::String)?.str()?.rechunk().into_owned();
-        let n_events = days.len();
-        let min_day = days.min();
-        Ok(Self {
-            ids,
-            order,
-            offsets,
-            days,
-            kinds,
-            qty,
-            amt,
-            n_events,
-            min_day,
-        })
     }
 }
 
@@ -242,17 +260,18 @@ fn day_expr(dt: &DataType) -> Result<Expr> {
 fn kind_expr(dt: Option<&DataType>) -> Expr {
     match dt {
         None => lit(Kind::Purchase as u8),
+        // Scoring only tells purchases from other activity: one comparison per row keeps the
+        // scan cheap (a full kind-name match costs several string comparisons per event).
         Some(DataType::String) => {
             let k = col("kind");
-            let empty = k.clone().is_null().or(k.clone().eq(lit("")));
-            let mut chain = when(empty)
+            let purchase = k
+                .clone()
+                .is_null()
+                .or(k.clone().eq(lit("")))
+                .or(k.eq(lit(Kind::Purchase.name())));
+            when(purchase)
                 .then(lit(Kind::Purchase as u8))
-                .when(lit(false))
-                .then(lit(Kind::Purchase as u8));
-            for (name, code) in Kind::NAMES {
-                chain = chain.when(k.clone().eq(lit(name))).then(lit(code as u8));
-            }
-            chain.otherwise(lit(Kind::Other as u8))
+                .otherwise(lit(Kind::Other as u8))
         }
         // Numeric kinds are taken as codes.
         Some(_) => col("kind")
@@ -292,7 +311,8 @@ pub fn load_lazy(mut lf: LazyFrame, as_of: i32) -> Result<ActivityTable> {
         }
     }
     let day = day_expr(schema.get("occurred_at").expect("checked"))?;
-    let lf = lf
+    let key_dt = schema.get("partner_id").expect("checked").clone();
+    let events = lf
         .select([
             col("partner_id"),
             day.alias("day"),
@@ -311,10 +331,113 @@ pub fn load_lazy(mut lf: LazyFrame, as_of: i32) -> Result<ActivityTable> {
                 .is_not_null()
                 .and(col("day").is_not_null())
                 .and(col("day").lt(lit(as_of))),
-        )
+        );
+
+    // Pass 1 (streaming): events per partner, in ascending id order.
+    let counts = events
+        .clone()
         .group_by([col("partner_id")])
-        .agg([col("day"), col("kind"), col("qty"), col("amt")]);
-    // A single in-memory sink: `unwrap_single` cannot panic here.
-    let df = lf.collect_with_engine(Engine::Streaming)?.unwrap_single();
-    ActivityTable::from_grouped(df)
+        .agg([len().alias("n"), col("day").min().alias("first")])
+        .sort(["partner_id"], SortMultipleOptions::default())
+        .collect_with_engine(Engine::Streaming)?
+        .unwrap_single();
+    let key = counts.column("partner_id")?;
+    let n_partners = counts.height();
+    let ids: Vec<String> = key
+        .cast(&DataType::String)?
+        .str()?
+        .downcast_iter()
+        .flat_map(|a| a.values_iter())
+        .map(str::to_string)
+        .collect();
+    let index = if KeyIndex::is_int(&key_dt) {
+        let k = key.cast(&DataType::Int64)?;
+        let mut m = PlHashMap::with_capacity(n_partners);
+        for (i, v) in k.i64()?.into_no_null_iter().enumerate() {
+            m.insert(v, i as u32);
+        }
+        KeyIndex::Int(m)
+    } else {
+        let mut m = PlHashMap::with_capacity(n_partners);
+        for (i, v) in ids.iter().enumerate() {
+            m.insert(v.clone(), i as u32);
+        }
+        KeyIndex::Str(m)
+    };
+    let n_col = counts.column("n")?.cast(&DataType::UInt64)?;
+    let mut offsets = Vec::with_capacity(n_partners + 1);
+    offsets.push(0u64);
+    for n in n_col.u64()?.into_no_null_iter() {
+        offsets.push(offsets.last().copied().unwrap_or(0) + n);
+    }
+    let min_day = counts.column("first")?.i32()?.min();
+    drop(counts);
+    let total = *offsets.last().expect("non-empty") as usize;
+
+    // Pass 2 (streaming batches): scatter events into their partner's slots. Ids are looked
+    // up outside the lock; only the scatter itself is serialised.
+    let state = Arc::new(Mutex::new(Scatter {
+        cursor: offsets[..n_partners].to_vec(),
+        offsets,
+        days: vec![0i32; total],
+        kinds: vec![0u8; total],
+        qty: vec![0f32; total],
+        amt: vec![0f32; total],
+        seen: 0,
+    }));
+    let index = Arc::new(index);
+    let sink_state = Arc::clone(&state);
+    let callback = PlanCallback::new(move |batch: DataFrame| -> PolarsResult<bool> {
+        if batch.height() == 0 {
+            return Ok(false);
+        }
+        let idx = index
+            .lookup(batch.column("partner_id")?)
+            .map_err(|e| polars_err!(ComputeError: "{e}"))?;
+        let d = batch.column("day")?.i32()?.rechunk();
+        let k = batch.column("kind")?.u8()?.rechunk();
+        let q = batch.column("qty")?.f32()?.rechunk();
+        let m = batch.column("amt")?.f32()?.rechunk();
+        let mut st = sink_state
+            .lock()
+            .map_err(|_| polars_err!(ComputeError: "poisoned"))?;
+        st.scatter(
+            &idx,
+            d.cont_slice()?,
+            k.cont_slice()?,
+            q.cont_slice()?,
+            m.cont_slice()?,
+        )?;
+        Ok(false)
+    });
+    events
+        .sink_batches(callback, false, std::num::NonZeroUsize::new(1 << 18))?
+        .collect_with_engine(Engine::Streaming)?;
+    let mut st = state
+        .lock()
+        .map_err(|_| Error::Invalid("poisoned".into()))?;
+    if st.seen != total {
+        return Err(Error::Invalid(format!(
+            "read {} events, counted {total}: did the input change while loading?",
+            st.seen
+        )));
+    }
+    let (offsets, days, kinds, qty, amt) = (
+        std::mem::take(&mut st.offsets),
+        std::mem::take(&mut st.days),
+        std::mem::take(&mut st.kinds),
+        std::mem::take(&mut st.qty),
+        std::mem::take(&mut st.amt),
+    );
+    Ok(ActivityTable {
+        ids,
+        order: (0..n_partners as u32).collect(),
+        offsets,
+        days,
+        kinds,
+        qty,
+        amt,
+        n_events: total,
+        min_day,
+    })
 }

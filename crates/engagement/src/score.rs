@@ -50,7 +50,7 @@ impl ScoreConfig {
             max_train_rows: 400_000,
             l2: 1.0,
             k: 5,
-            segment_sample: 50_000,
+            segment_sample: 20_000,
             seed: 42,
         }
     }

@@ -85,9 +85,9 @@ fn standardise(rows: &[[f64; NS]]) -> ([f64; NS], [f64; NS]) {
 fn kmeans(z: &Array2<f64>, k: usize, seed: u64) -> Result<Array2<f64>> {
     let ds = DatasetBase::from(z.clone());
     let model = KMeans::params_with_rng(k, Xoshiro256Plus::seed_from_u64(seed))
-        .n_runs(4)
-        .max_n_iterations(300)
-        .tolerance(1e-6)
+        .n_runs(3)
+        .max_n_iterations(200)
+        .tolerance(1e-4)
         .fit(&ds)
         .map_err(|e| Error::Invalid(format!("kmeans: {e}")))?;
     Ok(model.centroids().clone())
