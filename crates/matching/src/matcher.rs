@@ -1,0 +1,630 @@
+//! The index over the catalog, candidate retrieval and scoring.
+//!
+//! * tokens of every name go into an inverted index (token -> products), weighted by IDF;
+//! * a character-trigram index over the *vocabulary* maps unknown query words (typos, truncated
+//!   words) to catalog words, and the learned [`Lexicon`] maps distributor abbreviations;
+//! * candidates = products sharing the rarer query words (very common words are skipped in
+//!   retrieval, so a query never walks the catalog) + exact GTIN / maker code / SKU hits;
+//! * each candidate gets [`FEATURES`]; a linear ranker orders them; a logistic calibration of the
+//!   top candidate gives the probability of being right; thresholds give the decision.
+
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use crate::catalog::{Catalog, Product};
+use crate::memory::{code_key, Memory, Recall};
+use crate::model::{Model, NF, NP};
+use crate::normalize::{self, has_digit};
+
+/// Names of the candidate features (order of [`Model::rank`]).
+pub const FEATURES: [&str; NF] = [
+    "query_coverage",
+    "name_coverage",
+    "code_exact",
+    "query_numbers_missing",
+    "name_numbers_missing",
+    "price_deviation",
+    "price_ok",
+    "jaro_winkler",
+    "sorensen_dice",
+    "memory",
+    "price_log_ratio_in_band",
+];
+/// Names of the probability features (order of [`Model::calib`]).
+pub const PROB_FEATURES: [&str; NP] = [
+    "top_score",
+    "margin",
+    "query_coverage",
+    "name_coverage",
+    "code_exact",
+    "price_ok",
+    "unknown_share",
+    "bias",
+];
+/// Probability features go to two calibrations: P(top-1 right) and P(the line is one of ours).
+pub fn ours_probability(model: &Model, pf: &[f32; NP]) -> f32 {
+    sigmoid(pf.iter().zip(model.ours.iter()).map(|(a, b)| a * b).sum())
+}
+
+/// One invoice line to match.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct Query {
+    pub description: String,
+    pub product_code: Option<String>,
+    pub unit_price: Option<f64>,
+    pub distributor: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Decision {
+    Match,
+    Review,
+    None,
+}
+
+impl Decision {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Decision::Match => "match",
+            Decision::Review => "review",
+            Decision::None => "none",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    Memory,
+    Index,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Candidate {
+    pub sku: String,
+    pub name: String,
+    pub score: f32,
+    #[serde(skip)]
+    pub features: [f32; NF],
+    #[serde(skip)]
+    pub pid: u32,
+}
+
+/// Result for one line.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct MatchResult {
+    /// Best SKU, `None` when the decision is `none`.
+    pub sku: Option<String>,
+    /// Ranking score of the best candidate.
+    pub score: f32,
+    /// Score of the best minus the runner-up.
+    pub margin: f32,
+    /// Calibrated probability that the best candidate is the right SKU.
+    pub probability: f32,
+    pub decision: Decision,
+    /// Calibrated probability that the line is one of our products at all (drives `none`).
+    pub ours: f32,
+    pub source: Source,
+    /// Top-k candidates, best first (whatever the decision).
+    pub candidates: Vec<Candidate>,
+    #[serde(skip)]
+    pub prob_features: [f32; NP],
+}
+
+/// One query word after lookup: catalog words it may stand for (with confidence) and its weight.
+#[derive(Debug, Clone)]
+struct Term {
+    alts: Vec<(u32, f32)>,
+    weight: f32,
+    numeric: bool,
+}
+
+pub struct Matcher {
+    pub model: Model,
+    products: Vec<Product>,
+    vocab: FxHashMap<String, u32>,
+    words: Vec<String>,
+    idf: Vec<f32>,
+    postings: Vec<Vec<u32>>,
+    /// Sorted unique token ids of each name.
+    name_tokens: Vec<Vec<u32>>,
+    name_weight: Vec<f32>,
+    canon: Vec<String>,
+    /// gtin / mpn / sku (normalised) -> product.
+    codes: FxHashMap<String, u32>,
+    trigrams: FxHashMap<[u8; 3], Vec<u32>>,
+    /// Lexicon resolved against the vocabulary.
+    expand: FxHashMap<String, Vec<(u32, f32)>>,
+    noise: FxHashSet<String>,
+    max_df: usize,
+    idf_unknown: f32,
+    pub top_k: usize,
+    pub n_candidates: usize,
+}
+
+fn trigrams_of(w: &str) -> impl Iterator<Item = [u8; 3]> + '_ {
+    let b = w.as_bytes();
+    (0..b.len().saturating_sub(2)).map(move |i| [b[i], b[i + 1], b[i + 2]])
+}
+
+fn sigmoid(x: f32) -> f32 {
+    1.0 / (1.0 + (-x).exp())
+}
+
+impl Matcher {
+    /// Build the index (100k SKUs: well under 2 s).
+    pub fn new(catalog: Catalog, model: Model) -> Self {
+        let products = catalog.products;
+        let n = products.len();
+        let mut vocab: FxHashMap<String, u32> = FxHashMap::default();
+        let mut words: Vec<String> = Vec::new();
+        let mut name_tokens = Vec::with_capacity(n);
+        let mut canon = Vec::with_capacity(n);
+        let mut codes = FxHashMap::default();
+        for (pid, p) in products.iter().enumerate() {
+            let toks = normalize::tokens(&p.name);
+            let mut ids: Vec<u32> = toks
+                .iter()
+                .map(|t| {
+                    *vocab.entry(t.clone()).or_insert_with(|| {
+                        words.push(t.clone());
+                        (words.len() - 1) as u32
+                    })
+                })
+                .collect();
+            ids.sort_unstable();
+            ids.dedup();
+            name_tokens.push(ids);
+            canon.push(toks.join(" "));
+            for c in [Some(&p.sku), p.gtin.as_ref(), p.mpn.as_ref()]
+                .into_iter()
+                .flatten()
+            {
+                if let Some(k) = code_key(c) {
+                    codes.entry(k).or_insert(pid as u32);
+                }
+            }
+        }
+        let mut postings: Vec<Vec<u32>> = vec![Vec::new(); words.len()];
+        for (pid, ids) in name_tokens.iter().enumerate() {
+            for &t in ids {
+                postings[t as usize].push(pid as u32);
+            }
+        }
+        let nf = n as f32;
+        let idf: Vec<f32> = postings
+            .iter()
+            .map(|p| ((nf + 1.0) / (p.len() as f32 + 0.5)).ln().max(0.05))
+            .collect();
+        let idf_unknown = ((nf + 1.0) / 1.5).ln();
+        let name_weight = name_tokens
+            .iter()
+            .map(|ids| ids.iter().map(|&t| idf[t as usize]).sum::<f32>().max(1e-3))
+            .collect();
+        let mut trigrams: FxHashMap<[u8; 3], Vec<u32>> = FxHashMap::default();
+        for (tid, w) in words.iter().enumerate() {
+            if w.len() >= 3 {
+                let mut seen = FxHashSet::default();
+                for g in trigrams_of(w) {
+                    if seen.insert(g) {
+                        trigrams.entry(g).or_default().push(tid as u32);
+                    }
+                }
+            }
+        }
+        let mut m = Matcher {
+            model: Model::default(),
+            products,
+            vocab,
+            words,
+            idf,
+            postings,
+            name_tokens,
+            name_weight,
+            canon,
+            codes,
+            trigrams,
+            expand: FxHashMap::default(),
+            noise: FxHashSet::default(),
+            max_df: (n / 50).max(1000),
+            idf_unknown,
+            top_k: 5,
+            n_candidates: 40,
+        };
+        m.set_model(model);
+        m
+    }
+
+    /// Replace the model (re-resolves the lexicon against this catalog's vocabulary).
+    pub fn set_model(&mut self, model: Model) {
+        self.expand = model
+            .lexicon
+            .expand
+            .iter()
+            .filter_map(|(k, v)| {
+                let alts: Vec<(u32, f32)> = v
+                    .iter()
+                    .filter_map(|(w, c)| self.vocab.get(w).map(|&t| (t, *c)))
+                    .collect();
+                (!alts.is_empty() && !self.vocab.contains_key(k)).then(|| (k.clone(), alts))
+            })
+            .collect();
+        self.noise = model
+            .lexicon
+            .noise
+            .iter()
+            .filter(|w| !self.vocab.contains_key(*w))
+            .cloned()
+            .collect();
+        self.model = model;
+    }
+
+    pub fn products(&self) -> &[Product] {
+        &self.products
+    }
+
+    pub fn vocabulary(&self) -> &FxHashMap<String, u32> {
+        &self.vocab
+    }
+
+    pub fn product_index(&self, sku: &str) -> Option<u32> {
+        code_key(sku)
+            .and_then(|k| self.codes.get(&k).copied())
+            .filter(|&p| self.products[p as usize].sku == sku)
+    }
+
+    /// Catalog words a word not in the vocabulary may be: one edit away, or the word is a cut-off
+    /// prefix of them (found through the trigram index of the vocabulary).
+    pub(crate) fn fuzzy(&self, q: &str) -> Vec<(u32, f32)> {
+        if q.len() < 3 {
+            return Vec::new();
+        }
+        let mut counts: FxHashMap<u32, u16> = FxHashMap::default();
+        let grams: Vec<[u8; 3]> = trigrams_of(q).collect();
+        for g in &grams {
+            if let Some(p) = self.trigrams.get(g) {
+                if p.len() > 3000 {
+                    continue;
+                }
+                for &t in p {
+                    *counts.entry(t).or_default() += 1;
+                }
+            }
+        }
+        let need = (grams.len() as u16).saturating_sub(3).max(1);
+        let mut out: Vec<(u32, f32)> = Vec::new();
+        for (t, c) in counts {
+            if c < need {
+                continue;
+            }
+            let w = &self.words[t as usize];
+            let conf = if w.starts_with(q) && q.len() >= 4 {
+                0.7
+            } else if (q.len() >= 4 && w.len() + 1 >= q.len() && strsim::osa_distance(q, w) <= 1)
+                || (q.len() >= 8 && strsim::osa_distance(q, w) <= 2)
+            {
+                // a typo in a number is a different size: trust it less
+                if has_digit(q) {
+                    0.5
+                } else {
+                    0.8
+                }
+            } else {
+                continue;
+            };
+            out.push((t, conf));
+        }
+        out.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        out.truncate(6);
+        out
+    }
+
+    fn terms(&self, toks: &[String]) -> (Vec<Term>, Vec<u32>) {
+        let mut terms = Vec::with_capacity(toks.len());
+        let mut code_hits = Vec::new();
+        let mut seen: FxHashSet<&str> = FxHashSet::default();
+        for t in toks {
+            if !seen.insert(t.as_str()) {
+                continue;
+            }
+            let numeric = has_digit(t);
+            if let Some(&pid) = code_key(t).and_then(|k| self.codes.get(&k)) {
+                if t.len() >= 6 {
+                    code_hits.push(pid);
+                    continue;
+                }
+            }
+            if let Some(&tid) = self.vocab.get(t) {
+                terms.push(Term {
+                    alts: vec![(tid, 1.0)],
+                    weight: self.idf[tid as usize],
+                    numeric,
+                });
+            } else if let Some(alts) = self.expand.get(t) {
+                let w = alts
+                    .iter()
+                    .map(|(a, _)| self.idf[*a as usize])
+                    .fold(0.0f32, f32::max);
+                terms.push(Term {
+                    alts: alts.clone(),
+                    weight: w,
+                    numeric,
+                });
+            } else if self.noise.contains(t) {
+                continue;
+            } else {
+                let alts = self.fuzzy(t);
+                terms.push(Term {
+                    alts,
+                    weight: self.idf_unknown,
+                    numeric,
+                });
+            }
+        }
+        (terms, code_hits)
+    }
+
+    /// Match one line (memory first when a distributor is given).
+    pub fn match_line(&self, q: &Query, memory: Option<&Memory>) -> MatchResult {
+        let recall = match (memory, q.distributor.as_deref()) {
+            (Some(m), Some(d)) => m.recall(d, q.product_code.as_deref(), &q.description),
+            _ => None,
+        };
+        let mut toks = normalize::tokens(&q.description);
+        let mut code_pid = None;
+        if let Some(k) = q.product_code.as_deref().and_then(code_key) {
+            code_pid = self.codes.get(&k).copied();
+        }
+        toks.retain(|t| !t.is_empty());
+        let (terms, mut code_hits) = self.terms(&toks);
+        code_hits.extend(code_pid);
+        let total_w: f32 = terms.iter().map(|t| t.weight).sum::<f32>().max(1e-3);
+        let unknown_w: f32 = terms
+            .iter()
+            .filter(|t| t.alts.is_empty())
+            .map(|t| t.weight)
+            .sum();
+
+        // ---- retrieval: accumulate over postings of the rarer words
+        let mut acc: FxHashMap<u32, f32> = FxHashMap::default();
+        let mut used_any = false;
+        for t in &terms {
+            for &(a, c) in &t.alts {
+                let p = &self.postings[a as usize];
+                if p.len() > self.max_df {
+                    continue;
+                }
+                used_any = true;
+                let w = t.weight * c;
+                for &pid in p {
+                    *acc.entry(pid).or_default() += w;
+                }
+            }
+        }
+        if !used_any {
+            // only very common words: take the rarest one's postings (bounded)
+            if let Some(&(a, _)) = terms
+                .iter()
+                .flat_map(|t| t.alts.iter())
+                .min_by_key(|(a, _)| self.postings[*a as usize].len())
+            {
+                for &pid in self.postings[a as usize].iter().take(self.max_df * 4) {
+                    acc.insert(pid, 0.0);
+                }
+            }
+        }
+        for &pid in &code_hits {
+            *acc.entry(pid).or_default() += 1e6;
+        }
+        let mut pre: Vec<(u32, f32)> = acc.into_iter().collect();
+        // phase 2: the best few hundred by rare words get the common words too, then the best n
+        let wide = (self.n_candidates * 8).min(pre.len());
+        if wide > 0 && pre.len() > wide {
+            pre.select_nth_unstable_by(wide - 1, |a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            pre.truncate(wide);
+        }
+        for (pid, sc) in pre.iter_mut() {
+            let name = &self.name_tokens[*pid as usize];
+            for t in &terms {
+                for &(a, c) in &t.alts {
+                    if self.postings[a as usize].len() > self.max_df
+                        && name.binary_search(&a).is_ok()
+                    {
+                        *sc += t.weight * c;
+                        break;
+                    }
+                }
+            }
+        }
+        let keep = self.n_candidates.min(pre.len());
+        if keep > 0 && pre.len() > keep {
+            pre.select_nth_unstable_by(keep - 1, |a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            pre.truncate(keep);
+        }
+        let mem_sku = match &recall {
+            Some(Recall::Sku(s)) => self.product_index(s),
+            _ => None,
+        };
+        if let Some(pid) = mem_sku {
+            if !pre.iter().any(|(p, _)| *p == pid) {
+                pre.push((pid, 0.0));
+            }
+        }
+
+        // ---- scoring
+        let qcanon = toks.join(" ");
+        let mut cands: Vec<Candidate> = pre
+            .iter()
+            .map(|&(pid, _)| {
+                let f = self.features(
+                    pid,
+                    &terms,
+                    total_w,
+                    &qcanon,
+                    q,
+                    code_hits.contains(&pid),
+                    mem_sku == Some(pid),
+                );
+                let score = f
+                    .iter()
+                    .zip(self.model.rank.iter())
+                    .map(|(a, b)| a * b)
+                    .sum();
+                let p = &self.products[pid as usize];
+                Candidate {
+                    sku: p.sku.clone(),
+                    name: p.name.clone(),
+                    score,
+                    features: f,
+                    pid,
+                }
+            })
+            .collect();
+        cands.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.pid.cmp(&b.pid)));
+        let top_score = cands.first().map_or(0.0, |c| c.score);
+        let margin = match (cands.first(), cands.get(1)) {
+            (Some(a), Some(b)) => a.score - b.score,
+            (Some(a), None) => a.score,
+            _ => 0.0,
+        };
+        let pf = match cands.first() {
+            Some(c) => [
+                top_score,
+                margin.min(5.0),
+                c.features[0],
+                c.features[1],
+                c.features[2],
+                c.features[6],
+                unknown_w / total_w,
+                1.0,
+            ],
+            None => [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0],
+        };
+        let mut probability = if cands.is_empty() {
+            0.0
+        } else {
+            sigmoid(
+                pf.iter()
+                    .zip(self.model.calib.iter())
+                    .map(|(a, b)| a * b)
+                    .sum(),
+            )
+        };
+        let mut ours = if cands.is_empty() {
+            0.0
+        } else {
+            ours_probability(&self.model, &pf)
+        };
+        let mut source = Source::Index;
+        match &recall {
+            Some(Recall::Sku(_)) if mem_sku.is_some() => {
+                // the confirmed SKU goes first whatever the fuzzy score
+                let i = cands.iter().position(|c| Some(c.pid) == mem_sku).unwrap();
+                let c = cands.remove(i);
+                cands.insert(0, c);
+                probability = probability.max(0.995);
+                ours = 1.0;
+                source = Source::Memory;
+            }
+            Some(Recall::NotOurs) => {
+                probability = 0.0;
+                ours = 0.0;
+                source = Source::Memory;
+            }
+            _ => {}
+        }
+        cands.truncate(self.top_k.max(1));
+        let decision = if probability >= self.model.match_threshold {
+            Decision::Match
+        } else if ours >= self.model.review_threshold {
+            Decision::Review
+        } else {
+            Decision::None
+        };
+        let sku = if decision == Decision::None {
+            None
+        } else {
+            cands.first().map(|c| c.sku.clone())
+        };
+        MatchResult {
+            sku,
+            score: cands.first().map_or(0.0, |c| c.score),
+            margin,
+            probability,
+            decision,
+            ours,
+            source,
+            candidates: cands,
+            prob_features: pf,
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn features(
+        &self,
+        pid: u32,
+        terms: &[Term],
+        total_w: f32,
+        qcanon: &str,
+        q: &Query,
+        code: bool,
+        mem: bool,
+    ) -> [f32; NF] {
+        let p = pid as usize;
+        let name = &self.name_tokens[p];
+        let mut matched_q = 0.0f32;
+        let mut q_num_miss = 0u32;
+        let mut hit: Vec<u32> = Vec::with_capacity(name.len());
+        for t in terms {
+            let mut best = 0.0f32;
+            for &(a, c) in &t.alts {
+                if c > best && name.binary_search(&a).is_ok() {
+                    best = c;
+                    hit.push(a);
+                }
+            }
+            matched_q += t.weight * best;
+            if t.numeric && best == 0.0 {
+                q_num_miss += 1;
+            }
+        }
+        let mut matched_c = 0.0f32;
+        let mut c_num_miss = 0u32;
+        for &t in name {
+            if hit.contains(&t) {
+                matched_c += self.idf[t as usize];
+            } else if has_digit(&self.words[t as usize]) {
+                c_num_miss += 1;
+            }
+        }
+        // unit price against list price: distance, inside the usual +-12.5% band, and inside the
+        // band the log-ratio (a price p ~ list*U(a,b) has likelihood ~ 1/list: cheaper siblings
+        // explain a price better)
+        let (dev, ok, lr) = match (q.unit_price, self.products[p].list_price) {
+            (Some(u), Some(l)) if u > 0.0 && l > 0.0 => {
+                let r = ((u / l) as f32).ln();
+                let d = r.abs().min(1.0);
+                if d < 0.125 {
+                    (d, 1.0, r)
+                } else {
+                    (d, 0.0, 0.0)
+                }
+            }
+            _ => (0.0, 0.0, 0.0),
+        };
+        let cn = &self.canon[p];
+        [
+            matched_q / total_w,
+            matched_c / self.name_weight[p],
+            code as u8 as f32,
+            q_num_miss.min(3) as f32 / 3.0,
+            c_num_miss.min(4) as f32 / 4.0,
+            dev,
+            ok,
+            strsim::jaro_winkler(qcanon, cn) as f32,
+            strsim::sorensen_dice(qcanon, cn) as f32,
+            mem as u8 as f32,
+            lr,
+        ]
+    }
+}

@@ -1,0 +1,68 @@
+//! Learned parts of the matcher: ranking weights, probability calibration, decision thresholds and
+//! the lexicon of distributor wording (abbreviations / other-language nouns -> catalog words,
+//! and noise words). All of it is fitted by [`crate::train`] from confirmed lines of *train*
+//! distributors; `default_model.json` (embedded) is the result on the default training data and
+//! can be regenerated with `claimscan match train`.
+
+use rustc_hash::{FxHashMap, FxHashSet};
+use serde::{Deserialize, Serialize};
+
+/// Number of per-candidate features (see [`crate::matcher::FEATURES`]).
+pub const NF: usize = 11;
+/// Number of probability features (see [`crate::matcher::PROB_FEATURES`]).
+pub const NP: usize = 8;
+
+/// Wording learned from confirmed lines.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Lexicon {
+    /// A distributor word that is not a catalog word -> catalog words it stands for (with confidence).
+    pub expand: FxHashMap<String, Vec<(String, f32)>>,
+    /// Words that distributors add and that carry no product information (`ean`, unit words...).
+    pub noise: FxHashSet<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Model {
+    /// Linear ranking weights over the candidate features.
+    pub rank: [f32; NF],
+    /// Logistic calibration over the probability features -> P(top-1 is the right SKU).
+    pub calib: [f32; NP],
+    /// Logistic calibration over the probability features -> P(the line is one of our products).
+    pub ours: [f32; NP],
+    /// `probability >= match_threshold` -> decision `match`.
+    pub match_threshold: f32,
+    /// Below `match_threshold`: P(ours) `< review_threshold` -> decision `none`, else `review`.
+    pub review_threshold: f32,
+    pub lexicon: Lexicon,
+}
+
+impl Default for Model {
+    /// Hand-set starting point (used before any training and in unit tests of training).
+    fn default() -> Self {
+        Model {
+            rank: [4.0, 2.0, 6.0, -2.0, -0.5, -3.0, 0.5, 1.0, 1.0, 10.0, 1.0],
+            calib: [1.0, 1.0, 2.0, 0.0, 2.0, 0.5, -2.0, -6.0],
+            ours: [0.5, 0.0, 6.0, 0.0, 2.0, 0.5, -6.0, -3.0],
+            match_threshold: 0.9,
+            review_threshold: 0.2,
+            lexicon: Lexicon::default(),
+        }
+    }
+}
+
+static DEFAULT_JSON: &str = include_str!("default_model.json");
+
+impl Model {
+    /// The model trained on the default training data (train distributors only).
+    pub fn trained_default() -> Model {
+        serde_json::from_str(DEFAULT_JSON).unwrap_or_default()
+    }
+
+    pub fn from_json(s: &str) -> Result<Model, serde_json::Error> {
+        serde_json::from_str(s)
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("model serialises")
+    }
+}

@@ -1,0 +1,457 @@
+//! Fitting the [`Model`] from confirmed lines (train distributors only), and the evaluation:
+//! top-1 on held-out distributors, none-rate on non-catalog lines, calibration table and the
+//! day-by-day learning-curve simulation with a review loop feeding the memory.
+
+use std::path::Path;
+
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use crate::catalog::Catalog;
+use crate::matcher::{Decision, MatchResult, Matcher, Query};
+use crate::memory::{Confirmation, Memory};
+use crate::model::{Lexicon, Model, NF, NP};
+use crate::normalize::{self, has_digit};
+
+/// A line with its truth.
+#[derive(Debug, Clone)]
+pub struct Labeled {
+    pub query: Query,
+    /// True SKU, `None` for lines that are not ours (other brands, services, shipping...).
+    pub sku: Option<String>,
+    pub kind: String,
+    pub doc_id: String,
+    pub doc_seq: usize,
+    pub split: String,
+}
+
+/// Read a lines table: `pipelines/matching/gen_lines.py` output
+/// (`doc_id,doc_seq,distributor_id,split,kind,product_code,description,unit_price,sku`) or the
+/// generator's `out/lines.csv` (no unit price).
+pub fn read_lines(path: &Path) -> anyhow::Result<Vec<Labeled>> {
+    let mut rdr = csv::Reader::from_path(path)?;
+    let h = rdr.headers()?.clone();
+    let col = |n: &str| h.iter().position(|x| x == n);
+    let need =
+        |n: &str| col(n).ok_or_else(|| anyhow::anyhow!("{}: no `{n}` column", path.display()));
+    let (c_doc, c_dist, c_desc, c_sku) = (
+        need("doc_id")?,
+        need("distributor_id")?,
+        need("description")?,
+        need("sku")?,
+    );
+    let (c_seq, c_split, c_kind, c_code, c_price) = (
+        col("doc_seq"),
+        col("split"),
+        col("kind"),
+        col("product_code"),
+        col("unit_price"),
+    );
+    let mut out = Vec::new();
+    for rec in rdr.records() {
+        let r = rec?;
+        let get = |c: Option<usize>| {
+            c.and_then(|c| r.get(c))
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+        };
+        let doc_id = r[c_doc].to_string();
+        let doc_seq = get(c_seq)
+            .and_then(|s| s.parse().ok())
+            .or_else(|| {
+                doc_id
+                    .chars()
+                    .filter(char::is_ascii_digit)
+                    .collect::<String>()
+                    .parse()
+                    .ok()
+            })
+            .unwrap_or(0);
+        out.push(Labeled {
+            query: Query {
+                description: r[c_desc].to_string(),
+                product_code: get(c_code).map(str::to_string),
+                unit_price: get(c_price).and_then(|s| s.parse().ok()),
+                distributor: Some(r[c_dist].to_string()),
+            },
+            sku: get(Some(c_sku)).map(str::to_string),
+            kind: get(c_kind).unwrap_or("product").to_string(),
+            doc_id,
+            doc_seq,
+            split: get(c_split).unwrap_or("train").to_string(),
+        });
+    }
+    Ok(out)
+}
+
+/// Learn distributor wording from confirmed product lines: a word that is not a catalog word and
+/// comes with the same catalog word(s) in >= 80% of its (>= 3) lines expands to them; a frequent
+/// one that predicts no catalog word is noise.
+pub fn learn_lexicon(matcher: &Matcher, catalog: &Catalog, lines: &[Labeled]) -> Lexicon {
+    let vocab = matcher.vocabulary();
+    let names: FxHashMap<&str, Vec<String>> = catalog
+        .products
+        .iter()
+        .map(|p| {
+            let mut t = normalize::tokens(&p.name);
+            t.sort();
+            t.dedup();
+            (p.sku.as_str(), t)
+        })
+        .collect();
+    let mut n: FxHashMap<String, u32> = FxHashMap::default();
+    let mut co: FxHashMap<(String, String), u32> = FxHashMap::default();
+    for l in lines {
+        let Some(name) = l.sku.as_deref().and_then(|s| names.get(s)) else {
+            continue;
+        };
+        let mut toks = normalize::tokens(&l.query.description);
+        toks.sort();
+        toks.dedup();
+        for q in toks {
+            // catalog words, numbers and typos / cut-off words (the vocabulary's trigram index
+            // resolves those more precisely) are not learned
+            if vocab.contains_key(&q)
+                || has_digit(&q)
+                || q.len() > 24
+                || !matcher.fuzzy(&q).is_empty()
+            {
+                continue;
+            }
+            for t in name {
+                if !has_digit(t) && t.len() > 1 {
+                    *co.entry((q.clone(), t.clone())).or_default() += 1;
+                }
+            }
+            *n.entry(q).or_default() += 1;
+        }
+    }
+    let mut lex = Lexicon::default();
+    for ((q, t), c) in co {
+        let nq = n[&q];
+        if nq >= 3 && c as f32 >= 0.8 * nq as f32 {
+            lex.expand.entry(q).or_default().push((t, 0.9));
+        }
+    }
+    for v in lex.expand.values_mut() {
+        v.sort_by(|a, b| a.0.cmp(&b.0));
+    }
+    for (q, c) in n {
+        if c >= 5 && !lex.expand.contains_key(&q) {
+            lex.noise.insert(q);
+        }
+    }
+    lex
+}
+
+fn softmax_fit(data: &[(Vec<[f32; NF]>, usize)], init: [f32; NF], fixed: &[usize]) -> [f32; NF] {
+    let mut w = init;
+    let mut g2 = [1e-6f32; NF];
+    let lr = 0.3f32;
+    for _epoch in 0..150 {
+        let mut grad = [0f32; NF];
+        for (cands, y) in data {
+            let s: Vec<f32> = cands
+                .iter()
+                .map(|f| f.iter().zip(w.iter()).map(|(a, b)| a * b).sum())
+                .collect();
+            let m = s.iter().cloned().fold(f32::MIN, f32::max);
+            let e: Vec<f32> = s.iter().map(|x| (x - m).exp()).collect();
+            let z: f32 = e.iter().sum();
+            for (f, ei) in cands.iter().zip(e.iter()) {
+                let p = ei / z;
+                for k in 0..NF {
+                    grad[k] += p * f[k];
+                }
+            }
+            for k in 0..NF {
+                grad[k] -= cands[*y][k];
+            }
+        }
+        let nd = data.len().max(1) as f32;
+        for k in 0..NF {
+            if fixed.contains(&k) {
+                continue;
+            }
+            let g = grad[k] / nd + 1e-3 * w[k];
+            g2[k] += g * g;
+            w[k] -= lr * g / g2[k].sqrt();
+        }
+    }
+    w
+}
+
+fn logistic_fit(x: &[[f32; NP]], y: &[f32]) -> [f32; NP] {
+    let mut w = [0f32; NP];
+    let mut g2 = [1e-6f32; NP];
+    for _ in 0..600 {
+        let mut grad = [0f32; NP];
+        for (xi, yi) in x.iter().zip(y) {
+            let p = 1.0 / (1.0 + (-xi.iter().zip(w.iter()).map(|(a, b)| a * b).sum::<f32>()).exp());
+            for k in 0..NP {
+                grad[k] += (p - yi) * xi[k];
+            }
+        }
+        let n = x.len().max(1) as f32;
+        for k in 0..NP {
+            let g = grad[k] / n + 1e-4 * w[k];
+            g2[k] += g * g;
+            w[k] -= 0.5 * g / g2[k].sqrt();
+        }
+    }
+    w
+}
+
+fn is_right(r: &MatchResult, truth: Option<&str>) -> bool {
+    truth.is_some() && r.candidates.first().map(|c| c.sku.as_str()) == truth
+}
+
+/// Fit lexicon, ranking weights, calibration and thresholds on `lines` (use train distributors only).
+pub fn train(catalog: &Catalog, lines: &[Labeled]) -> Model {
+    let mut m = Matcher::new(catalog.clone(), Model::default());
+    let lexicon = learn_lexicon(&m, catalog, lines);
+    m.set_model(Model {
+        lexicon: lexicon.clone(),
+        ..Model::default()
+    });
+    // ranking: softmax over the candidates of lines whose true SKU was retrieved
+    m.top_k = m.n_candidates + 1;
+    let mut data = Vec::new();
+    for l in lines {
+        let Some(sku) = l.sku.as_deref() else {
+            continue;
+        };
+        let r = m.match_line(&l.query, None);
+        if let Some(y) = r.candidates.iter().position(|c| c.sku == sku) {
+            if r.candidates.len() > 1 {
+                data.push((
+                    r.candidates.iter().map(|c| c.features).collect::<Vec<_>>(),
+                    y,
+                ));
+            }
+        }
+    }
+    let rank = softmax_fit(&data, Model::default().rank, &[9]);
+    drop(data);
+    m.set_model(Model {
+        rank,
+        lexicon: lexicon.clone(),
+        ..Model::default()
+    });
+    m.top_k = 5;
+    // calibrations over all lines: P(top-1 right) (non-catalog lines are never right), P(ours)
+    let results: Vec<MatchResult> = lines.iter().map(|l| m.match_line(&l.query, None)).collect();
+    let x: Vec<[f32; NP]> = results.iter().map(|r| r.prob_features).collect();
+    let y: Vec<f32> = results
+        .iter()
+        .zip(lines)
+        .map(|(r, l)| is_right(r, l.sku.as_deref()) as u8 as f32)
+        .collect();
+    let calib = logistic_fit(&x, &y);
+    let y_ours: Vec<f32> = lines.iter().map(|l| l.sku.is_some() as u8 as f32).collect();
+    let ours = logistic_fit(&x, &y_ours);
+    let sig = |w: &[f32; NP], f: &[f32; NP]| {
+        1.0 / (1.0 + (-f.iter().zip(w.iter()).map(|(a, b)| a * b).sum::<f32>()).exp())
+    };
+    let probs: Vec<f32> = x.iter().map(|f| sig(&calib, f)).collect();
+    // review threshold on P(ours): 99.5% of non-catalog lines fall below it
+    let mut neg: Vec<f32> = x
+        .iter()
+        .zip(lines)
+        .filter(|(_, l)| l.sku.is_none())
+        .map(|(f, _)| sig(&ours, f))
+        .collect();
+    neg.sort_by(f32::total_cmp);
+    let review = neg
+        .get(((neg.len() as f32) * 0.995) as usize)
+        .copied()
+        .unwrap_or(0.5)
+        .clamp(0.02, 0.9)
+        + 1e-4;
+    // match threshold: the lowest one whose auto-matches are >= 99.5% right
+    let mut order: Vec<usize> = (0..probs.len()).collect();
+    order.sort_by(|&a, &b| probs[b].total_cmp(&probs[a]));
+    let (mut ok, mut tot, mut thr) = (0usize, 0usize, 0.99f32);
+    for &i in &order {
+        tot += 1;
+        ok += y[i] as usize;
+        if tot >= 50 && (ok as f32) / (tot as f32) >= 0.995 {
+            thr = probs[i];
+        }
+    }
+    let match_threshold = thr.clamp(0.5, 0.99);
+    Model {
+        rank,
+        calib,
+        ours,
+        match_threshold,
+        review_threshold: review,
+        lexicon,
+    }
+}
+
+/// Figures of one evaluation.
+#[derive(Debug, Default, Clone, serde::Serialize)]
+pub struct EvalReport {
+    pub catalog_lines: usize,
+    pub top1: f64,
+    pub top5: f64,
+    pub non_catalog_lines: usize,
+    pub none_rate: f64,
+    pub non_catalog_auto_matched: f64,
+    pub auto_rate: f64,
+    pub auto_accuracy: f64,
+    /// (bin low, bin high, lines, mean probability, observed top-1 right)
+    pub calibration: Vec<(f32, f32, usize, f64, f64)>,
+    pub p50_us: f64,
+    pub p99_us: f64,
+    pub queries_per_s: f64,
+}
+
+/// Evaluate on `lines` without memory.
+pub fn evaluate(m: &Matcher, lines: &[Labeled]) -> EvalReport {
+    use rayon::prelude::*;
+    let t0 = std::time::Instant::now();
+    let timed: Vec<(MatchResult, f64)> = lines
+        .par_iter()
+        .map(|l| {
+            let t = std::time::Instant::now();
+            let r = m.match_line(&l.query, None);
+            (r, t.elapsed().as_secs_f64() * 1e6)
+        })
+        .collect();
+    let wall = t0.elapsed().as_secs_f64();
+    let mut lat: Vec<f64> = timed.iter().map(|x| x.1).collect();
+    lat.sort_by(f64::total_cmp);
+    let mut rep = EvalReport {
+        p50_us: lat.get(lat.len() / 2).copied().unwrap_or(0.0),
+        p99_us: lat.get(lat.len() * 99 / 100).copied().unwrap_or(0.0),
+        queries_per_s: lines.len() as f64 / wall.max(1e-9),
+        ..Default::default()
+    };
+    let (mut t1, mut t5, mut none, mut negm, mut auto, mut auto_ok) = (0, 0, 0, 0, 0, 0);
+    let mut bins = vec![(0usize, 0f64, 0usize); 10];
+    for ((r, _), l) in timed.iter().zip(lines) {
+        let right = is_right(r, l.sku.as_deref());
+        if let Some(s) = l.sku.as_deref() {
+            rep.catalog_lines += 1;
+            t1 += right as usize;
+            t5 += r.candidates.iter().any(|c| c.sku == s) as usize;
+        } else {
+            rep.non_catalog_lines += 1;
+            none += (r.decision == Decision::None) as usize;
+            negm += (r.decision == Decision::Match) as usize;
+        }
+        if r.decision != Decision::Review {
+            auto += 1;
+            auto_ok += (r.sku.as_deref() == l.sku.as_deref()) as usize;
+        }
+        let b = ((r.probability * 10.0) as usize).min(9);
+        bins[b].0 += 1;
+        bins[b].1 += r.probability as f64;
+        bins[b].2 += right as usize;
+    }
+    let d = |a: usize, b: usize| if b == 0 { 0.0 } else { a as f64 / b as f64 };
+    rep.top1 = d(t1, rep.catalog_lines);
+    rep.top5 = d(t5, rep.catalog_lines);
+    rep.none_rate = d(none, rep.non_catalog_lines);
+    rep.non_catalog_auto_matched = d(negm, rep.non_catalog_lines);
+    rep.auto_rate = d(auto, lines.len());
+    rep.auto_accuracy = d(auto_ok, auto);
+    rep.calibration = bins
+        .iter()
+        .enumerate()
+        .map(|(i, &(n, sp, ok))| {
+            (
+                i as f32 / 10.0,
+                (i + 1) as f32 / 10.0,
+                n,
+                d(0, 1) + sp / n.max(1) as f64,
+                d(ok, n),
+            )
+        })
+        .collect();
+    rep
+}
+
+/// One simulated day.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Day {
+    pub day: usize,
+    pub documents: usize,
+    pub lines: usize,
+    /// Share of lines decided without a human (match or none).
+    pub automation: f64,
+    /// Share of automatic decisions that were right (right SKU, or none for non-catalog lines).
+    pub auto_accuracy: f64,
+    /// Share of all lines ending right (reviewed lines are right by construction).
+    pub final_accuracy: f64,
+    pub memory_size: usize,
+}
+
+/// Documents of `lines` (held-out distributors) arrive over `days` days in document order; lines
+/// decided `review` are answered with the truth, which goes into the memory.
+pub fn simulate(m: &Matcher, lines: &[Labeled], days: usize) -> Vec<Day> {
+    let mut docs: Vec<usize> = lines
+        .iter()
+        .map(|l| l.doc_seq)
+        .collect::<FxHashSet<_>>()
+        .into_iter()
+        .collect();
+    docs.sort_unstable();
+    let per_day = docs.len().div_ceil(days.max(1)).max(1);
+    let day_of: FxHashMap<usize, usize> = docs
+        .iter()
+        .enumerate()
+        .map(|(i, &d)| (d, i / per_day))
+        .collect();
+    let mut by_day: Vec<Vec<&Labeled>> = vec![Vec::new(); days];
+    for l in lines {
+        let d = day_of[&l.doc_seq];
+        if d < days {
+            by_day[d].push(l);
+        }
+    }
+    let mut mem = Memory::new();
+    let mut out = Vec::new();
+    for (d, ls) in by_day.into_iter().enumerate() {
+        let ndocs = ls.iter().map(|l| l.doc_seq).collect::<FxHashSet<_>>().len();
+        let (mut auto, mut auto_ok, mut fin_ok) = (0usize, 0usize, 0usize);
+        let mut reviews = Vec::new();
+        for l in &ls {
+            let r = m.match_line(&l.query, Some(&mem));
+            if r.decision == Decision::Review {
+                fin_ok += 1;
+                reviews.push(Confirmation {
+                    distributor: l.query.distributor.clone().unwrap_or_default(),
+                    product_code: l.query.product_code.clone(),
+                    description: l.query.description.clone(),
+                    sku: l.sku.clone(),
+                });
+            } else {
+                auto += 1;
+                let ok = r.sku.as_deref() == l.sku.as_deref();
+                auto_ok += ok as usize;
+                fin_ok += ok as usize;
+            }
+        }
+        // the review team answers at the end of the day
+        for c in &reviews {
+            mem.confirm(c);
+        }
+        let n = ls.len().max(1) as f64;
+        out.push(Day {
+            day: d + 1,
+            documents: ndocs,
+            lines: ls.len(),
+            automation: auto as f64 / n,
+            auto_accuracy: if auto == 0 {
+                0.0
+            } else {
+                auto_ok as f64 / auto as f64
+            },
+            final_accuracy: fin_ok as f64 / n,
+            memory_size: mem.len(),
+        });
+    }
+    out
+}

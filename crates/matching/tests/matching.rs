@@ -1,0 +1,147 @@
+//! Behaviour on the committed fixtures (training-data/fixtures: train distributors only).
+use std::path::PathBuf;
+
+use claimscan_matching::{
+    train, Catalog, Confirmation, Decision, Matcher, Memory, Model, Query, Source,
+};
+
+fn fixtures() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../training-data/fixtures")
+}
+
+fn matcher() -> Matcher {
+    let cat = Catalog::from_path(&fixtures().join("catalog.csv")).unwrap();
+    Matcher::new(cat, Model::trained_default())
+}
+
+fn q(desc: &str) -> Query {
+    Query {
+        description: desc.into(),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn near_duplicates_are_told_apart_by_size_and_power() {
+    let m = matcher();
+    // CIRCA E 20-70: 180 mm PN10 / 220 mm / 220 mm PN10 are siblings
+    let r = m.match_line(&q("PMP CIRC CIRCA E 20-70 180MM PN10 1X230V"), None);
+    assert_eq!(r.candidates[0].sku, "NV-874696", "{r:?}");
+    let r = m.match_line(&q("Umwälzpumpe CIRCA E 20-70 220 mm 1x230V"), None);
+    assert_eq!(r.candidates[0].sku, "NV-405463", "{r:?}");
+    let r = m.match_line(&q("CIRCA E 20-70 220MM PN10"), None);
+    assert_eq!(r.candidates[0].sku, "NV-413629", "{r:?}");
+    assert!(r.candidates.len() >= 2 && r.margin > 0.0);
+}
+
+#[test]
+fn exact_gtin_and_maker_code_win() {
+    let m = matcher();
+    let r = m.match_line(
+        &Query {
+            product_code: Some("4057312002211".into()),
+            ..q("PUMP")
+        },
+        None,
+    );
+    assert_eq!(r.candidates[0].sku, "NV-405463");
+    let r = m.match_line(&q("CIRCA E 20-70 CI6301919"), None);
+    assert_eq!(r.candidates[0].sku, "NV-413629");
+    assert_eq!(r.decision, Decision::Match, "{r:?}");
+}
+
+#[test]
+fn other_brand_lines_get_none() {
+    let m = matcher();
+    for d in [
+        "AIRMAX BREEZE TYPE 18 HK EAN 8258231",
+        "HYDROTEC AQUAFLOW CIRC PUMP 25-60 180MM",
+        "Frais de port",
+    ] {
+        let r = m.match_line(&q(d), None);
+        assert_eq!(r.decision, Decision::None, "{d}: {r:?}");
+        assert!(r.sku.is_none());
+    }
+}
+
+#[test]
+fn memory_overrides_the_fuzzy_match() {
+    let m = matcher();
+    let line = Query {
+        description: "CIRCA E 20-70 180MM PN10".into(),
+        product_code: Some("X-77".into()),
+        distributor: Some("D9".into()),
+        ..Default::default()
+    };
+    let fuzzy = m.match_line(&line, None);
+    assert_eq!(fuzzy.candidates[0].sku, "NV-874696");
+    let mut mem = Memory::new();
+    // the manager says this distributor's X-77 is the 220 mm one: one call
+    mem.confirm(&Confirmation {
+        distributor: "D9".into(),
+        product_code: Some("X-77".into()),
+        description: line.description.clone(),
+        sku: Some("NV-413629".into()),
+    });
+    let r = m.match_line(&line, Some(&mem));
+    assert_eq!(r.sku.as_deref(), Some("NV-413629"));
+    assert_eq!(r.source, Source::Memory);
+    assert_eq!(r.decision, Decision::Match);
+    // other distributors are not affected
+    let other = Query {
+        distributor: Some("D8".into()),
+        ..line.clone()
+    };
+    assert_eq!(
+        m.match_line(&other, Some(&mem)).candidates[0].sku,
+        "NV-874696"
+    );
+    // "not ours"
+    mem.confirm(&Confirmation {
+        sku: None,
+        ..Confirmation {
+            distributor: "D9".into(),
+            product_code: Some("X-77".into()),
+            description: line.description.clone(),
+            sku: None,
+        }
+    });
+    assert_eq!(m.match_line(&line, Some(&mem)).decision, Decision::None);
+}
+
+#[test]
+fn fixture_lines_mostly_right_and_training_runs() {
+    let lines = train::read_lines(&fixtures().join("lines.csv")).unwrap();
+    let m = matcher();
+    let rep = train::evaluate(&m, &lines);
+    assert!(rep.catalog_lines > 50 && rep.non_catalog_lines > 10);
+    assert!(rep.top1 >= 0.6, "top-1 {}", rep.top1);
+    assert!(rep.none_rate >= 0.9, "none-rate {}", rep.none_rate);
+    // a model can be trained from these lines alone and round-trips through JSON
+    let cat = Catalog::from_path(&fixtures().join("catalog.csv")).unwrap();
+    let model = train::train(&cat, &lines);
+    let back = Model::from_json(&model.to_json()).unwrap();
+    assert_eq!(back.rank, model.rank);
+    assert!(back.match_threshold >= 0.5 && back.match_threshold <= 0.99);
+}
+
+#[test]
+fn index_of_100k_skus_builds_fast() {
+    let base = Catalog::from_path(&fixtures().join("catalog.csv")).unwrap();
+    let mut products = Vec::new();
+    for i in 0..100_000usize {
+        let mut p = base.products[i % base.len()].clone();
+        p.sku = format!("X-{i}");
+        p.gtin = None;
+        p.mpn = None;
+        p.name = format!("{} S{}", p.name, i / base.len());
+        products.push(p);
+    }
+    let cat = Catalog::from_products(products).unwrap();
+    let t = std::time::Instant::now();
+    let m = Matcher::new(cat, Model::trained_default());
+    let dt = t.elapsed().as_secs_f64();
+    assert_eq!(m.products().len(), 100_000);
+    // debug build at opt-level 1 on a shared machine: generous bound (release: ~0.3 s)
+    assert!(dt < 10.0, "index build took {dt:.2}s");
+}
