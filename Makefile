@@ -6,7 +6,7 @@ export OMP_THREAD_LIMIT := 1
 CARGO ?= cargo
 BIN := $(CARGO_TARGET_DIR)/release/claimscan
 
-.PHONY: setup services build release demo test lint unit training-data bench fuzz clean-native
+.PHONY: setup services build release demo test lint unit training-data bench bench-engagement eval-engagement fuzz
 
 setup:
 	@bash scripts/setup.sh
@@ -38,6 +38,12 @@ training-data: setup
 
 bench: release
 	@bash benches/extract.sh "$(BIN)"
+
+bench-engagement: setup
+	@bash benches/engagement.sh 1000000 730
+
+eval-engagement: setup
+	@bash pipelines/engagement/eval.sh
 
 fuzz: setup
 	@bash fuzz/run.sh

@@ -101,8 +101,14 @@ fn decompression_bomb_is_refused_from_the_header() {
 
 #[test]
 fn unsupported_formats() {
-    assert_eq!(code_of(b"PK\x03\x04\x14\0\0\0\x08\0zipzipzip"), "unsupported_format");
-    assert_eq!(code_of(b"just some text, not a document"), "unsupported_format");
+    assert_eq!(
+        code_of(b"PK\x03\x04\x14\0\0\0\x08\0zipzipzip"),
+        "unsupported_format"
+    );
+    assert_eq!(
+        code_of(b"just some text, not a document"),
+        "unsupported_format"
+    );
     let heic = b"\0\0\0\x18ftypheic\0\0\0\0mif1heic\0\0\0\0";
     let err = read_bytes(heic, "IMG_0001.HEIC", &ReadOptions::default()).unwrap_err();
     assert_eq!(err.code(), "unsupported_format");
@@ -125,13 +131,18 @@ fn a_photo_without_text_is_no_text() {
 
 #[test]
 fn invalid_word_json() {
-    assert_eq!(code_of(b"{\"pages\": [{\"width\": 10}]}"), "invalid_words_json");
+    assert_eq!(
+        code_of(b"{\"pages\": [{\"width\": 10}]}"),
+        "invalid_words_json"
+    );
 }
 
 #[test]
 fn file_size_limit() {
-    let mut opts = ReadOptions::default();
-    opts.max_file_bytes = 100;
+    let opts = ReadOptions {
+        max_file_bytes: 100,
+        ..Default::default()
+    };
     let err = read_bytes(&minimal_pdf(1, "x"), "big", &opts).unwrap_err();
     assert_eq!(err.code(), "file_too_large");
 }

@@ -4,7 +4,6 @@
 //! - recall of the printed header values against the generator's truth, per kind,
 //! - word boxes of digital PDFs against the truth boxes.
 
-
 use std::path::Path;
 
 use claimscan::{fixture_docs, root, squash};
@@ -71,8 +70,12 @@ fn golden(name: &str, actual: &str) -> Result<(), String> {
         std::fs::write(&path, actual).unwrap();
         return Ok(());
     }
-    let expected = std::fs::read_to_string(&path)
-        .map_err(|_| format!("{}: no golden file (run with UPDATE_GOLDEN=1)", path.display()))?;
+    let expected = std::fs::read_to_string(&path).map_err(|_| {
+        format!(
+            "{}: no golden file (run with UPDATE_GOLDEN=1)",
+            path.display()
+        )
+    })?;
     if expected == actual {
         return Ok(());
     }
@@ -82,7 +85,12 @@ fn golden(name: &str, actual: &str) -> Result<(), String> {
         .enumerate()
         .filter(|(_, (e, a))| e != a)
         .take(5)
-        .map(|(i, (e, a))| format!("  line {}: expected {e:?}\n           got      {a:?}", i + 1))
+        .map(|(i, (e, a))| {
+            format!(
+                "  line {}: expected {e:?}\n           got      {a:?}",
+                i + 1
+            )
+        })
         .collect();
     Err(format!(
         "{name}: text differs from {} ({} vs {} lines)\n{}",
@@ -104,12 +112,19 @@ fn fixtures_read_as_expected() {
         };
         for p in &r.doc.pages {
             if p.source != want {
-                problems.push(format!("{}: page {} read as {:?}", r.name, p.index, p.source));
+                problems.push(format!(
+                    "{}: page {} read as {:?}",
+                    r.name, p.index, p.source
+                ));
             }
         }
         let pages = r.truth["pages"].as_array().unwrap().len();
         if r.doc.pages.len() != pages {
-            problems.push(format!("{}: {} pages, truth has {pages}", r.name, r.doc.pages.len()));
+            problems.push(format!(
+                "{}: {} pages, truth has {pages}",
+                r.name,
+                r.doc.pages.len()
+            ));
         }
         if let Err(e) = golden(&r.name, &r.doc.text()) {
             problems.push(e);
@@ -136,7 +151,9 @@ fn header_values_are_found_per_kind() {
         }
         assert!(t > 0, "no {kind} fixtures");
         let recall = f as f64 / t as f64;
-        report.push(format!("{kind}: {f}/{t} = {recall:.3} (floor {floor}) missing: {missing:?}"));
+        report.push(format!(
+            "{kind}: {f}/{t} = {recall:.3} (floor {floor}) missing: {missing:?}"
+        ));
         failed |= recall < floor;
     }
     assert!(!failed, "{}", report.join("\n"));
@@ -169,9 +186,7 @@ fn digital_pdf_word_boxes_match_the_truth() {
                 let tb = [b[0], b[1], b[2], b[3]];
                 let hit = page.words.iter().any(|w| {
                     let (cx, cy) = ((w.bbox[0] + w.bbox[2]) / 2.0, (w.bbox[1] + w.bbox[3]) / 2.0);
-                    w.text == text
-                        && inside([cx, cy, cx, cy], tb, 0.0)
-                        && inside(w.bbox, tb, 10.0)
+                    w.text == text && inside([cx, cy, cx, cy], tb, 0.0) && inside(w.bbox, tb, 10.0)
                 });
                 matched += hit as usize;
                 if !hit && misses.len() < 12 {
@@ -181,7 +196,10 @@ fn digital_pdf_word_boxes_match_the_truth() {
                         .filter(|w| iou(w.bbox, [b[0], b[1], b[2], b[3]]) > 0.1)
                         .map(|w| format!("{}@{:?}", w.text, w.bbox.map(|v| v.round())))
                         .collect::<Vec<_>>();
-                    misses.push(format!("{text}@{:?} ~ {near:?}", b.iter().map(|v| v.round()).collect::<Vec<_>>()));
+                    misses.push(format!(
+                        "{text}@{:?} ~ {near:?}",
+                        b.iter().map(|v| v.round()).collect::<Vec<_>>()
+                    ));
                 }
             }
         }

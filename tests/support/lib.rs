@@ -87,7 +87,9 @@ pub fn minimal_pdf(pages: usize, text: &str) -> Vec<u8> {
         out.extend_from_slice(format!("{} 0 obj\n{}\nendobj\n", i + 1, body).as_bytes());
     }
     let xref = out.len();
-    out.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes());
+    out.extend_from_slice(
+        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
+    );
     for o in offsets {
         out.extend_from_slice(format!("{o:010} 00000 n \n").as_bytes());
     }
@@ -128,7 +130,11 @@ pub fn no_text_photo() -> Vec<u8> {
         let r = (140.0 + 60.0 * fx) as i32 + blob + fur;
         let g = (110.0 + 40.0 * fy) as i32 + blob / 2 + fur;
         let b = (80.0 + 30.0 * (1.0 - fx)) as i32 + fur;
-        *p = image::Rgb([r.clamp(0, 255) as u8, g.clamp(0, 255) as u8, b.clamp(0, 255) as u8]);
+        *p = image::Rgb([
+            r.clamp(0, 255) as u8,
+            g.clamp(0, 255) as u8,
+            b.clamp(0, 255) as u8,
+        ]);
     }
     let mut out = Vec::new();
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85)

@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::Context;
-use clap::{Args, ValueEnum};
 use claimscan_doc::{Document, PageSource, SourceInfo, SCHEMA_VERSION};
 use claimscan_read::{ReadError, ReadOptions};
+use clap::{Args, ValueEnum};
 use image::{GrayImage, Rgb, RgbImage};
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;

@@ -2,7 +2,6 @@
 //!
 //! Thin glue: argument parsing and output. The work lives in the library crates.
 
-mod bench;
 mod engagement;
 mod extract;
 mod matching;
@@ -21,7 +20,11 @@ pub const EXIT_SOME_FAILED: u8 = 2;
 pub const EXIT_USAGE: u8 = 64;
 
 #[derive(Debug, Parser)]
-#[command(name = "claimscan", version, about = "Invoices in, loyalty points out.")]
+#[command(
+    name = "claimscan",
+    version,
+    about = "Invoices in, loyalty points out."
+)]
 struct Cli {
     /// Log filter (also RUST_LOG), e.g. `info`, `claimscan_read=debug`.
     #[arg(long, global = true, env = "CLAIMSCAN_LOG", default_value = "warn")]
@@ -84,7 +87,6 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Extract(cmd) => cmd.run(),
         Command::Doctor => doctor(),
-        Command::Bench(cmd) => cmd.run(),
         Command::Match(cmd) => cmd.run(),
         Command::Engagement(cmd) => cmd.run(),
     };

@@ -7,7 +7,8 @@ use std::process::Command;
 fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_claimscan"));
     // Exercise the re-exec that sets OMP_THREAD_LIMIT for Tesseract.
-    c.env_remove("OMP_THREAD_LIMIT").env_remove("CLAIMSCAN_NO_REEXEC");
+    c.env_remove("OMP_THREAD_LIMIT")
+        .env_remove("CLAIMSCAN_NO_REEXEC");
     c
 }
 
@@ -29,10 +30,18 @@ fn batch_with_bad_files_goes_on_and_exits_2() {
     let dir = tmp("batch");
     let input = dir.join("in");
     std::fs::create_dir_all(&input).unwrap();
-    std::fs::copy(fixture("fx03_digital_en_twoline.pdf"), input.join("a_good.pdf")).unwrap();
+    std::fs::copy(
+        fixture("fx03_digital_en_twoline.pdf"),
+        input.join("a_good.pdf"),
+    )
+    .unwrap();
     std::fs::write(input.join("b_empty.pdf"), b"").unwrap();
     std::fs::write(input.join("c_notes.txt"), b"hello, not an invoice").unwrap();
-    std::fs::write(input.join("d_broken.pdf"), b"%PDF-1.7\n1 0 obj << /Type /Catalog").unwrap();
+    std::fs::write(
+        input.join("d_broken.pdf"),
+        b"%PDF-1.7\n1 0 obj << /Type /Catalog",
+    )
+    .unwrap();
     let out = dir.join("out");
     let o = bin()
         .args(["extract", "--jobs", "2", "--format", "json", "--out"])
@@ -43,7 +52,10 @@ fn batch_with_bad_files_goes_on_and_exits_2() {
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "stderr: {stderr}");
     assert!(stderr.contains("b_empty.pdf: empty_file"), "{stderr}");
-    assert!(stderr.contains("c_notes.txt: unsupported_format"), "{stderr}");
+    assert!(
+        stderr.contains("c_notes.txt: unsupported_format"),
+        "{stderr}"
+    );
     assert!(stderr.contains("d_broken.pdf: pdf_corrupt"), "{stderr}");
     assert!(stderr.contains("read 1 of 4 files"), "{stderr}");
 
@@ -70,16 +82,28 @@ fn jsonl_and_text_to_stdout_and_word_json_input() {
             {"text":"Total","bbox":[10,900,80,920]},{"text":"12.50","bbox":[600,900,660,920]}]}]}"#,
     )
     .unwrap();
-    let o = bin().args(["extract", "--format", "jsonl"]).arg(&words).output().unwrap();
+    let o = bin()
+        .args(["extract", "--format", "jsonl"])
+        .arg(&words)
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(0));
     let line: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(line["pages"][0]["source"], "input");
     assert_eq!(line["pages"][0]["lines"][1]["text"], "Total 12.50");
 
-    let o = bin().args(["extract", "--format", "text", "-q"]).arg(&words).output().unwrap();
+    let o = bin()
+        .args(["extract", "--format", "text", "-q"])
+        .arg(&words)
+        .output()
+        .unwrap();
     let text = String::from_utf8_lossy(&o.stdout);
     assert!(text.contains("Invoice 42\nTotal 12.50\n"), "{text}");
-    assert!(o.stderr.is_empty(), "quiet: {}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.stderr.is_empty(),
+        "quiet: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     std::fs::remove_dir_all(&dir).ok();
 }
 
@@ -92,7 +116,12 @@ fn debug_images_are_written_for_ocr_and_text_pages() {
         .arg(fixture("fx03_digital_en_twoline.pdf"))
         .output()
         .unwrap();
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let png = dir.join("fx03_digital_en_twoline.pdf.p1.png");
     let img = image::open(&png).expect("debug image");
     assert!(img.width() > 2000, "rendered at 300 DPI: {}", img.width());

@@ -145,7 +145,13 @@ pub fn normalise(b: BBox, width: f32, height: f32) -> BBox {
 
 impl Word {
     /// A word with its normalised box computed from the page size.
-    pub fn new(text: impl Into<String>, bbox: BBox, confidence: f32, width: f32, height: f32) -> Self {
+    pub fn new(
+        text: impl Into<String>,
+        bbox: BBox,
+        confidence: f32,
+        width: f32,
+        height: f32,
+    ) -> Self {
         Word {
             text: text.into(),
             bbox,
@@ -156,7 +162,12 @@ impl Word {
 }
 
 fn union(a: BBox, b: BBox) -> BBox {
-    [a[0].min(b[0]), a[1].min(b[1]), a[2].max(b[2]), a[3].max(b[3])]
+    [
+        a[0].min(b[0]),
+        a[1].min(b[1]),
+        a[2].max(b[2]),
+        a[3].max(b[3]),
+    ]
 }
 
 impl Page {
@@ -293,7 +304,9 @@ pub enum WordsInputError {
     Json(#[from] serde_json::Error),
     #[error("page {page}: width and height must be positive and finite")]
     PageSize { page: usize },
-    #[error("page {page}, word {word}: box {bbox:?} is not a finite [x0,y0,x1,y1] with x0<=x1, y0<=y1")]
+    #[error(
+        "page {page}, word {word}: box {bbox:?} is not a finite [x0,y0,x1,y1] with x0<=x1, y0<=y1"
+    )]
     BadBox {
         page: usize,
         word: usize,
@@ -397,10 +410,15 @@ mod tests {
         assert_eq!(pages[0].words[0].norm, [0.01, 0.04, 0.03, 0.08]);
         assert_eq!(pages[0].source, PageSource::Input);
 
-        let bad = br#"{"pages":[{"width":100,"height":50,"words":[{"text":"x","bbox":[5,2,3,4]}]}]}"#;
+        let bad =
+            br#"{"pages":[{"width":100,"height":50,"words":[{"text":"x","bbox":[5,2,3,4]}]}]}"#;
         assert!(matches!(
             WordsInput::parse(bad),
-            Err(WordsInputError::BadBox { page: 0, word: 0, .. })
+            Err(WordsInputError::BadBox {
+                page: 0,
+                word: 0,
+                ..
+            })
         ));
         let zero = br#"{"pages":[{"width":0,"height":50,"words":[]}]}"#;
         assert!(matches!(

@@ -8,8 +8,10 @@
 use std::io::Cursor;
 
 use claimscan_doc::Preprocessing;
-use image::{DynamicImage, GrayImage, ImageDecoder, ImageReader, Luma, metadata::Orientation};
-use imageproc::geometric_transformations::{Interpolation, Projection, rotate_about_center, warp_into};
+use image::{metadata::Orientation, DynamicImage, GrayImage, ImageDecoder, ImageReader, Luma};
+use imageproc::geometric_transformations::{
+    rotate_about_center, warp_into, Interpolation, Projection,
+};
 
 /// Decoding limits.
 #[derive(Debug, Clone, Copy)]
@@ -206,7 +208,9 @@ pub fn prepare(mut gray: GrayImage, opts: &PrepareOptions) -> Prepared {
         }
     }
     if opts.binarise {
-        let window = info.text_height_px.map_or(31, |h| ((h * info.scale * 2.0) as u32) | 1);
+        let window = info
+            .text_height_px
+            .map_or(31, |h| ((h * info.scale * 2.0) as u32) | 1);
         gray = sauvola(&gray, window.clamp(15, 101), 0.2);
         info.binarised = true;
     }
@@ -241,11 +245,8 @@ pub fn find_sheet(gray: &GrayImage) -> Option<[(f32, f32); 4]> {
     let (small, s) = shrink(gray, 600);
     let blurred = imageproc::filter::gaussian_blur_f32(&small, 2.0);
     let level = imageproc::contrast::otsu_level(&blurred);
-    let mask = imageproc::contrast::threshold(
-        &blurred,
-        level,
-        imageproc::contrast::ThresholdType::Binary,
-    );
+    let mask =
+        imageproc::contrast::threshold(&blurred, level, imageproc::contrast::ThresholdType::Binary);
     // Close small gaps (text, rules) so the sheet is one region.
     let mask = imageproc::morphology::close(&mask, imageproc::distance_transform::Norm::LInf, 3);
     let labels = imageproc::region_labelling::connected_components(
@@ -353,10 +354,21 @@ pub fn rectify(gray: &GrayImage, corners: [(f32, f32); 4]) -> Option<GrayImage> 
     let [tl, tr, br, bl] = corners;
     let w = dist(tl, tr).max(dist(bl, br)).round().max(8.0);
     let h = dist(tl, bl).max(dist(tr, br)).round().max(8.0);
-    let to = [(0.0, 0.0), (w - 1.0, 0.0), (w - 1.0, h - 1.0), (0.0, h - 1.0)];
+    let to = [
+        (0.0, 0.0),
+        (w - 1.0, 0.0),
+        (w - 1.0, h - 1.0),
+        (0.0, h - 1.0),
+    ];
     let projection = Projection::from_control_points(corners, to)?;
     let mut out = GrayImage::new(w as u32, h as u32);
-    warp_into(gray, &projection, Interpolation::Bilinear, Luma([255]), &mut out);
+    warp_into(
+        gray,
+        &projection,
+        Interpolation::Bilinear,
+        Luma([255]),
+        &mut out,
+    );
     Some(out)
 }
 
@@ -367,7 +379,10 @@ fn max_filter(img: &GrayImage, r: u32) -> GrayImage {
     for y in 0..h {
         for x in 0..w {
             let (x0, x1) = (x.saturating_sub(r), (x + r).min(w - 1));
-            let m = (x0..=x1).map(|xx| img.get_pixel(xx, y)[0]).max().unwrap_or(0);
+            let m = (x0..=x1)
+                .map(|xx| img.get_pixel(xx, y)[0])
+                .max()
+                .unwrap_or(0);
             tmp.put_pixel(x, y, Luma([m]));
         }
     }
@@ -375,7 +390,10 @@ fn max_filter(img: &GrayImage, r: u32) -> GrayImage {
     for y in 0..h {
         let (y0, y1) = (y.saturating_sub(r), (y + r).min(h - 1));
         for x in 0..w {
-            let m = (y0..=y1).map(|yy| tmp.get_pixel(x, yy)[0]).max().unwrap_or(0);
+            let m = (y0..=y1)
+                .map(|yy| tmp.get_pixel(x, yy)[0])
+                .max()
+                .unwrap_or(0);
             out.put_pixel(x, y, Luma([m]));
         }
     }
@@ -441,7 +459,7 @@ pub fn median_text_height(gray: &GrayImage) -> Option<f32> {
             let (bw, bh) = ((b[2] - b[0] + 1) as f32, (b[3] - b[1] + 1) as f32);
             let fill = b[4] as f32 / (bw * bh);
             // Glyph-like: not a speck, not a rule or a table line, not a filled block.
-            (bh >= 4.0 && bh <= 120.0 && bw <= 3.0 * bh && bw >= 1.0 && fill < 0.9)
+            ((4.0..=120.0).contains(&bh) && bw <= 3.0 * bh && bw >= 1.0 && fill < 0.9)
                 .then_some(bh / s)
         })
         .collect();
@@ -504,7 +522,8 @@ pub fn estimate_skew(gray: &GrayImage) -> f32 {
 /// neighbourhood, computed with integral images.
 pub fn sauvola(gray: &GrayImage, window: u32, k: f32) -> GrayImage {
     let (w, h) = gray.dimensions();
-    let sum: image::ImageBuffer<Luma<u64>, Vec<u64>> = imageproc::integral_image::integral_image(gray);
+    let sum: image::ImageBuffer<Luma<u64>, Vec<u64>> =
+        imageproc::integral_image::integral_image(gray);
     let sq: image::ImageBuffer<Luma<u64>, Vec<u64>> =
         imageproc::integral_image::integral_squared_image(gray);
     let r = window / 2;
@@ -521,7 +540,11 @@ pub fn sauvola(gray: &GrayImage, window: u32, k: f32) -> GrayImage {
             let mean = rect(&sum) / n;
             let var = (rect(&sq) / n - mean * mean).max(0.0);
             let t = mean * (1.0 + k as f64 * (var.sqrt() / 128.0 - 1.0));
-            let v = if (gray.get_pixel(x, y)[0] as f64) > t { 255 } else { 0 };
+            let v = if (gray.get_pixel(x, y)[0] as f64) > t {
+                255
+            } else {
+                0
+            };
             out.put_pixel(x, y, Luma([v]));
         }
     }
@@ -545,7 +568,7 @@ mod tests {
                 if i % 6 != 5 {
                     for yy in y..y + glyph_h {
                         for xx in x..x + gw {
-                            if (xx + yy + i) % 5 != 0 {
+                            if !(xx + yy + i).is_multiple_of(5) {
                                 img.put_pixel(xx, yy, Luma([30]));
                             }
                         }
@@ -569,7 +592,12 @@ mod tests {
     #[test]
     fn skew_is_found_and_removed() {
         let img = page(1000, 800, 16);
-        let rotated = rotate_about_center(&img, 3.0f32.to_radians(), Interpolation::Bilinear, Luma([245]));
+        let rotated = rotate_about_center(
+            &img,
+            3.0f32.to_radians(),
+            Interpolation::Bilinear,
+            Luma([245]),
+        );
         let angle = estimate_skew(&rotated);
         assert!((angle - 3.0).abs() < 0.35, "estimated {angle}");
         assert!(estimate_skew(&img).abs() < 0.2);
@@ -587,7 +615,10 @@ mod tests {
         let out = normalise_lighting(&img);
         let paper_left = out.get_pixel(5, 5)[0];
         let paper_right = out.get_pixel(595, 5)[0];
-        assert!(paper_left > 230 && paper_right > 230, "{paper_left} {paper_right}");
+        assert!(
+            paper_left > 230 && paper_right > 230,
+            "{paper_left} {paper_right}"
+        );
     }
 
     #[test]
@@ -595,7 +626,12 @@ mod tests {
         // A bright sheet, a perspective quadrilateral, on a dark textured table.
         let (w, h) = (1200u32, 900u32);
         let mut img = image::RgbImage::from_pixel(w, h, Rgb([70, 60, 50]));
-        let quad = [(300.0, 120.0), (930.0, 180.0), (880.0, 820.0), (240.0, 760.0)];
+        let quad = [
+            (300.0, 120.0),
+            (930.0, 180.0),
+            (880.0, 820.0),
+            (240.0, 760.0),
+        ];
         let sheet = page(640, 660, 14);
         let to_img = Projection::from_control_points(
             [(0.0, 0.0), (639.0, 0.0), (639.0, 659.0), (0.0, 659.0)],
@@ -603,7 +639,13 @@ mod tests {
         )
         .unwrap();
         let mut warped = GrayImage::from_pixel(w, h, Luma([0]));
-        warp_into(&sheet, &to_img, Interpolation::Bilinear, Luma([0]), &mut warped);
+        warp_into(
+            &sheet,
+            &to_img,
+            Interpolation::Bilinear,
+            Luma([0]),
+            &mut warped,
+        );
         for (x, y, p) in warped.enumerate_pixels() {
             if p[0] > 0 {
                 img.put_pixel(x, y, Rgb([p[0], p[0], p[0]]));
@@ -615,7 +657,11 @@ mod tests {
             assert!(dist(*f, *q) < 15.0, "corner {f:?} vs {q:?}");
         }
         let rect = rectify(&gray, found).unwrap();
-        assert!((rect.width() as f32 - 640.0).abs() < 40.0, "{}", rect.width());
+        assert!(
+            (rect.width() as f32 - 640.0).abs() < 40.0,
+            "{}",
+            rect.width()
+        );
         // A scan with no background gives no sheet.
         assert!(find_sheet(&page(800, 1000, 14)).is_none());
     }
@@ -653,7 +699,11 @@ mod tests {
         for &b in data {
             crc ^= b as u32;
             for _ in 0..8 {
-                crc = if crc & 1 != 0 { (crc >> 1) ^ 0xedb8_8320 } else { crc >> 1 };
+                crc = if crc & 1 != 0 {
+                    (crc >> 1) ^ 0xedb8_8320
+                } else {
+                    crc >> 1
+                };
             }
         }
         !crc

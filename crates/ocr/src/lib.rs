@@ -23,6 +23,8 @@ pub struct OcrOptions {
     /// Page segmentation: automatic (the CLI's default, mode 3) suits invoices; the API's own
     /// default is a single block (mode 6), which merges columns.
     pub psm: Psm,
+    /// Tesseract variables set on each engine (name, value).
+    pub variables: Vec<(String, String)>,
 }
 
 impl Default for OcrOptions {
@@ -30,8 +32,19 @@ impl Default for OcrOptions {
         OcrOptions {
             languages: "eng".into(),
             psm: Psm::Auto,
+            variables: env_variables(),
         }
     }
+}
+
+/// Extra Tesseract variables from `CLAIMSCAN_TESS_VARS` (`name=value,name=value`), for experiments.
+fn env_variables() -> Vec<(String, String)> {
+    std::env::var("CLAIMSCAN_TESS_VARS")
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect()
 }
 
 /// The page segmentation modes claimscan uses.
@@ -106,9 +119,12 @@ fn new_engine(options: &OcrOptions) -> Result<Engine, OcrError> {
         Tesseract::new(None, Some(&options.languages)).map_err(|e| init_err(e.to_string()))?;
     tess.set_page_seg_mode(options.psm.mode());
     // Keep inter-word spaces out of word boxes and stop Tesseract from writing debug files.
-    let tess = tess
+    let mut tess = tess
         .set_variable("debug_file", "/dev/null")
         .map_err(|e| init_err(e.to_string()))?;
+    for (k, v) in &options.variables {
+        tess = tess.set_variable(k, v).map_err(|e| init_err(e.to_string()))?;
+    }
     Ok(Engine {
         options: options.clone(),
         tess,

@@ -65,7 +65,10 @@ pub enum PageContent {
         /// A rendering at [`NOMINAL_DPI`], when [`PdfOptions::render_text_pages`] is set.
         image: Option<GrayImage>,
     },
-    Image { image: GrayImage, dpi: f32 },
+    Image {
+        image: GrayImage,
+        dpi: f32,
+    },
 }
 
 /// One page of a PDF, in pixels at [`NOMINAL_DPI`] for text-layer pages, or at `dpi` for images.
@@ -269,7 +272,12 @@ fn text_layer_words(page: &PdfPage_, opts: &PdfOptions) -> Result<Option<Vec<Wor
         }
         cur.push(c);
         cur_box = Some(match cur_box {
-            Some(cb) => [cb[0].min(b[0]), cb[1].min(b[1]), cb[2].max(b[2]), cb[3].max(b[3])],
+            Some(cb) => [
+                cb[0].min(b[0]),
+                cb[1].min(b[1]),
+                cb[2].max(b[2]),
+                cb[3].max(b[3]),
+            ],
             None => b,
         });
         last_right = adv_right;
@@ -277,7 +285,7 @@ fn text_layer_words(page: &PdfPage_, opts: &PdfOptions) -> Result<Option<Vec<Wor
     }
     flush(&mut cur, &mut cur_box, &mut words);
 
-    let usable = visible >= opts.min_text_chars
-        && (bad as f32) <= opts.max_bad_char_ratio * visible as f32;
+    let usable =
+        visible >= opts.min_text_chars && (bad as f32) <= opts.max_bad_char_ratio * visible as f32;
     Ok(usable.then_some(words))
 }

@@ -136,7 +136,10 @@ impl ReadError {
 
     /// Whether trying again later could succeed (the file itself is not at fault).
     pub fn is_transient(&self) -> bool {
-        matches!(self, ReadError::Io(_) | ReadError::NativeLibrary(_) | ReadError::Ocr(_))
+        matches!(
+            self,
+            ReadError::Io(_) | ReadError::NativeLibrary(_) | ReadError::Ocr(_)
+        )
     }
 }
 
@@ -387,7 +390,12 @@ fn ocr_page(
     let started = std::time::Instant::now();
     let prepared = claimscan_imaging::prepare(image, prep);
     let info = prepared.info;
-    tracing::debug!(page = index, ms = started.elapsed().as_millis() as u64, ?info, "clean-up");
+    tracing::debug!(
+        page = index,
+        ms = started.elapsed().as_millis() as u64,
+        ?info,
+        "clean-up"
+    );
     let mut image = prepared.image;
     // Tesseract wants the resolution; after rescaling, the effective DPI changes with the scale.
     let eff_dpi = dpi.map_or(300.0, |d| d * info.scale);
@@ -458,16 +466,28 @@ mod tests {
     fn formats_are_detected_from_content() {
         assert_eq!(detect(b"%PDF-1.7\n...").unwrap(), Format::Pdf);
         assert_eq!(detect(b"junk\n%PDF-1.4").unwrap(), Format::Pdf);
-        assert_eq!(detect(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR").unwrap(), Format::Png);
-        assert_eq!(detect(b"\xff\xd8\xff\xe0\0\x10JFIF\0").unwrap(), Format::Jpeg);
+        assert_eq!(
+            detect(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR").unwrap(),
+            Format::Png
+        );
+        assert_eq!(
+            detect(b"\xff\xd8\xff\xe0\0\x10JFIF\0").unwrap(),
+            Format::Jpeg
+        );
         assert_eq!(detect(b"  {\"pages\":[]}").unwrap(), Format::WordsJson);
         assert_eq!(
             detect(b"\0\0\0\x18ftypheic\0\0\0\0mif1heic").unwrap(),
             Format::Heic
         );
         assert_eq!(detect(b"").unwrap_err().code(), "empty_file");
-        assert_eq!(detect(b"hello world").unwrap_err().code(), "unsupported_format");
-        assert_eq!(detect(b"PK\x03\x04zipzipzip").unwrap_err().code(), "unsupported_format");
+        assert_eq!(
+            detect(b"hello world").unwrap_err().code(),
+            "unsupported_format"
+        );
+        assert_eq!(
+            detect(b"PK\x03\x04zipzipzip").unwrap_err().code(),
+            "unsupported_format"
+        );
     }
 
     #[test]
@@ -494,7 +514,8 @@ mod tests {
         assert_eq!(doc.pages[0].lines[0].text, "INVOICE No. 2024-118");
         assert_eq!(doc.pages[0].source, PageSource::Input);
 
-        let short = br#"{"pages":[{"width":10,"height":10,"words":[{"text":"a","bbox":[0,0,1,1]}]}]}"#;
+        let short =
+            br#"{"pages":[{"width":10,"height":10,"words":[{"text":"a","bbox":[0,0,1,1]}]}]}"#;
         assert_eq!(
             read_bytes(short, "s.json", &ReadOptions::default())
                 .unwrap_err()
