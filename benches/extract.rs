@@ -400,7 +400,10 @@ impl SroieBench {
 }
 
 /// Recall of one document against its truth: (truth words found, truth words, fields found, fields).
-fn truth_recall(doc: &claimscan_doc::Document, truth: &serde_json::Value) -> (usize, usize, usize, usize) {
+fn truth_recall(
+    doc: &claimscan_doc::Document,
+    truth: &serde_json::Value,
+) -> (usize, usize, usize, usize) {
     use std::collections::HashMap;
     let mut have: HashMap<&str, usize> = HashMap::new();
     for w in doc.words() {
@@ -426,7 +429,9 @@ fn truth_recall(doc: &claimscan_doc::Document, truth: &serde_json::Value) -> (us
             }
         }
         for f in page["fields"].as_array().into_iter().flatten() {
-            let Some(v) = f["value_text"].as_str() else { continue };
+            let Some(v) = f["value_text"].as_str() else {
+                continue;
+            };
             if f["visible"].as_f64().unwrap_or(1.0) < 0.99 {
                 continue;
             }
@@ -443,13 +448,23 @@ impl TruthBench {
     fn run(self) -> anyhow::Result<i32> {
         let mut docs: Vec<(PathBuf, serde_json::Value)> = Vec::new();
         for f in files_in(&self.data) {
-            let name = f.file_name().unwrap_or_default().to_string_lossy().to_string();
+            let name = f
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .to_string();
             if name.ends_with(".json") {
                 continue;
             }
-            let stem = f.file_stem().unwrap_or_default().to_string_lossy().to_string();
+            let stem = f
+                .file_stem()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .to_string();
             let truth = f.with_file_name(format!("{stem}.truth.json"));
-            let Ok(text) = std::fs::read_to_string(&truth) else { continue };
+            let Ok(text) = std::fs::read_to_string(&truth) else {
+                continue;
+            };
             let v: serde_json::Value = serde_json::from_str(&text)?;
             if let Some(k) = &self.kind {
                 if v["kind"].as_str() != Some(k.as_str()) {
@@ -464,7 +479,9 @@ impl TruthBench {
         if docs.is_empty() {
             bail!("no documents with truth found");
         }
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(self.jobs.max(1)).build()?;
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(self.jobs.max(1))
+            .build()?;
         let without = ReadOptions {
             photo: PrepareOptions::none(),
             scan: PrepareOptions::none(),
@@ -472,21 +489,25 @@ impl TruthBench {
         };
         let with = ReadOptions::default();
         println!("truth recall on {} documents (word recall: exact words; field recall: printed header values found in the text)", docs.len());
-        println!("  {:<18} {:<12} {:>5} {:>12} {:>12} {:>8} {:>10}", "clean-up", "kind", "docs", "word recall", "field recall", "failed", "s/doc");
+        println!(
+            "  {:<18} {:<12} {:>5} {:>12} {:>12} {:>8} {:>10}",
+            "clean-up", "kind", "docs", "word recall", "field recall", "failed", "s/doc"
+        );
         for (label, opts) in [("without", &without), ("with", &with)] {
-            let results: Vec<(String, Option<(usize, usize, usize, usize)>, f64)> = pool.install(|| {
-                docs.par_iter()
-                    .map(|(f, truth)| {
-                        let kind = truth["kind"].as_str().unwrap_or("?").to_string();
-                        let started = Instant::now();
-                        let r = std::fs::read(f).ok().and_then(|b| {
-                            claimscan_read::read_bytes(&b, &f.display().to_string(), opts).ok()
-                        });
-                        let t = started.elapsed().as_secs_f64();
-                        (kind, r.map(|d| truth_recall(&d, truth)), t)
-                    })
-                    .collect()
-            });
+            let results: Vec<(String, Option<(usize, usize, usize, usize)>, f64)> =
+                pool.install(|| {
+                    docs.par_iter()
+                        .map(|(f, truth)| {
+                            let kind = truth["kind"].as_str().unwrap_or("?").to_string();
+                            let started = Instant::now();
+                            let r = std::fs::read(f).ok().and_then(|b| {
+                                claimscan_read::read_bytes(&b, &f.display().to_string(), opts).ok()
+                            });
+                            let t = started.elapsed().as_secs_f64();
+                            (kind, r.map(|d| truth_recall(&d, truth)), t)
+                        })
+                        .collect()
+                });
             let mut kinds: Vec<String> = results.iter().map(|r| r.0.clone()).collect();
             kinds.sort();
             kinds.dedup();

@@ -104,6 +104,17 @@ thread_local! {
 }
 
 fn new_engine(options: &OcrOptions) -> Result<Engine, OcrError> {
+    static QUIET: std::sync::Once = std::sync::Once::new();
+    QUIET.call_once(|| {
+        // Leptonica prints internal notes ("Error in boxClipToRectangle") to stderr on ordinary
+        // pages; they are not errors of ours and would drown the batch summary.
+        // SAFETY: sets a process-wide integer in Leptonica.
+        unsafe {
+            tesseract::plumbing::leptonica_plumbing::leptonica_sys::setMsgSeverity(
+                tesseract::plumbing::leptonica_plumbing::leptonica_sys::L_SEVERITY_NONE as i32,
+            );
+        }
+    });
     if !omp_limited() {
         tracing::warn!(
             "{}={} is not set in this process: Tesseract will be several times slower",
@@ -123,7 +134,9 @@ fn new_engine(options: &OcrOptions) -> Result<Engine, OcrError> {
         .set_variable("debug_file", "/dev/null")
         .map_err(|e| init_err(e.to_string()))?;
     for (k, v) in &options.variables {
-        tess = tess.set_variable(k, v).map_err(|e| init_err(e.to_string()))?;
+        tess = tess
+            .set_variable(k, v)
+            .map_err(|e| init_err(e.to_string()))?;
     }
     Ok(Engine {
         options: options.clone(),
