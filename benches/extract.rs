@@ -399,11 +399,11 @@ impl SroieBench {
     }
 }
 
-/// Recall of one document against its truth: (truth words found, truth words, fields found, fields).
-fn truth_recall(
-    doc: &claimscan_doc::Document,
-    truth: &serde_json::Value,
-) -> (usize, usize, usize, usize) {
+/// Truth words found, truth words, fields found, fields.
+type Recall = (usize, usize, usize, usize);
+
+/// Recall of one document against its truth.
+fn truth_recall(doc: &claimscan_doc::Document, truth: &serde_json::Value) -> Recall {
     use std::collections::HashMap;
     let mut have: HashMap<&str, usize> = HashMap::new();
     for w in doc.words() {
@@ -494,20 +494,19 @@ impl TruthBench {
             "clean-up", "kind", "docs", "word recall", "field recall", "failed", "s/doc"
         );
         for (label, opts) in [("without", &without), ("with", &with)] {
-            let results: Vec<(String, Option<(usize, usize, usize, usize)>, f64)> =
-                pool.install(|| {
-                    docs.par_iter()
-                        .map(|(f, truth)| {
-                            let kind = truth["kind"].as_str().unwrap_or("?").to_string();
-                            let started = Instant::now();
-                            let r = std::fs::read(f).ok().and_then(|b| {
-                                claimscan_read::read_bytes(&b, &f.display().to_string(), opts).ok()
-                            });
-                            let t = started.elapsed().as_secs_f64();
-                            (kind, r.map(|d| truth_recall(&d, truth)), t)
-                        })
-                        .collect()
-                });
+            let results: Vec<(String, Option<Recall>, f64)> = pool.install(|| {
+                docs.par_iter()
+                    .map(|(f, truth)| {
+                        let kind = truth["kind"].as_str().unwrap_or("?").to_string();
+                        let started = Instant::now();
+                        let r = std::fs::read(f).ok().and_then(|b| {
+                            claimscan_read::read_bytes(&b, &f.display().to_string(), opts).ok()
+                        });
+                        let t = started.elapsed().as_secs_f64();
+                        (kind, r.map(|d| truth_recall(&d, truth)), t)
+                    })
+                    .collect()
+            });
             let mut kinds: Vec<String> = results.iter().map(|r| r.0.clone()).collect();
             kinds.sort();
             kinds.dedup();

@@ -39,8 +39,6 @@ enum Command {
     Extract(extract::ExtractCmd),
     /// Check the native stack (pdfium, Tesseract and its languages, ONNX Runtime).
     Doctor,
-    /// Measure extraction speed and memory against the tesseract command-line tool.
-    Bench(bench::BenchCmd),
     /// Match invoice lines to catalog SKUs (or to none).
     Match(matching::MatchCmd),
     /// Score partners for disengagement, plan reactivation challenges.
