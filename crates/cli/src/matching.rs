@@ -119,10 +119,18 @@ impl MatchCmd {
         };
         let t1 = Instant::now();
         let memory = mem.as_ref().map(|s| &s.memory);
-        let results: Vec<_> = rows
+        let timed: Vec<_> = rows
             .par_iter()
-            .map(|q| m.match_line(&q.query, memory))
+            .map(|q| {
+                let t = Instant::now();
+                let r = m.match_line(&q.query, memory);
+                (r, t.elapsed().as_secs_f64() * 1e6)
+            })
             .collect();
+        let mut lat: Vec<f64> = timed.iter().map(|x| x.1).collect();
+        lat.sort_by(f64::total_cmp);
+        let pct = |p: usize| lat.get(lat.len() * p / 100).copied().unwrap_or(0.0);
+        let results: Vec<_> = timed.into_iter().map(|x| x.0).collect();
         let t_match = t1.elapsed();
         let w: Box<dyn Write> = match &self.out {
             Some(p) => Box::new(std::io::BufWriter::new(
@@ -135,12 +143,14 @@ impl MatchCmd {
             Format::Json => io::write_json(w, &rows, &results)?,
         }
         eprintln!(
-            "claimscan match: {} SKUs indexed in {:.2}s, {} lines matched in {:.3}s ({:.0} lines/s)",
+            "claimscan match: {} SKUs indexed in {:.2}s, {} lines matched in {:.3}s ({:.0} lines/s), p50 {:.0} us, p99 {:.0} us",
             n,
             t_index.as_secs_f64(),
             rows.len(),
             t_match.as_secs_f64(),
-            rows.len() as f64 / t_match.as_secs_f64().max(1e-9)
+            rows.len() as f64 / t_match.as_secs_f64().max(1e-9),
+            pct(50),
+            pct(99)
         );
         Ok(0)
     }
