@@ -6,7 +6,7 @@ export OMP_THREAD_LIMIT := 1
 CARGO ?= cargo
 BIN := $(CARGO_TARGET_DIR)/release/claimscan
 
-.PHONY: setup services build release demo test lint unit training-data bench bench-engagement eval-engagement fuzz
+.PHONY: setup services build release demo test lint unit training-data bench bench-engagement eval-engagement match-bench match-eval fuzz
 
 setup:
 	@bash scripts/setup.sh
@@ -44,6 +44,16 @@ bench-engagement: setup
 
 eval-engagement: setup
 	@bash pipelines/engagement/eval.sh
+
+MATCH_DATA ?= $(HOME)/.cache/claimscan/matching-data
+
+match-bench: setup
+	@bash pipelines/matching/bench.sh
+
+match-eval: setup
+	@bash training-data/make.sh --venv-only
+	training-data/.venv/bin/python pipelines/matching/gen_lines.py --docs 6000 --out $(MATCH_DATA)
+	$(CARGO) run --release -p claimscan-matching --example match-cli -- match eval --catalog $(MATCH_DATA)/catalog.csv --lines $(MATCH_DATA)/lines.csv
 
 fuzz: setup
 	@bash fuzz/run.sh

@@ -34,6 +34,7 @@ PARQUET=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --fixtures) MODE=fixtures ;;
+    --venv-only) ensure_venv; exit 0 ;;
     --docs-only) MODE=docs ;;
     --activity-only) MODE=activity ;;
     --docs) DOCS="$2"; shift ;;
