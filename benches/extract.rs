@@ -76,6 +76,22 @@ struct SroieBench {
     limit: Option<usize>,
     #[arg(long, short = 'j', default_value_t = 2)]
     jobs: usize,
+    /// Clean-up steps for the "with" run: any of perspective,lighting,rescale,deskew,binarise.
+    #[arg(long, default_value = "perspective,lighting,rescale,deskew")]
+    steps: String,
+}
+
+/// Photo clean-up with only the named steps on.
+fn steps(list: &str) -> PrepareOptions {
+    let on = |s: &str| list.split(',').any(|x| x.trim() == s);
+    PrepareOptions {
+        perspective: on("perspective"),
+        normalise_lighting: on("lighting"),
+        rescale: on("rescale"),
+        deskew: on("deskew"),
+        binarise: on("binarise"),
+        ..PrepareOptions::photo()
+    }
 }
 
 fn main() -> anyhow::Result<()> {
@@ -361,15 +377,19 @@ impl SroieBench {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(self.jobs.max(1))
             .build()?;
-        let with = ReadOptions::default();
+        let with = ReadOptions {
+            photo: steps(&self.steps),
+            ..ReadOptions::default()
+        };
         let without = ReadOptions {
             photo: PrepareOptions::none(),
             scan: PrepareOptions::none(),
             ..ReadOptions::default()
         };
         println!(
-            "SROIE ({}): receipts whose total appears among the OCR words",
-            self.data.display()
+            "SROIE ({}): receipts whose total appears among the OCR words (clean-up steps: {})",
+            self.data.display(),
+            self.steps
         );
         for (label, opts) in [("without clean-up", &without), ("with clean-up", &with)] {
             let started = Instant::now();
