@@ -193,6 +193,7 @@ impl ExtractBench {
         let mut digital: Vec<(Vec<u8>, usize)> = Vec::new();
         let mut scan_pages: Vec<PathBuf> = Vec::new();
         let mut photos: Vec<PathBuf> = Vec::new();
+        let mut documents: Vec<PathBuf> = Vec::new();
         for f in &files {
             let bytes = std::fs::read(f)?;
             match claimscan_read::detect(&bytes) {
@@ -205,6 +206,7 @@ impl ExtractBench {
                     if text == pages.len() {
                         digital.push((bytes, text));
                     }
+                    documents.push(f.clone());
                     for p in pages {
                         if let PageContent::Image { image, .. } = p.content {
                             let name = format!(
@@ -219,12 +221,19 @@ impl ExtractBench {
                     }
                 }
                 Ok(Format::Jpeg | Format::Png | Format::Tiff | Format::Webp) => {
-                    photos.push(f.clone())
+                    photos.push(f.clone());
+                    documents.push(f.clone());
                 }
                 _ => {}
             }
         }
-        println!("claimscan bench extract — {} sample files", files.len());
+        println!(
+            "claimscan bench extract — {} documents ({} digital PDFs, {} scanned pages, {} photos)",
+            documents.len(),
+            digital.len(),
+            scan_pages.len(),
+            photos.len()
+        );
         println!(
             "  machine: {} cores; OMP_THREAD_LIMIT={} in this process",
             std::thread::available_parallelism().map_or(1, |n| n.get()),
@@ -316,14 +325,14 @@ impl ExtractBench {
         cmd.arg("extract")
             .args(["--jobs", &self.jobs.to_string(), "--quiet", "--out"])
             .arg(&out_dir)
-            .args(&files)
+            .args(&documents)
             .stdout(Stdio::null())
             .stderr(Stdio::null());
         let (t, rss, code) = run_measured(&mut cmd)?;
         println!(
-            "\nwhole batch: claimscan extract --jobs {} on {} files: {:.2} s, peak RSS {:.0} MiB (exit {code})",
+            "\nwhole batch: claimscan extract --jobs {} on {} documents: {:.2} s, peak RSS {:.0} MiB (exit {code})",
             self.jobs,
-            files.len(),
+            documents.len(),
             t.as_secs_f64(),
             rss
         );

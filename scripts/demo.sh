@@ -11,8 +11,9 @@ mkdir -p "$OUT"
 echo "== native stack"
 "$BIN" doctor
 echo
-echo "== claimscan extract $SAMPLES (JSON in $OUT, word boxes drawn in $OUT/debug)"
-"$BIN" extract --jobs 2 --format json --out "$OUT" --debug-image "$OUT/debug" "$SAMPLES"
+echo "== claimscan extract $SAMPLES/*.{pdf,jpg} (JSON in $OUT, word boxes drawn in $OUT/debug)"
+"$BIN" extract --jobs 2 --format json --out "$OUT" --debug-image "$OUT/debug" \
+  "$SAMPLES"/*.pdf "$SAMPLES"/*.jpg
 echo
 for f in "$SAMPLES"/fx03_digital_en_twoline.pdf "$SAMPLES"/fx06_scan_es.pdf "$SAMPLES"/fx11_photo_fr_perspective.jpg; do
   "$BIN" extract --format text --quiet "$f" | head -n 25
