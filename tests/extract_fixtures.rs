@@ -18,7 +18,13 @@ struct Read {
     doc: Document,
 }
 
-fn read_all() -> Vec<Read> {
+/// Every fixture read once per test binary (OCR is the slow part), shared by the tests.
+fn read_all() -> &'static [Read] {
+    static READS: std::sync::OnceLock<Vec<Read>> = std::sync::OnceLock::new();
+    READS.get_or_init(read_fixtures)
+}
+
+fn read_fixtures() -> Vec<Read> {
     let docs = fixture_docs();
     assert!(
         docs.len() >= 10,
@@ -105,7 +111,7 @@ fn golden(name: &str, actual: &str) -> Result<(), String> {
 fn fixtures_read_as_expected() {
     let reads = read_all();
     let mut problems = Vec::new();
-    for r in &reads {
+    for r in reads {
         let want = match r.kind.as_str() {
             "digital_pdf" => PageSource::TextLayer,
             _ => PageSource::Ocr,

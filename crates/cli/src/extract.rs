@@ -109,17 +109,19 @@ impl ExtractCmd {
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
         let started = Instant::now();
-        let results: Vec<(PathBuf, Output)> = pool.install(|| {
+        let stems = unique_stems(files.iter().map(|(p, _)| p.as_path()));
+        let results: Vec<(String, Output)> = pool.install(|| {
             files
                 .par_iter()
-                .map(|(path, problem)| {
+                .zip(stems)
+                .map(|((path, problem), stem)| {
                     let out = match problem {
                         Some(e) => failed(path, e.code(), e.to_string()),
-                        None => self.read_one(path, &opts),
+                        None => self.read_one(path, &stem, &opts),
                     };
                     bar.inc(1);
                     bar.set_message(path.display().to_string());
-                    (path.clone(), out)
+                    (stem, out)
                 })
                 .collect()
         });
@@ -167,7 +169,7 @@ impl ExtractCmd {
         })
     }
 
-    fn read_one(&self, path: &Path, opts: &ReadOptions) -> Output {
+    fn read_one(&self, path: &Path, stem: &str, opts: &ReadOptions) -> Output {
         let bytes = match std::fs::metadata(path) {
             Ok(m) if m.len() > opts.max_file_bytes => {
                 let e = ReadError::FileTooLarge {
@@ -190,7 +192,7 @@ impl ExtractCmd {
         match outcome {
             Ok(Ok(read)) => {
                 if let Some(dir) = &self.debug_image {
-                    if let Err(e) = write_debug_images(dir, path, &read.document, &read.images) {
+                    if let Err(e) = write_debug_images(dir, stem, &read.document, &read.images) {
                         tracing::warn!("debug image for {name}: {e:#}");
                     }
                 }
@@ -216,16 +218,16 @@ impl ExtractCmd {
         }
     }
 
-    fn write(&self, results: &[(PathBuf, Output)]) -> anyhow::Result<()> {
+    fn write(&self, results: &[(String, Output)]) -> anyhow::Result<()> {
         match &self.out {
             Some(dir) => {
-                for (path, out) in results {
+                for (stem, out) in results {
                     let (ext, body) = match self.format {
                         OutputFormat::Json => ("json", serde_json::to_string_pretty(out)? + "\n"),
                         OutputFormat::Jsonl => ("jsonl", serde_json::to_string(out)? + "\n"),
                         OutputFormat::Text => ("txt", render_text(out)),
                     };
-                    let target = dir.join(format!("{}.{ext}", output_stem(path)));
+                    let target = dir.join(format!("{stem}.{ext}"));
                     std::fs::write(&target, body)
                         .with_context(|| format!("cannot write {}", target.display()))?;
                 }
@@ -277,11 +279,25 @@ fn render_text(out: &Output) -> String {
     s
 }
 
-/// A file name for a path's output, unique enough within one batch.
-fn output_stem(path: &Path) -> String {
-    path.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "input".into())
+/// Output names for a batch: each input's file name, with `~2`, `~3`, ... added when inputs from
+/// different folders share a name, so no output overwrites another.
+fn unique_stems<'a>(paths: impl Iterator<Item = &'a Path>) -> Vec<String> {
+    let mut seen: std::collections::HashMap<String, usize> = Default::default();
+    paths
+        .map(|path| {
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "input".into());
+            let n = seen.entry(name.clone()).or_default();
+            *n += 1;
+            if *n == 1 {
+                name
+            } else {
+                format!("{name}~{n}")
+            }
+        })
+        .collect()
 }
 
 fn failed(path: &Path, code: &'static str, message: String) -> Output {
@@ -346,7 +362,7 @@ fn collect_inputs(inputs: &[PathBuf]) -> Vec<(PathBuf, Option<ReadError>)> {
 /// Draws word boxes (blue; red below 0.6 confidence) and line boxes (green) on each page.
 fn write_debug_images(
     dir: &Path,
-    path: &Path,
+    stem: &str,
     doc: &Document,
     images: &[Option<GrayImage>],
 ) -> anyhow::Result<()> {
@@ -377,9 +393,28 @@ fn write_debug_images(
             };
             draw_hollow_rect_mut(&mut rgb, rect(w.bbox, 0.0), colour);
         }
-        let target = dir.join(format!("{}.p{}.png", output_stem(path), page.index + 1));
+        let target = dir.join(format!("{stem}.p{}.png", page.index + 1));
         rgb.save(&target)
             .with_context(|| format!("cannot write {}", target.display()))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unique_stems;
+    use std::path::Path;
+
+    #[test]
+    fn same_file_names_in_different_folders_get_distinct_outputs() {
+        let paths = [
+            Path::new("a/inv.pdf"),
+            Path::new("b/inv.pdf"),
+            Path::new("b/x.jpg"),
+        ];
+        assert_eq!(
+            unique_stems(paths.into_iter()),
+            ["inv.pdf", "inv.pdf~2", "x.jpg"]
+        );
+    }
 }
