@@ -10,6 +10,9 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod invoice;
+pub use invoice::{Header, Invoice, InvoiceIssue, LineItem, ValueBox};
+
 /// Version of the JSON document model. Bump on any incompatible change.
 pub const SCHEMA_VERSION: &str = "1";
 
