@@ -6,7 +6,7 @@ export OMP_THREAD_LIMIT := 1
 CARGO ?= cargo
 BIN := $(CARGO_TARGET_DIR)/release/claimscan
 
-.PHONY: setup services build release demo test lint unit training-data bench bench-engagement eval-engagement match-bench match-eval fuzz
+.PHONY: setup services build release demo test lint unit training-data bench bench-worker bench-engagement eval-engagement match-bench match-eval fuzz
 
 setup:
 	@bash scripts/setup.sh
@@ -38,6 +38,9 @@ training-data: setup
 
 bench: release
 	@bash benches/extract.sh "$(BIN)"
+
+bench-worker: setup services
+	$(CARGO) bench -p claimscan-cli --bench worker
 
 bench-engagement: setup
 	@bash benches/engagement.sh 1000000 730

@@ -59,3 +59,17 @@ done
 # ort looks for the unversioned name by convention; keep a link.
 ln -sf libonnxruntime.so.1.31.1 "$NATIVE/lib/libonnxruntime.so"
 log "native stack ready in $NATIVE/lib"
+
+# --- S3-compatible test server (moto, in a venv) -------------------------------------------------
+# The service tests start `moto_server` on a free port per test; `make demo` uses it too.
+S3_VENV="$CACHE/s3-venv"
+S3_REQ="$ROOT/scripts/s3-test-server.requirements.txt"
+S3_STAMP="$S3_VENV/.requirements.sha256"
+want="$(sha256sum "$S3_REQ" | cut -d' ' -f1)"
+if [ ! -x "$S3_VENV/bin/moto_server" ] || [ "$(cat "$S3_STAMP" 2>/dev/null)" != "$want" ]; then
+  log "installing the S3 test server (moto) into $S3_VENV"
+  "$PY" -m venv "$S3_VENV"
+  "$S3_VENV/bin/pip" install --quiet --disable-pip-version-check -r "$S3_REQ"
+  echo "$want" > "$S3_STAMP"
+fi
+log "S3 test server: $S3_VENV/bin/moto_server"

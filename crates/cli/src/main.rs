@@ -5,6 +5,8 @@
 mod engagement;
 mod extract;
 mod matching;
+mod run;
+mod worker;
 
 use std::process::ExitCode;
 
@@ -43,6 +45,14 @@ enum Command {
     Match(matching::MatchCmd),
     /// Score partners for disengagement, plan reactivation challenges.
     Engagement(engagement::EngagementCmd),
+    /// The whole pipeline on one machine: a folder in, claims out (SQLite state, no broker).
+    Run(run::RunCmd),
+    /// Run the invoice worker (RabbitMQ, S3, PostgreSQL) until SIGTERM.
+    Worker(worker::WorkerCmd),
+    /// Put invoice files in object storage and announce them, as the app's backend does.
+    Submit(worker::SubmitCmd),
+    /// Partner data: right of erasure.
+    Partner(worker::PartnerCmd),
 }
 
 /// Tesseract's OpenMP reads `OMP_THREAD_LIMIT` when the library loads, before `main` runs; if it
@@ -87,6 +97,10 @@ fn main() -> ExitCode {
         Command::Doctor => doctor(),
         Command::Match(cmd) => cmd.run(),
         Command::Engagement(cmd) => cmd.run(),
+        Command::Run(cmd) => cmd.run(),
+        Command::Worker(cmd) => cmd.run(),
+        Command::Submit(cmd) => cmd.run(),
+        Command::Partner(cmd) => cmd.run(),
     };
     match result {
         Ok(code) => ExitCode::from(code.clamp(0, 255) as u8),

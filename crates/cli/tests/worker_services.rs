@@ -1,0 +1,433 @@
+//! The invoice worker against the real services: RabbitMQ, PostgreSQL, an S3-compatible server,
+//! and the real pipeline (pdfium, Tesseract, the layout reader, the matcher).
+//! See `services/mod.rs` for the harness. The broker-restart test is in its own file
+//! (`worker_broker_restart.rs`) because it disturbs the shared broker.
+
+mod services;
+
+use std::collections::{HashMap, HashSet};
+use std::io::{Read, Write};
+use std::time::Duration;
+
+use claimscan_contracts::InvoiceUploaded;
+use services::*;
+use sqlx::Row;
+
+fn http_get(addr: &str, path: &str) -> (u16, String) {
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    let code = out.split_whitespace().nth(1).unwrap_or("0").parse().unwrap_or(0);
+    (code, out)
+}
+
+fn wait_http(addr: &str, timeout: Duration) {
+    let t0 = std::time::Instant::now();
+    while std::net::TcpStream::connect(addr).is_err() {
+        assert!(t0.elapsed() < timeout, "worker HTTP at {addr} did not come up");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn free_addr() -> String {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn happy_path_duplicate_invoice_and_resent_message() {
+    let env = Env::new("happy").await;
+    let (_w, stop, h) = env.worker().await;
+    let pdf = std::fs::read(fixture("fx03_digital_en_twoline.pdf")).unwrap();
+
+    let first = env.upload(pdf.clone(), "u-happy-1", "partner-a", "pdf").await;
+    env.wait_decided(1, Duration::from_secs(60)).await;
+    let (status, reason) = env.status("u-happy-1").await.unwrap();
+    assert_eq!(status, "claimed", "reason: {reason:?}");
+    let (points, lines): (i64, i64) = {
+        let r = sqlx::query(
+            "SELECT c.total_points, (SELECT count(*) FROM claim_lines l WHERE l.claim_id = c.claim_id) AS n
+             FROM claims c WHERE upload_id = 'u-happy-1'",
+        )
+        .fetch_one(&env.pg)
+        .await
+        .unwrap();
+        (r.get(0), r.get(1))
+    };
+    assert!(points > 0 && lines > 0, "points {points}, lines {lines}");
+    let sum: i64 = env.count("SELECT sum(points)::bigint FROM claim_lines").await;
+    assert_eq!(sum, points);
+
+    // The same invoice from another partner: a duplicate, refused with its code.
+    env.upload(pdf.clone(), "u-happy-2", "partner-b", "pdf").await;
+    env.wait_decided(2, Duration::from_secs(60)).await;
+    assert_eq!(env.status("u-happy-2").await.unwrap(), ("rejected".into(), Some("duplicate_invoice".into())));
+
+    // The same message again (the app retried): no second effect.
+    env.send(&first).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(env.count("SELECT count(*) FROM claims").await, 1);
+    assert_eq!(env.count("SELECT attempts::bigint FROM uploads WHERE upload_id = 'u-happy-1'").await, 2);
+
+    // Announced: claim.created, activity.recorded, upload.rejected; extraction stored for review.
+    let msgs = env.tap_messages(3, Duration::from_secs(10)).await;
+    let kinds: HashSet<&str> = msgs.iter().map(|(k, _)| k.as_str()).collect();
+    assert!(kinds.contains("claim.created") && kinds.contains("upload.rejected"), "{kinds:?}");
+    let claim = &msgs.iter().find(|(k, _)| k == "claim.created").unwrap().1;
+    assert_eq!(claim["upload_id"], "u-happy-1");
+    assert_eq!(claim["total_points"], points);
+    assert_eq!(claim["decided_by"], "auto");
+    let keys = env.store.list("artifacts", "extractions/prog/u-happy-1/").await.unwrap();
+    assert!(keys.iter().any(|k| k.ends_with("extraction.json")), "{keys:?}");
+
+    stop.send(true).unwrap();
+    h.await.unwrap().unwrap();
+    env.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_is_rejected_or_parked_and_the_worker_goes_on() {
+    let env = Env::new("bad").await;
+    let (_w, stop, h) = env.worker().await;
+
+    env.publish_raw(b"\x00\x01 not json").await;
+    env.publish_raw(br#"{"type":"invoice.uploaded","version":9,"upload_id":"x"}"#).await;
+    env.publish_raw(br#"{"type":"invoice.uploaded","version":1,"upload_id":""}"#).await;
+    env.upload(b"%PDF-1.7\n1 0 obj broken beyond repair".to_vec(), "u-corrupt", "p", "pdf").await;
+    env.upload(include_bytes!("../../../tests/golden/fx01_digital_de_multipage.pdf.txt").to_vec(), "u-text", "p", "txt").await;
+    // A message whose object does not exist: retried once, then rejected.
+    let ghost = InvoiceUploaded {
+        upload_id: "u-ghost".into(),
+        program_id: "prog".into(),
+        partner_id: "p".into(),
+        bucket: UPLOADS.into(),
+        key: "nowhere.pdf".into(),
+        content_type: "application/pdf".into(),
+        uploaded_at: "2026-11-23T10:00:00Z".into(),
+    };
+    env.send(&ghost).await;
+    // A decompression bomb: a tiny PNG claiming 100k x 100k pixels.
+    env.upload(bomb_png(), "u-bomb", "p", "png").await;
+    // And after all that, a good invoice still goes through.
+    let (words, _) = words_invoice("fx01_digital_de_multipage", "");
+    env.upload(words, "u-good", "p", "json").await;
+
+    env.wait_decided(5, Duration::from_secs(60)).await;
+    let expect = [
+        ("u-corrupt", "pdf_corrupt"),
+        ("u-text", "unsupported_format"),
+        ("u-ghost", "object_missing"),
+        ("u-bomb", "image_too_large"),
+    ];
+    for (id, code) in expect {
+        assert_eq!(env.status(id).await.unwrap(), ("rejected".into(), Some(code.into())), "{id}");
+    }
+    let good = env.status("u-good").await.unwrap().0;
+    assert!(good == "claimed" || good == "review", "{good}");
+
+    // The undecodable messages are parked with their reasons, and recorded.
+    let parked_q = env.names().parked();
+    let t0 = std::time::Instant::now();
+    while env.depth(&parked_q).await < 3 {
+        assert!(t0.elapsed() < Duration::from_secs(10), "parked: {}", env.depth(&parked_q).await);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let codes: Vec<String> = sqlx::query_scalar("SELECT reason_code FROM parked_messages ORDER BY id")
+        .fetch_all(&env.pg)
+        .await
+        .unwrap();
+    assert_eq!(codes, ["message_not_json", "message_unsupported_version", "message_invalid"]);
+    assert_eq!(env.depth(&env.names().invoices()).await, 0);
+
+    stop.send(true).unwrap();
+    h.await.unwrap().unwrap();
+    env.cleanup().await;
+}
+
+fn bomb_png() -> Vec<u8> {
+    // A valid PNG header declaring 100000 x 100000 pixels, with one tiny IDAT.
+    let mut v = b"\x89PNG\r\n\x1a\n".to_vec();
+    let chunk = |v: &mut Vec<u8>, kind: &[u8], data: &[u8]| {
+        v.extend((data.len() as u32).to_be_bytes());
+        let mut c = kind.to_vec();
+        c.extend(data);
+        v.extend(&c);
+        v.extend(crc32(&c).to_be_bytes());
+    };
+    let mut ihdr = Vec::new();
+    ihdr.extend(100_000u32.to_be_bytes());
+    ihdr.extend(100_000u32.to_be_bytes());
+    ihdr.extend([8, 0, 0, 0, 0]);
+    chunk(&mut v, b"IHDR", &ihdr);
+    chunk(&mut v, b"IDAT", &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]);
+    chunk(&mut v, b"IEND", &[]);
+    v
+}
+
+fn crc32(data: &[u8]) -> u32 {
+    let mut crc = 0xffff_ffffu32;
+    for &b in data {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 { (crc >> 1) ^ 0xedb8_8320 } else { crc >> 1 };
+        }
+    }
+    !crc
+}
+
+/// Every upload has exactly one outcome and at most one claim; copies of one invoice make at
+/// most one claim or task between them.
+async fn assert_exactly_once(env: &Env, expected_uploads: i64) {
+    assert_eq!(env.count("SELECT count(*) FROM uploads").await, expected_uploads);
+    assert_eq!(env.count("SELECT count(*) FROM uploads WHERE status = 'processing'").await, 0);
+    assert_eq!(
+        env.count("SELECT count(*) FROM (SELECT upload_id FROM claims GROUP BY upload_id HAVING count(*) > 1) d").await,
+        0
+    );
+    assert_eq!(
+        env.count("SELECT count(*) FROM uploads u WHERE (u.status = 'claimed') <> EXISTS (SELECT 1 FROM claims c WHERE c.upload_id = u.upload_id)").await,
+        0,
+        "claimed status and claim rows disagree"
+    );
+    assert_eq!(
+        env.count("SELECT count(*) FROM uploads u WHERE (u.status = 'review') <> EXISTS (SELECT 1 FROM review_tasks t WHERE t.upload_id = u.upload_id)").await,
+        0,
+        "review status and task rows disagree"
+    );
+    assert_eq!(
+        env.count("SELECT count(*) FROM (SELECT fingerprint FROM uploads WHERE status IN ('claimed','review') AND fingerprint IS NOT NULL GROUP BY fingerprint HAVING count(*) > 1) d").await,
+        0,
+        "one invoice paid twice"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_9_mid_invoice_then_restart_gives_exactly_one_outcome() {
+    let env = Env::new("kill").await;
+    // Photos take the longest (OCR): the kill lands mid-invoice.
+    let photos = ["fx08_photo_de_exif.jpg", "fx09_photo_en_blur.jpg", "fx10_photo_pt_shadow_rot90.jpg", "fx11_photo_fr_perspective.jpg"];
+    let mut n = 0;
+    for p in photos {
+        let Ok(bytes) = std::fs::read(fixture(p)) else { continue };
+        n += 1;
+        env.upload(bytes, &format!("u-kill-{n}"), &format!("partner-{n}"), "jpg").await;
+    }
+    assert!(n >= 3, "photo fixtures missing");
+    let mut child = env.worker_command(None).spawn().unwrap();
+    // Wait until the worker has started on an upload (registered, not decided), then kill -9.
+    let t0 = std::time::Instant::now();
+    loop {
+        let started = env.count("SELECT count(*) FROM uploads WHERE status = 'processing'").await;
+        if started > 0 {
+            break;
+        }
+        assert!(t0.elapsed() < Duration::from_secs(60), "worker never started");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
+    child.wait().unwrap();
+    let killed_mid = env.count("SELECT count(*) FROM uploads WHERE status = 'processing'").await;
+    assert!(killed_mid > 0, "the kill should land mid-invoice");
+
+    let mut child = env.worker_command(None).spawn().unwrap();
+    env.wait_decided(n, Duration::from_secs(120)).await;
+    assert_exactly_once(&env, n).await;
+    // The killed attempt was redelivered: some upload was attempted twice.
+    assert!(env.count("SELECT max(attempts)::bigint FROM uploads").await >= 2);
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let status = child.wait().unwrap();
+    assert!(status.success(), "SIGTERM exit: {status:?}");
+    env.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_metrics_and_graceful_sigterm_drain() {
+    let env = Env::new("drain").await;
+    let addr = free_addr();
+    let mut child = env.worker_command(Some(&addr)).spawn().unwrap();
+    wait_http(&addr, Duration::from_secs(60));
+    let t0 = std::time::Instant::now();
+    while http_get(&addr, "/readyz").0 != 200 {
+        assert!(t0.elapsed() < Duration::from_secs(30), "{}", http_get(&addr, "/readyz").1);
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(http_get(&addr, "/healthz").0, 200);
+
+    let photo = std::fs::read(fixture("fx08_photo_de_exif.jpg")).unwrap();
+    env.upload(photo, "u-drain", "p", "jpg").await;
+    // SIGTERM while it is being processed: it must finish, ack and exit 0.
+    let t0 = std::time::Instant::now();
+    while env.status("u-drain").await.is_none() {
+        assert!(t0.elapsed() < Duration::from_secs(30));
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    let (s, _) = env.status("u-drain").await.unwrap();
+    assert_ne!(s, "processing", "drained without finishing");
+    assert_eq!(env.depth(&env.names().invoices()).await, 0, "unacked message went back to the queue");
+    assert_eq!(env.count("SELECT count(*) FROM outbox WHERE published_at IS NULL").await, 0);
+
+    // Metrics of a live worker.
+    let addr = free_addr();
+    let mut child = env.worker_command(Some(&addr)).spawn().unwrap();
+    wait_http(&addr, Duration::from_secs(60));
+    let (code, body) = http_get(&addr, "/metrics");
+    assert_eq!(code, 200);
+    assert!(body.contains("claimscan_queue_depth"), "{body}");
+    assert!(body.contains("claimscan_outbox_pending"), "{body}");
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    assert!(child.wait().unwrap().success());
+    env.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_workers_on_one_queue_never_process_twice() {
+    let env = Env::new("two").await;
+    let (w1, s1, h1) = env.worker().await;
+    let (w2, s2, h2) = env.worker().await;
+    let fixtures = ["fx01_digital_de_multipage", "fx02_digital_fr_credit", "fx03_digital_en_twoline", "fx04_digital_it_blocks", "fx05_digital_pl_iso"];
+    let mut n = 0;
+    for i in 0..12 {
+        for f in fixtures {
+            if !fixture(&format!("{f}.truth.json")).exists() {
+                continue;
+            }
+            let (words, _) = words_invoice(f, &format!("-{i}"));
+            n += 1;
+            let msg = env.upload(words, &format!("u-two-{n}"), &format!("p{}", n % 7), "json").await;
+            if n % 5 == 0 {
+                env.send(&msg).await; // the same message twice
+            }
+        }
+    }
+    env.wait_decided(n, Duration::from_secs(120)).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_exactly_once(&env, n).await;
+    let handled = |w: &claimscan_worker::Worker| -> u64 {
+        ["claim", "review", "reject"]
+            .iter()
+            .map(|k| {
+                w.metrics
+                    .outcomes
+                    .get_metric_with_label_values(&[k, ""])
+                    .map(|c| c.get())
+                    .unwrap_or(0)
+            })
+            .sum::<u64>()
+            + w.metrics.outcomes.with_label_values(&["reject", "duplicate_invoice"]).get()
+    };
+    let (a, b) = (handled(&w1), handled(&w2));
+    assert!(a > 0 && b > 0, "both workers should take work: {a} / {b}");
+    s1.send(true).unwrap();
+    s2.send(true).unwrap();
+    h1.await.unwrap().unwrap();
+    h2.await.unwrap().unwrap();
+    env.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_uploads_count_in_equals_count_out() {
+    let env = Env::new("k").await;
+    let mut cfg_env = env.cfg.clone();
+    cfg_env.amqp.prefetch = 16;
+    let w = claimscan_worker::Worker::start(cfg_env).await.unwrap();
+    let (stop, rx) = tokio::sync::watch::channel(false);
+    let h = tokio::spawn(w.clone().run(rx));
+    let fixtures = ["fx01_digital_de_multipage", "fx03_digital_en_twoline", "fx04_digital_it_blocks"];
+    let docs: Vec<Vec<u8>> = (0..1000)
+        .map(|i| words_invoice(fixtures[i % fixtures.len()], &format!("-{i}")).0)
+        .collect();
+    let t0 = std::time::Instant::now();
+    for (i, d) in docs.into_iter().enumerate() {
+        env.upload(d, &format!("u-k-{i:04}"), &format!("partner-{}", i % 50), "json").await;
+    }
+    let pushed = t0.elapsed();
+    env.wait_decided(1000, Duration::from_secs(600)).await;
+    let all = t0.elapsed();
+    eprintln!("1000 uploads: pushed in {pushed:?}, all decided in {all:?}");
+    assert_exactly_once(&env, 1000).await;
+    // Count out: one outcome message per upload reached the events exchange.
+    let t1 = std::time::Instant::now();
+    while env.count("SELECT count(*) FROM outbox WHERE published_at IS NULL").await > 0 {
+        assert!(t1.elapsed() < Duration::from_secs(30));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let msgs = env.tap_messages(5000, Duration::from_secs(5)).await;
+    let mut per_upload: HashMap<String, usize> = HashMap::new();
+    for (k, v) in &msgs {
+        if k == "claim.created" || k == "review.requested" || k == "upload.rejected" {
+            *per_upload.entry(v["upload_id"].as_str().unwrap().to_string()).or_default() += 1;
+        }
+    }
+    assert_eq!(per_upload.len(), 1000);
+    assert!(per_upload.values().all(|&c| c == 1), "an upload announced twice");
+    stop.send(true).unwrap();
+    h.await.unwrap().unwrap();
+    env.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn erasure_removes_the_partner_from_every_store_and_keeps_totals() {
+    let env = Env::new("erase").await;
+    let (_w, stop, h) = env.worker().await;
+    let partner = "partner-to-forget-4711";
+    let (a, _) = words_invoice("fx03_digital_en_twoline", "-e1");
+    let (b, _) = words_invoice("fx01_digital_de_multipage", "-e2");
+    let (c, _) = words_invoice("fx04_digital_it_blocks", "-e3");
+    env.upload(a, "u-e-1", partner, "json").await;
+    env.upload(b, "u-e-2", partner, "json").await;
+    env.upload(c, "u-e-3", "someone-else", "json").await;
+    env.wait_decided(3, Duration::from_secs(60)).await;
+    stop.send(true).unwrap();
+    h.await.unwrap().unwrap();
+    let total_before = env.count("SELECT coalesce(sum(total_points), 0)::bigint FROM claims").await;
+
+    for round in 0..2 {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_claimscan"))
+            .args(["partner", "erase", partner])
+            .envs(env.worker_command(None).get_envs().filter_map(|(k, v)| Some((k.to_owned(), v?.to_owned()))))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "round {round}: {}", String::from_utf8_lossy(&out.stderr));
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        if round == 0 {
+            assert_eq!(report["uploads"], 2);
+            assert!(report["objects_deleted"].as_u64().unwrap() >= 2);
+        } else {
+            assert_eq!(report["uploads"], 0, "idempotent");
+        }
+    }
+
+    // Every table of the schema: no row mentions the partner.
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT table_name::text FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'",
+    )
+    .fetch_all(&env.pg)
+    .await
+    .unwrap();
+    assert!(tables.len() >= 8, "{tables:?}");
+    for t in &tables {
+        let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT count(*) FROM \"{t}\" x WHERE x::text LIKE '%' || $1 || '%' OR (CASE WHEN '{t}' = 'outbox' THEN convert_from((x::\"{t}\").body, 'UTF8') ELSE '' END) LIKE '%' || $1 || '%'"
+        )))
+        .bind(partner)
+        .fetch_one(&env.pg)
+        .await
+        .unwrap();
+        assert_eq!(n, 0, "table {t} still mentions the partner");
+    }
+    // Object storage: nothing of theirs left, the other partner's files untouched.
+    let uploads = env.store.list(UPLOADS, "").await.unwrap();
+    assert!(uploads.iter().all(|k| !k.contains(partner)), "{uploads:?}");
+    assert!(uploads.iter().any(|k| k.contains("someone-else")));
+    let artifacts = env.store.list("artifacts", "").await.unwrap();
+    assert!(!artifacts.iter().any(|k| k.contains("u-e-1") || k.contains("u-e-2")), "{artifacts:?}");
+    assert!(artifacts.iter().any(|k| k.contains("u-e-3")));
+    // The ledger keeps its totals.
+    assert_eq!(env.count("SELECT coalesce(sum(total_points), 0)::bigint FROM claims").await, total_before);
+    assert_eq!(env.count("SELECT count(*) FROM erasures").await, 1);
+    env.cleanup().await;
+}

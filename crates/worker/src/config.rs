@@ -1,0 +1,420 @@
+//! Worker configuration: a TOML file plus `CLAIMSCAN_<SECTION>__<KEY>` environment variables
+//! (environment wins), validated at start so that every problem is reported at once.
+
+use std::path::{Path, PathBuf};
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+
+/// The whole configuration. Unknown keys are refused (a typo must not silently fall back).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub amqp: AmqpConfig,
+    pub s3: S3Config,
+    pub database: DatabaseConfig,
+    pub pipeline: PipelineConfig,
+    pub rules: RulesConfig,
+    pub http: HttpConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AmqpConfig {
+    /// `amqp://user:pass@host:port/vhost`.
+    pub url: String,
+    /// Prefix of every exchange and queue name (several deployments can share a broker).
+    pub prefix: String,
+    /// Unacknowledged deliveries per worker (per consumer channel).
+    pub prefetch: u16,
+    /// Processing attempts before a message is parked.
+    pub max_attempts: u32,
+    /// Delays of the retry queues, in milliseconds; attempt n waits `retry_delays_ms[n-1]`
+    /// (the last delay repeats).
+    pub retry_delays_ms: Vec<u32>,
+    /// Broker-side redelivery limit of the quorum work queue (crashes while processing count);
+    /// past it the broker itself dead-letters the message to the parking queue.
+    pub delivery_limit: u32,
+}
+
+impl Default for AmqpConfig {
+    fn default() -> Self {
+        AmqpConfig {
+            url: "amqp://guest:guest@127.0.0.1:5672/%2f".into(),
+            prefix: "claimscan".into(),
+            prefetch: 2,
+            max_attempts: 5,
+            retry_delays_ms: vec![1_000, 10_000, 60_000, 300_000],
+            delivery_limit: 5,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct S3Config {
+    /// Custom endpoint (MinIO, moto, Ceph...); empty for AWS itself.
+    pub endpoint: String,
+    pub region: String,
+    pub access_key: String,
+    pub secret_key: String,
+    /// Path-style addressing (`endpoint/bucket/key`), needed by most S3-compatible servers.
+    pub path_style: bool,
+    /// Where extraction JSON and page images go for the review UI.
+    pub artifacts_bucket: String,
+    /// Objects larger than this are refused after a HEAD, before any download.
+    pub max_object_bytes: u64,
+    /// Create the artifacts bucket at start when it does not exist.
+    pub create_bucket: bool,
+}
+
+impl Default for S3Config {
+    fn default() -> Self {
+        S3Config {
+            endpoint: "http://127.0.0.1:9000".into(),
+            region: "us-east-1".into(),
+            access_key: "claimscan".into(),
+            secret_key: "claimscan".into(),
+            path_style: true,
+            artifacts_bucket: "claimscan-artifacts".into(),
+            max_object_bytes: 50 * 1024 * 1024,
+            create_bucket: true,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseConfig {
+    pub url: String,
+    pub max_connections: u32,
+    /// PostgreSQL schema holding claimscan's tables (created by the migrations).
+    pub schema: String,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        DatabaseConfig {
+            url: "postgres://postgres@127.0.0.1:5432/test".into(),
+            max_connections: 8,
+            schema: "claimscan".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PipelineConfig {
+    /// SKU catalog (CSV or Parquet): `sku,name,...,points_per_unit,eligible`.
+    pub catalog: PathBuf,
+    /// `rules` (no model) or a model directory (`models/layout-gbdt`).
+    pub reader: String,
+    /// Refuse PDFs with more pages.
+    pub max_pages: usize,
+    /// Tesseract languages (`eng+deu+fra`...).
+    pub ocr_languages: String,
+    /// Threads for extraction (CPU-bound work runs on this many blocking threads at once).
+    pub extraction_threads: usize,
+}
+
+impl Default for PipelineConfig {
+    fn default() -> Self {
+        PipelineConfig {
+            catalog: PathBuf::from("training-data/fixtures/catalog.csv"),
+            reader: "rules".into(),
+            max_pages: 20,
+            ocr_languages: "eng".into(),
+            extraction_threads: 2,
+        }
+    }
+}
+
+/// A campaign: more points per unit for SKUs of a family (or SKU prefix) during a period.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Campaign {
+    pub name: String,
+    /// Applies to SKUs starting with this prefix...
+    #[serde(default)]
+    pub sku_prefix: Option<String>,
+    /// ...or of this catalog family (`pumps/circulators`); both unset = all SKUs.
+    #[serde(default)]
+    pub family: Option<String>,
+    pub multiplier: f64,
+    /// Invoice dates `from..=to`, `YYYY-MM-DD`.
+    pub from: String,
+    pub to: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RulesConfig {
+    /// Auto-approve when the extraction's confidence and every paid line's match probability
+    /// reach this; below, a manager reviews.
+    pub auto_approve_confidence: f32,
+    /// Match probability under which a line goes to review rather than being paid.
+    pub line_match_min: f32,
+    /// Invoices older than this many days are refused.
+    pub max_invoice_age_days: i64,
+    /// Invoice dates later than today by more than this are refused.
+    pub future_tolerance_days: i64,
+    /// Relative tolerance of the arithmetic checks (qty x price vs amount, sums vs totals).
+    pub amount_tolerance: f64,
+    /// A quantity above `quantity_factor` x the partner's largest earlier quantity of that SKU
+    /// (or above `max_quantity_without_history` without history) goes to review.
+    pub quantity_factor: f64,
+    pub max_quantity_without_history: f64,
+    /// Points per partner per calendar month; 0 = no cap. Points above the cap go to review.
+    pub monthly_points_cap: i64,
+    /// Perceptual hashes within this Hamming distance count as the same picture.
+    pub phash_max_distance: u32,
+    pub campaigns: Vec<Campaign>,
+}
+
+impl Default for RulesConfig {
+    fn default() -> Self {
+        RulesConfig {
+            auto_approve_confidence: 0.9,
+            line_match_min: 0.8,
+            max_invoice_age_days: 365,
+            future_tolerance_days: 2,
+            amount_tolerance: 0.01,
+            quantity_factor: 10.0,
+            max_quantity_without_history: 500.0,
+            monthly_points_cap: 0,
+            phash_max_distance: 4,
+            campaigns: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpConfig {
+    /// `/healthz`, `/readyz`, `/metrics`; empty to disable.
+    pub listen: String,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig {
+            listen: "127.0.0.1:9464".into(),
+        }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            amqp: AmqpConfig::default(),
+            s3: S3Config::default(),
+            database: DatabaseConfig::default(),
+            pipeline: PipelineConfig::default(),
+            rules: RulesConfig::default(),
+            http: HttpConfig::default(),
+        }
+    }
+}
+
+/// Configuration problems, all of them.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration:\n  - {}", .0.join("\n  - "))]
+pub struct ConfigError(pub Vec<String>);
+
+impl ConfigError {
+    pub fn code(&self) -> &'static str {
+        "config_invalid"
+    }
+}
+
+impl Config {
+    /// Defaults, then the file (if given), then `CLAIMSCAN_SECTION__KEY` variables; validated.
+    pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
+        let mut fig = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(f) = file {
+            if !f.exists() {
+                return Err(ConfigError(vec![format!(
+                    "config file {} does not exist",
+                    f.display()
+                )]));
+            }
+            fig = fig.merge(Toml::file(f));
+        }
+        fig = fig.merge(Env::prefixed("CLAIMSCAN_").split("__").filter(|k| {
+            // CLAIMSCAN_LOG and CLAIMSCAN_NO_REEXEC belong to the binary, not to this file.
+            k.as_str().contains('.')
+        }));
+        let cfg: Config = fig
+            .extract()
+            .map_err(|e| ConfigError(e.into_iter().map(|e| e.to_string()).collect()))?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// Every problem at once.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let mut p = Vec::new();
+        let name_ok = |s: &str| {
+            !s.is_empty()
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
+        };
+        if !self.amqp.url.starts_with("amqp://") && !self.amqp.url.starts_with("amqps://") {
+            p.push(format!("amqp.url must start with amqp:// or amqps://, got {:?}", self.amqp.url));
+        }
+        if !name_ok(&self.amqp.prefix) {
+            p.push("amqp.prefix must be non-empty letters, digits, '-', '_' or '.'".into());
+        }
+        if self.amqp.prefetch == 0 {
+            p.push("amqp.prefetch must be at least 1".into());
+        }
+        if self.amqp.max_attempts == 0 {
+            p.push("amqp.max_attempts must be at least 1".into());
+        }
+        if self.amqp.retry_delays_ms.is_empty() || self.amqp.retry_delays_ms.contains(&0) {
+            p.push("amqp.retry_delays_ms needs at least one delay, none of them 0".into());
+        }
+        if self.amqp.delivery_limit == 0 {
+            p.push("amqp.delivery_limit must be at least 1".into());
+        }
+        if !self.s3.endpoint.is_empty()
+            && !self.s3.endpoint.starts_with("http://")
+            && !self.s3.endpoint.starts_with("https://")
+        {
+            p.push(format!("s3.endpoint must be an http(s) URL, got {:?}", self.s3.endpoint));
+        }
+        if self.s3.artifacts_bucket.is_empty() {
+            p.push("s3.artifacts_bucket is empty".into());
+        }
+        if self.s3.max_object_bytes == 0 {
+            p.push("s3.max_object_bytes must be positive".into());
+        }
+        if !self.database.url.starts_with("postgres://") && !self.database.url.starts_with("postgresql://") {
+            p.push("database.url must start with postgres://".into());
+        }
+        if !self
+            .database
+            .schema
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            || self.database.schema.is_empty()
+        {
+            p.push("database.schema must be lowercase letters, digits and '_'".into());
+        }
+        if self.database.max_connections == 0 {
+            p.push("database.max_connections must be at least 1".into());
+        }
+        if !self.pipeline.catalog.is_file() {
+            p.push(format!(
+                "pipeline.catalog {} is not a file",
+                self.pipeline.catalog.display()
+            ));
+        }
+        if self.pipeline.reader != "rules" && !Path::new(&self.pipeline.reader).is_dir() {
+            p.push(format!(
+                "pipeline.reader must be `rules` or a model directory; {} is neither",
+                self.pipeline.reader
+            ));
+        }
+        if self.pipeline.max_pages == 0 || self.pipeline.extraction_threads == 0 {
+            p.push("pipeline.max_pages and pipeline.extraction_threads must be at least 1".into());
+        }
+        let r = &self.rules;
+        if !(0.0..=1.0).contains(&r.auto_approve_confidence) || !(0.0..=1.0).contains(&r.line_match_min) {
+            p.push("rules.auto_approve_confidence and rules.line_match_min must be in 0..1".into());
+        }
+        if r.max_invoice_age_days <= 0 || r.future_tolerance_days < 0 {
+            p.push("rules.max_invoice_age_days must be > 0, rules.future_tolerance_days >= 0".into());
+        }
+        if r.amount_tolerance < 0.0 || r.quantity_factor <= 0.0 || r.monthly_points_cap < 0 {
+            p.push("rules.amount_tolerance, quantity_factor and monthly_points_cap must not be negative".into());
+        }
+        for c in &r.campaigns {
+            let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok();
+            if !d(&c.from) || !d(&c.to) || c.from > c.to {
+                p.push(format!("campaign {:?}: from/to must be YYYY-MM-DD with from <= to", c.name));
+            }
+            if !(c.multiplier > 0.0 && c.multiplier <= 100.0) {
+                p.push(format!("campaign {:?}: multiplier must be in (0, 100]", c.name));
+            }
+        }
+        if !self.http.listen.is_empty() && self.http.listen.parse::<std::net::SocketAddr>().is_err() {
+            p.push(format!("http.listen {:?} is not host:port", self.http.listen));
+        }
+        if p.is_empty() {
+            Ok(())
+        } else {
+            Err(ConfigError(p))
+        }
+    }
+}
+
+/// Exchange and queue names, all under the configured prefix.
+#[derive(Debug, Clone)]
+pub struct Names {
+    pub prefix: String,
+}
+
+impl Names {
+    pub fn new(prefix: &str) -> Self {
+        Names {
+            prefix: prefix.to_string(),
+        }
+    }
+    /// Topic exchange every message is published to, routing key = message type.
+    pub fn events(&self) -> String {
+        format!("{}.events", self.prefix)
+    }
+    /// The work queue of `invoice.uploaded`.
+    pub fn invoices(&self) -> String {
+        format!("{}.invoices", self.prefix)
+    }
+    /// Direct exchange of the retry queues (routing key = queue name).
+    pub fn retry_exchange(&self) -> String {
+        format!("{}.retry", self.prefix)
+    }
+    pub fn retry_queue(&self, delay_ms: u32) -> String {
+        format!("{}.invoices.retry.{delay_ms}ms", self.prefix)
+    }
+    /// Fanout exchange and queue of parked (poison) messages.
+    pub fn parking_exchange(&self) -> String {
+        format!("{}.parking", self.prefix)
+    }
+    pub fn parked(&self) -> String {
+        format!("{}.invoices.parked", self.prefix)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_problem_is_listed() {
+        let mut c = Config::default();
+        c.amqp.url = "http://x".into();
+        c.amqp.prefetch = 0;
+        c.pipeline.catalog = "/nope.csv".into();
+        c.rules.campaigns.push(Campaign {
+            name: "x".into(),
+            sku_prefix: None,
+            family: None,
+            multiplier: 2.0,
+            from: "2026-13-01".into(),
+            to: "2026-01-01".into(),
+        });
+        let e = c.validate().unwrap_err();
+        assert_eq!(e.0.len(), 4, "{e}");
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        let dir = std::env::temp_dir().join(format!("cs-cfg-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("c.toml");
+        std::fs::write(&f, "[amqp]\nprefech = 3\n").unwrap();
+        let e = Config::load(Some(&f)).unwrap_err().to_string();
+        assert!(e.contains("prefech"), "{e}");
+    }
+}

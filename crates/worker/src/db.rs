@@ -1,0 +1,590 @@
+//! PostgreSQL state (sqlx): uploads, claims, review tasks, distributor memory and the outbox.
+//!
+//! Exactly-once effect: an upload's outcome, its claim or task, and the messages announcing them
+//! are written in one transaction, guarded by `status = 'processing'`; a delivery is acked only
+//! after that commit. A crash anywhere means redelivery, and the redelivered message finds the
+//! upload decided (ack, nothing more) or still processing (do it again; nothing was written).
+
+use std::collections::HashMap;
+
+use chrono::{NaiveDate, Utc};
+use claimscan_contracts::{
+    encode, ActivityRecorded, ClaimCreated, ClaimLine, DecidedBy, InvoiceUploaded, ReviewRequested,
+    UploadRejected,
+};
+use claimscan_matching::Confirmation;
+use lapin::Channel;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{PgPool, Row};
+
+use crate::amqp;
+use crate::config::DatabaseConfig;
+use crate::decide::{Context, Outcome};
+use crate::pipeline::Extraction;
+
+pub use sqlx::Error as DbError;
+
+/// The embedded migrations (`crates/worker/migrations`).
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// State of an upload when its message arrives.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Begin {
+    /// Not decided yet: process it (this is attempt `attempts`).
+    Process { attempts: i32 },
+    /// Already decided (a redelivery or a re-sent message): ack and stop.
+    Done { status: String },
+    /// The upload id is known with another partner or file: refuse.
+    Conflict,
+}
+
+/// What recording an outcome did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Recorded {
+    Claim { claim_id: String, total_points: i64 },
+    Review { task_id: String },
+    Rejected { code: String },
+    /// Another worker decided this upload first; nothing was written.
+    AlreadyDecided,
+}
+
+/// Objects to delete for an erasure.
+#[derive(Debug, Default)]
+pub struct ErasePlan {
+    pub uploads: usize,
+    pub objects: Vec<(String, String)>,
+    pub artifact_prefixes: Vec<String>,
+}
+
+fn now_rfc3339() -> String {
+    Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// `partner_id` is personal data: the erasure log keeps only its hash.
+pub fn partner_hash(partner_id: &str) -> String {
+    claimscan_read::sha256_hex(partner_id.as_bytes())
+}
+
+#[derive(Clone)]
+pub struct Db {
+    pub pool: PgPool,
+}
+
+impl Db {
+    /// Connects, creates the schema if needed and runs the migrations.
+    pub async fn connect(cfg: &DatabaseConfig) -> Result<Db, DbError> {
+        let base: PgConnectOptions = cfg.url.parse()?;
+        // Create the schema over a plain connection first (the pool's search_path needs it).
+        let setup = PgPoolOptions::new().max_connections(1).connect_with(base.clone()).await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "CREATE SCHEMA IF NOT EXISTS \"{}\"",
+            cfg.schema
+        )))
+        .execute(&setup)
+        .await?;
+        setup.close().await;
+        let opts = base.options([("search_path", cfg.schema.as_str())]);
+        let pool = PgPoolOptions::new()
+            .max_connections(cfg.max_connections)
+            .acquire_timeout(std::time::Duration::from_secs(10))
+            .connect_with(opts)
+            .await?;
+        MIGRATOR.run(&pool).await.map_err(|e| DbError::Migrate(Box::new(e)))?;
+        Ok(Db { pool })
+    }
+
+    pub async fn ping(&self) -> Result<(), DbError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await.map(|_| ())
+    }
+
+    /// Registers the upload (first delivery) or finds its state (any later one).
+    pub async fn begin_upload(&self, m: &InvoiceUploaded) -> Result<Begin, DbError> {
+        let uploaded_at = chrono::DateTime::parse_from_rfc3339(&m.uploaded_at).ok();
+        let row = sqlx::query(
+            "INSERT INTO uploads (upload_id, program_id, partner_id, bucket, object_key, content_type, uploaded_at, attempts)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 1)
+             ON CONFLICT (upload_id) DO UPDATE SET attempts = uploads.attempts + 1
+             RETURNING status, attempts, program_id, partner_id, bucket, object_key",
+        )
+        .bind(&m.upload_id)
+        .bind(&m.program_id)
+        .bind(&m.partner_id)
+        .bind(&m.bucket)
+        .bind(&m.key)
+        .bind(&m.content_type)
+        .bind(uploaded_at)
+        .fetch_one(&self.pool)
+        .await?;
+        let status: String = row.get("status");
+        let same = row.get::<String, _>("program_id") == m.program_id
+            && row.get::<Option<String>, _>("partner_id").as_deref() == Some(m.partner_id.as_str())
+            && row.get::<Option<String>, _>("bucket").as_deref() == Some(m.bucket.as_str())
+            && row.get::<Option<String>, _>("object_key").as_deref() == Some(m.key.as_str());
+        if status != "processing" {
+            return Ok(Begin::Done { status });
+        }
+        if !same {
+            return Ok(Begin::Conflict);
+        }
+        Ok(Begin::Process {
+            attempts: row.get("attempts"),
+        })
+    }
+
+    /// The distributor's confirmed mappings, oldest first.
+    pub async fn memory(&self, program_id: &str, distributor_key: &str) -> Result<Vec<Confirmation>, DbError> {
+        let rows = sqlx::query(
+            "SELECT product_code, description, sku FROM distributor_memory
+             WHERE program_id = $1 AND distributor_key = $2 ORDER BY confirmed_at, description",
+        )
+        .bind(program_id)
+        .bind(distributor_key)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                let code: String = r.get("product_code");
+                Confirmation {
+                    distributor: distributor_key.to_string(),
+                    product_code: (!code.is_empty()).then_some(code),
+                    description: r.get("description"),
+                    sku: r.get("sku"),
+                }
+            })
+            .collect())
+    }
+
+    /// Teaches the memory (a manager's correction): later confirmations win.
+    pub async fn remember(&self, program_id: &str, c: &Confirmation) -> Result<(), DbError> {
+        sqlx::query(
+            "INSERT INTO distributor_memory (program_id, distributor_key, product_code, description, sku)
+             VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (program_id, distributor_key, product_code, description)
+             DO UPDATE SET sku = EXCLUDED.sku, confirmed_at = now()",
+        )
+        .bind(program_id)
+        .bind(&c.distributor)
+        .bind(c.product_code.as_deref().unwrap_or(""))
+        .bind(&c.description)
+        .bind(&c.sku)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Facts about neighbours for the decision.
+    pub async fn context(
+        &self,
+        m: &InvoiceUploaded,
+        ex: &Extraction,
+        today: NaiveDate,
+        phash_max_distance: u32,
+    ) -> Result<Context, DbError> {
+        let mut ctx = Context {
+            today,
+            ..Default::default()
+        };
+        if let Some(fp) = &ex.fingerprint {
+            ctx.duplicate_of = sqlx::query_scalar(
+                "SELECT upload_id FROM invoice_fingerprints WHERE program_id = $1 AND fingerprint = $2 AND upload_id <> $3",
+            )
+            .bind(&m.program_id)
+            .bind(fp)
+            .bind(&m.upload_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        }
+        if let Some(ph) = ex.phash {
+            ctx.similar_image_of = sqlx::query_scalar(
+                "SELECT upload_id FROM uploads
+                 WHERE program_id = $1 AND upload_id <> $2 AND phash IS NOT NULL
+                   AND status IN ('claimed', 'review')
+                   AND bit_count((phash # $3)::bit(64)) <= $4
+                 LIMIT 1",
+            )
+            .bind(&m.program_id)
+            .bind(&m.upload_id)
+            .bind(ph as i64)
+            .bind(i64::from(phash_max_distance))
+            .fetch_optional(&self.pool)
+            .await?;
+        }
+        let rows = sqlx::query(
+            "SELECT l.sku, max(l.quantity) AS q FROM claim_lines l JOIN claims c USING (claim_id)
+             WHERE c.program_id = $1 AND c.partner_id = $2 GROUP BY l.sku",
+        )
+        .bind(&m.program_id)
+        .bind(&m.partner_id)
+        .fetch_all(&self.pool)
+        .await?;
+        ctx.partner_max_quantity = rows
+            .into_iter()
+            .map(|r| (r.get::<String, _>("sku"), r.get::<f64, _>("q")))
+            .collect::<HashMap<_, _>>();
+        ctx.partner_points_this_month = sqlx::query_scalar(
+            "SELECT coalesce(sum(total_points), 0)::bigint FROM claims
+             WHERE program_id = $1 AND partner_id = $2 AND created_at >= date_trunc('month', now())",
+        )
+        .bind(&m.program_id)
+        .bind(&m.partner_id)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(ctx)
+    }
+
+    /// Writes the outcome, its claim or task and its messages in one transaction.
+    pub async fn record(
+        &self,
+        m: &InvoiceUploaded,
+        ex: Option<&Extraction>,
+        outcome: &Outcome,
+        artifacts_prefix: Option<&str>,
+    ) -> Result<Recorded, DbError> {
+        let mut tx = self.pool.begin().await?;
+        let (status, code, message) = match outcome {
+            Outcome::Claim { .. } => ("claimed", None, None),
+            Outcome::Review { reasons, .. } => (
+                "review",
+                reasons.first().map(|r| r.code.clone()),
+                Some(reasons.iter().map(|r| r.message.as_str()).collect::<Vec<_>>().join("; ")),
+            ),
+            Outcome::Reject { code, message } => ("rejected", Some(code.clone()), Some(message.clone())),
+        };
+        let extraction_json = ex.map(|e| serde_json::to_value(e).unwrap_or(serde_json::Value::Null));
+        let updated = sqlx::query(
+            "UPDATE uploads SET status = $2, reason_code = $3, reason_message = $4, sha256 = $5,
+                    fingerprint = $6, phash = $7, distributor_key = $8, reader = $9, confidence = $10,
+                    extraction = $11, artifacts_prefix = $12, decided_at = now()
+             WHERE upload_id = $1 AND status = 'processing'",
+        )
+        .bind(&m.upload_id)
+        .bind(status)
+        .bind(&code)
+        .bind(&message)
+        .bind(ex.map(|e| e.sha256.clone()))
+        .bind(ex.and_then(|e| e.fingerprint.clone()))
+        .bind(ex.and_then(|e| e.phash).map(|p| p as i64))
+        .bind(ex.and_then(|e| e.distributor_key.clone()))
+        .bind(ex.map(|e| e.reader.clone()))
+        .bind(ex.map(|e| e.invoice.confidence))
+        .bind(extraction_json)
+        .bind(artifacts_prefix)
+        .execute(&mut *tx)
+        .await?;
+        if updated.rows_affected() == 0 {
+            tx.rollback().await?;
+            return Ok(Recorded::AlreadyDecided);
+        }
+
+        // One claim (or open task) per invoice per program, whoever uploads it.
+        if let (Outcome::Claim { .. } | Outcome::Review { .. }, Some(fp)) =
+            (outcome, ex.and_then(|e| e.fingerprint.as_deref()))
+        {
+            let inserted = sqlx::query(
+                "INSERT INTO invoice_fingerprints (program_id, fingerprint, upload_id) VALUES ($1, $2, $3)
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(&m.program_id)
+            .bind(fp)
+            .bind(&m.upload_id)
+            .execute(&mut *tx)
+            .await?;
+            if inserted.rows_affected() == 0 {
+                // Another upload of the same invoice won the race: this one is a duplicate.
+                tx.rollback().await?;
+                let dup = Outcome::Reject {
+                    code: "duplicate_invoice".into(),
+                    message: "this invoice was claimed by another upload at the same time".into(),
+                };
+                return Box::pin(self.record(m, ex, &dup, artifacts_prefix)).await;
+            }
+        }
+
+        let recorded = match outcome {
+            Outcome::Claim {
+                lines,
+                total_points,
+                confidence,
+            } => {
+                let claim_id = uuid::Uuid::now_v7();
+                let invoice_date = ex
+                    .and_then(|e| e.invoice.header.invoice_date.as_deref())
+                    .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+                sqlx::query(
+                    "INSERT INTO claims (claim_id, upload_id, program_id, partner_id, total_points, confidence, decided_by, invoice_date)
+                     VALUES ($1, $2, $3, $4, $5, $6, 'auto', $7)",
+                )
+                .bind(claim_id)
+                .bind(&m.upload_id)
+                .bind(&m.program_id)
+                .bind(&m.partner_id)
+                .bind(total_points)
+                .bind(confidence)
+                .bind(invoice_date)
+                .execute(&mut *tx)
+                .await?;
+                insert_lines(&mut tx, claim_id, lines).await?;
+                let msg = ClaimCreated {
+                    claim_id: claim_id.to_string(),
+                    upload_id: m.upload_id.clone(),
+                    partner_id: m.partner_id.clone(),
+                    program_id: m.program_id.clone(),
+                    fingerprint: ex.and_then(|e| e.fingerprint.clone()).unwrap_or_default(),
+                    lines: lines.clone(),
+                    total_points: *total_points,
+                    confidence: *confidence,
+                    decided_by: DecidedBy::Auto,
+                    created_at: now_rfc3339(),
+                };
+                outbox(&mut tx, &format!("claim.created:{}", m.upload_id), "claim.created", encode(&msg), &m.partner_id).await?;
+                let activity = ActivityRecorded {
+                    partner_id: m.partner_id.clone(),
+                    program_id: m.program_id.clone(),
+                    occurred_at: now_rfc3339(),
+                    kind: "claim".into(),
+                    quantity: Some(lines.iter().map(|l| l.quantity).sum()),
+                    amount: Some(*total_points as f64),
+                };
+                outbox(&mut tx, &format!("activity.recorded:claim:{}", m.upload_id), "activity.recorded", encode(&activity), &m.partner_id).await?;
+                Recorded::Claim {
+                    claim_id: claim_id.to_string(),
+                    total_points: *total_points,
+                }
+            }
+            Outcome::Review {
+                reasons,
+                lines,
+                total_points,
+                confidence,
+            } => {
+                let task_id = uuid::Uuid::now_v7();
+                let proposal = serde_json::json!({"lines": lines, "total_points": total_points});
+                sqlx::query(
+                    "INSERT INTO review_tasks (task_id, upload_id, program_id, partner_id, reasons, proposal, confidence)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(task_id)
+                .bind(&m.upload_id)
+                .bind(&m.program_id)
+                .bind(&m.partner_id)
+                .bind(serde_json::to_value(reasons).unwrap_or_default())
+                .bind(proposal)
+                .bind(confidence)
+                .execute(&mut *tx)
+                .await?;
+                let msg = ReviewRequested {
+                    task_id: task_id.to_string(),
+                    upload_id: m.upload_id.clone(),
+                    partner_id: m.partner_id.clone(),
+                    program_id: m.program_id.clone(),
+                    reasons: reasons.clone(),
+                    confidence: *confidence,
+                    extraction_key: artifacts_prefix.map(|p| format!("{p}extraction.json")),
+                    created_at: now_rfc3339(),
+                };
+                outbox(&mut tx, &format!("review.requested:{}", m.upload_id), "review.requested", encode(&msg), &m.partner_id).await?;
+                Recorded::Review {
+                    task_id: task_id.to_string(),
+                }
+            }
+            Outcome::Reject { code, message } => {
+                let msg = UploadRejected {
+                    upload_id: m.upload_id.clone(),
+                    partner_id: m.partner_id.clone(),
+                    program_id: m.program_id.clone(),
+                    code: code.clone(),
+                    message: message.clone(),
+                    rejected_at: now_rfc3339(),
+                };
+                outbox(&mut tx, &format!("upload.rejected:{}", m.upload_id), "upload.rejected", encode(&msg), &m.partner_id).await?;
+                Recorded::Rejected { code: code.clone() }
+            }
+        };
+        tx.commit().await?;
+        Ok(recorded)
+    }
+
+    /// Marks an upload parked (too many failed attempts); the message goes to the parking queue.
+    pub async fn park_upload(&self, upload_id: &str, code: &str, message: &str) -> Result<(), DbError> {
+        sqlx::query(
+            "UPDATE uploads SET status = 'parked', reason_code = $2, reason_message = $3, decided_at = now()
+             WHERE upload_id = $1 AND status = 'processing'",
+        )
+        .bind(upload_id)
+        .bind(code)
+        .bind(message)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Records a message that could not be decoded.
+    pub async fn park_message(&self, code: &str, detail: &str, body: &[u8]) -> Result<(), DbError> {
+        sqlx::query("INSERT INTO parked_messages (reason_code, detail, body_sha256) VALUES ($1, $2, $3)")
+            .bind(code)
+            .bind(detail.chars().take(1000).collect::<String>())
+            .bind(claimscan_read::sha256_hex(body))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Publishes up to `limit` pending outbox messages (confirmed), marks them published.
+    /// Safe with several relays: rows are claimed with `FOR UPDATE SKIP LOCKED`. A crash between
+    /// publish and commit publishes again: consumers dedupe on `message_id`.
+    pub async fn relay_outbox(&self, ch: &Channel, exchange: &str, limit: i64) -> anyhow::Result<usize> {
+        let mut tx = self.pool.begin().await?;
+        let rows = sqlx::query(
+            "SELECT id, message_id, routing_key, body FROM outbox WHERE published_at IS NULL
+             ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
+        )
+        .bind(limit)
+        .fetch_all(&mut *tx)
+        .await?;
+        if rows.is_empty() {
+            tx.rollback().await?;
+            return Ok(0);
+        }
+        let mut confirms = Vec::with_capacity(rows.len());
+        let mut ids = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let body: Vec<u8> = r.get("body");
+            let mid: String = r.get("message_id");
+            let rk: String = r.get("routing_key");
+            let c = ch
+                .basic_publish(
+                    exchange.into(),
+                    rk.as_str().into(),
+                    lapin::options::BasicPublishOptions::default(),
+                    &body,
+                    amqp::properties(&mid, Default::default()),
+                )
+                .await?;
+            confirms.push(c);
+            ids.push(r.get::<i64, _>("id"));
+        }
+        for c in confirms {
+            if c.await?.is_nack() {
+                anyhow::bail!("broker nacked an outbox message");
+            }
+        }
+        sqlx::query("UPDATE outbox SET published_at = now() WHERE id = ANY($1)")
+            .bind(&ids)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(ids.len())
+    }
+
+    pub async fn outbox_pending(&self) -> Result<i64, DbError> {
+        sqlx::query_scalar("SELECT count(*) FROM outbox WHERE published_at IS NULL")
+            .fetch_one(&self.pool)
+            .await
+    }
+
+    /// What an erasure must delete from object storage (phase 1; nothing changes yet).
+    pub async fn erase_plan(&self, partner_id: &str) -> Result<ErasePlan, DbError> {
+        let rows = sqlx::query(
+            "SELECT bucket, object_key, artifacts_prefix FROM uploads WHERE partner_id = $1",
+        )
+        .bind(partner_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut plan = ErasePlan {
+            uploads: rows.len(),
+            ..Default::default()
+        };
+        for r in rows {
+            if let (Some(b), Some(k)) = (r.get::<Option<String>, _>("bucket"), r.get::<Option<String>, _>("object_key")) {
+                plan.objects.push((b, k));
+            }
+            if let Some(p) = r.get::<Option<String>, _>("artifacts_prefix") {
+                plan.artifact_prefixes.push(p);
+            }
+        }
+        Ok(plan)
+    }
+
+    /// Phase 2 of an erasure, after the objects are gone: personal data out of every table,
+    /// claim totals kept (anonymised) for the ledger. Idempotent.
+    pub async fn erase_rows(&self, partner_id: &str, objects: usize) -> Result<usize, DbError> {
+        let mut tx = self.pool.begin().await?;
+        let n = sqlx::query(
+            "UPDATE uploads SET partner_id = NULL, object_key = NULL, bucket = NULL, extraction = NULL,
+                    artifacts_prefix = NULL, reason_message = NULL
+             WHERE partner_id = $1",
+        )
+        .bind(partner_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected() as usize;
+        sqlx::query("UPDATE claims SET partner_id = NULL WHERE partner_id = $1")
+            .bind(partner_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("UPDATE review_tasks SET partner_id = NULL WHERE partner_id = $1")
+            .bind(partner_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM outbox WHERE partner_id = $1")
+            .bind(partner_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO erasures (partner_hash, uploads, objects) VALUES ($1, $2, $3)
+             ON CONFLICT (partner_hash) DO UPDATE SET erased_at = now(),
+                 uploads = erasures.uploads + EXCLUDED.uploads, objects = erasures.objects + EXCLUDED.objects",
+        )
+        .bind(partner_hash(partner_id))
+        .bind(n as i32)
+        .bind(objects as i32)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+}
+
+async fn insert_lines(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    claim_id: uuid::Uuid,
+    lines: &[ClaimLine],
+) -> Result<(), DbError> {
+    for l in lines {
+        sqlx::query(
+            "INSERT INTO claim_lines (claim_id, line_no, sku, quantity, points_per_unit, multiplier, points)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(claim_id)
+        .bind(l.line_no as i32)
+        .bind(&l.sku)
+        .bind(l.quantity)
+        .bind(l.points_per_unit)
+        .bind(l.multiplier)
+        .bind(l.points)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+async fn outbox(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    message_id: &str,
+    routing_key: &str,
+    body: Vec<u8>,
+    partner_id: &str,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "INSERT INTO outbox (message_id, routing_key, body, partner_id) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (message_id) DO NOTHING",
+    )
+    .bind(message_id)
+    .bind(routing_key)
+    .bind(body)
+    .bind(partner_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,21 @@
+//! The invoice worker: `invoice.uploaded` messages in (RabbitMQ), files from object storage
+//! (S3 protocol), state in PostgreSQL, and exactly one outcome per upload: a claim, a review task
+//! or a rejection with a stable code.
+//!
+//! - [`pipeline`]: read -> layout -> matching, plain functions shared with `claimscan run`.
+//! - [`decide`]: the pure decision (checks, points, review reasons).
+//! - [`db`], [`s3`], [`amqp`]: the adapters; [`worker`]: the consume loop; [`metrics`]: HTTP.
+
+pub mod amqp;
+pub mod config;
+pub mod db;
+pub mod decide;
+pub mod embedded;
+pub mod erase;
+pub mod metrics;
+pub mod pipeline;
+pub mod s3;
+pub mod worker;
+
+pub use config::Config;
+pub use worker::Worker;

@@ -1,0 +1,327 @@
+//! The extraction pipeline as plain functions: bytes -> document (read) -> invoice (layout) ->
+//! lines matched to SKUs (matching). No broker, storage or database here: the service worker
+//! and the embedded `claimscan run` both call these.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use claimscan_doc::{Document, Invoice};
+use claimscan_matching::{Catalog, Confirmation, Decision, Matcher, Memory, Model, Query};
+use claimscan_read::{Format, ReadError, ReadOptions};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::config::PipelineConfig;
+
+/// What turns a document's words into an invoice (the layout stage). Implemented by the layout
+/// crate's reader; kept as a trait so the worker does not care which reader or model runs.
+pub trait InvoiceRead: Send + Sync {
+    /// `rules` or `name@version` of the model.
+    fn name(&self) -> String;
+    fn read(&self, doc: &Document) -> Invoice;
+}
+
+impl InvoiceRead for claimscan_layout::InvoiceReader {
+    fn name(&self) -> String {
+        claimscan_layout::InvoiceReader::name(self)
+    }
+    fn read(&self, doc: &Document) -> Invoice {
+        claimscan_layout::InvoiceReader::read(self, doc)
+    }
+}
+
+/// Loads the reader named in the configuration (`rules` or a model directory).
+pub fn load_reader(spec: &str) -> anyhow::Result<Arc<dyn InvoiceRead>> {
+    if spec == "rules" {
+        Ok(Arc::new(claimscan_layout::InvoiceReader::rules()))
+    } else {
+        let r = claimscan_layout::InvoiceReader::load(std::path::Path::new(spec))
+            .map_err(|e| anyhow::anyhow!("{}: {e}", e.code()))?;
+        Ok(Arc::new(r))
+    }
+}
+
+/// Milliseconds spent in each stage.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Timings {
+    pub read_ms: f64,
+    pub layout_ms: f64,
+    pub match_ms: f64,
+}
+
+/// One invoice line after matching.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct MatchedLine {
+    pub line_no: u32,
+    pub description: Option<String>,
+    pub product_code: Option<String>,
+    pub quantity: Option<f64>,
+    pub unit_price: Option<f64>,
+    pub amount: Option<f64>,
+    /// Confidence of the line's reading (layout).
+    pub read_confidence: f32,
+    pub sku: Option<String>,
+    /// `match`, `review` or `none`.
+    pub decision: String,
+    /// Calibrated probability that `sku` is right.
+    pub match_probability: f32,
+    /// From the catalog, when matched.
+    pub points_per_unit: Option<f64>,
+    pub eligible: bool,
+    pub family: Option<String>,
+    /// `memory` when the distributor's confirmed mapping decided it.
+    pub source: String,
+}
+
+/// The result of read + layout, before matching.
+pub struct ReadStage {
+    pub document: Document,
+    pub invoice: Invoice,
+    /// Invoice fingerprint (supplier + number + date + total), when those could be read.
+    pub fingerprint: Option<String>,
+    /// Gradient hash of the first page's cleaned picture (photos only).
+    pub phash: Option<u64>,
+    /// Who issued the invoice, as a key for the distributor's memory.
+    pub distributor_key: Option<String>,
+    /// Page images kept for the review UI (photos: the cleaned picture).
+    pub images: Vec<Option<image::GrayImage>>,
+    pub timings: Timings,
+}
+
+/// Everything the checks and the review UI need about one upload.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Extraction {
+    pub schema_version: String,
+    pub reader: String,
+    pub format: String,
+    pub sha256: String,
+    pub pages: usize,
+    pub invoice: Invoice,
+    pub lines: Vec<MatchedLine>,
+    pub fingerprint: Option<String>,
+    pub phash: Option<u64>,
+    pub distributor_key: Option<String>,
+    pub timings: Timings,
+}
+
+/// The loaded pipeline: reading options, layout reader, catalog matcher.
+pub struct Pipeline {
+    pub read_options: ReadOptions,
+    pub reader: Arc<dyn InvoiceRead>,
+    pub matcher: Arc<Matcher>,
+}
+
+impl Pipeline {
+    /// Loads the catalog and the reader; fails with a message naming what is wrong.
+    pub fn load(cfg: &PipelineConfig) -> anyhow::Result<Pipeline> {
+        let catalog = Catalog::from_path(&cfg.catalog)
+            .map_err(|e| anyhow::anyhow!("catalog {}: {e}", cfg.catalog.display()))?;
+        let matcher = Matcher::new(catalog, Model::trained_default());
+        let mut read_options = ReadOptions::default();
+        read_options.pdf.max_pages = cfg.max_pages;
+        read_options.ocr.languages = cfg.ocr_languages.clone();
+        Ok(Pipeline {
+            read_options,
+            reader: load_reader(&cfg.reader)?,
+            matcher: Arc::new(matcher),
+        })
+    }
+
+    /// Read and layout (CPU-bound: run on a blocking thread).
+    pub fn read(&self, bytes: &[u8], name: &str) -> Result<ReadStage, ReadError> {
+        let t0 = Instant::now();
+        let format = claimscan_read::detect(bytes)?;
+        let photo = matches!(format, Format::Jpeg | Format::Png | Format::Tiff | Format::Webp);
+        let mut opts = self.read_options.clone();
+        // Pictures are kept for photos only: they feed the perceptual hash and the review UI
+        // (a PDF's pages are re-rendered by the UI from the original).
+        opts.keep_images = photo;
+        let read = claimscan_read::read(bytes, name, &opts)?;
+        let t1 = Instant::now();
+        let invoice = self.reader.read(&read.document);
+        let t2 = Instant::now();
+        let phash = read.images.first().and_then(|i| i.as_ref()).map(gradient_hash);
+        Ok(ReadStage {
+            fingerprint: fingerprint(&invoice),
+            distributor_key: distributor_key(&invoice),
+            phash,
+            document: read.document,
+            invoice,
+            images: read.images,
+            timings: Timings {
+                read_ms: ms(t1 - t0),
+                layout_ms: ms(t2 - t1),
+                match_ms: 0.0,
+            },
+        })
+    }
+
+    /// Matches every line (memory first) and assembles the extraction.
+    pub fn finish(&self, stage: &ReadStage, memory: &Memory) -> Extraction {
+        let t0 = Instant::now();
+        let lines = stage
+            .invoice
+            .lines
+            .iter()
+            .enumerate()
+            .map(|(i, l)| {
+                let q = Query {
+                    description: l.description.clone().unwrap_or_default(),
+                    product_code: l.product_code.clone(),
+                    unit_price: l.unit_price,
+                    distributor: stage.distributor_key.clone(),
+                };
+                let m = self.matcher.match_line(&q, Some(memory));
+                let product = m
+                    .sku
+                    .as_deref()
+                    .and_then(|s| self.matcher.product_index(s))
+                    .map(|i| &self.matcher.products()[i as usize]);
+                MatchedLine {
+                    line_no: i as u32,
+                    description: l.description.clone(),
+                    product_code: l.product_code.clone(),
+                    quantity: l.quantity,
+                    unit_price: l.unit_price,
+                    amount: l.amount,
+                    read_confidence: l.confidence,
+                    sku: if m.decision == Decision::None { None } else { m.sku.clone() },
+                    decision: m.decision.as_str().into(),
+                    match_probability: m.probability,
+                    points_per_unit: product.and_then(|p| p.points_per_unit),
+                    eligible: product.map(|p| p.eligible.unwrap_or(true)).unwrap_or(false),
+                    family: product.and_then(|p| p.family.clone()),
+                    source: format!("{:?}", m.source).to_lowercase(),
+                }
+            })
+            .collect();
+        let mut timings = stage.timings.clone();
+        timings.match_ms = ms(t0.elapsed());
+        Extraction {
+            schema_version: "1".into(),
+            reader: self.reader.name(),
+            format: stage.document.source.format.clone(),
+            sha256: stage.document.source.sha256.clone(),
+            pages: stage.document.pages.len(),
+            invoice: stage.invoice.clone(),
+            lines,
+            fingerprint: stage.fingerprint.clone(),
+            phash: stage.phash,
+            distributor_key: stage.distributor_key.clone(),
+            timings,
+        }
+    }
+}
+
+/// Builds a distributor's memory from its confirmations (oldest first; later ones win).
+pub fn memory_from(confirmations: &[Confirmation]) -> Memory {
+    let mut m = Memory::new();
+    for c in confirmations {
+        m.confirm(c);
+    }
+    m
+}
+
+fn ms(d: std::time::Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn alnum_lower(s: &str) -> String {
+    s.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// Who issued the invoice: the VAT id when printed (stable across wordings), else the name.
+pub fn distributor_key(inv: &Invoice) -> Option<String> {
+    if let Some(v) = inv.header.supplier_vat_id.as_deref().map(alnum_lower) {
+        if v.len() >= 6 {
+            return Some(format!("vat:{v}"));
+        }
+    }
+    let n = inv.header.supplier_name.as_deref().map(alnum_lower)?;
+    (n.len() >= 3).then(|| format!("name:{n}"))
+}
+
+/// The same invoice gives the same fingerprint whoever uploads it and however it was pictured:
+/// issuer + invoice number + date + total. `None` when any of them is missing.
+pub fn fingerprint(inv: &Invoice) -> Option<String> {
+    let h = &inv.header;
+    let issuer = distributor_key(inv)?;
+    let number = h.invoice_number.as_deref().map(alnum_lower).filter(|s| !s.is_empty())?;
+    let date = h.invoice_date.as_deref()?;
+    let total = h.total?;
+    let mut sha = Sha256::new();
+    sha.update(format!("{issuer}|{number}|{date}|{:.2}", total.abs()).as_bytes());
+    Some(format!("{:x}", sha.finalize()))
+}
+
+/// 64-bit gradient hash of a picture (robust to scale, light and JPEG re-compression).
+pub fn gradient_hash(img: &image::GrayImage) -> u64 {
+    let hasher = image_hasher::HasherConfig::new()
+        .hash_size(8, 8)
+        .hash_alg(image_hasher::HashAlg::Gradient)
+        .to_hasher();
+    let dynimg = image::DynamicImage::ImageLuma8(img.clone());
+    let h = hasher.hash_image(&dynimg);
+    let mut out = 0u64;
+    for (i, b) in h.as_bytes().iter().take(8).enumerate() {
+        out |= u64::from(*b) << (8 * i);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use claimscan_doc::Header;
+
+    fn inv(vat: Option<&str>, name: &str, number: &str, total: f64) -> Invoice {
+        Invoice {
+            header: Header {
+                supplier_name: Some(name.into()),
+                supplier_vat_id: vat.map(Into::into),
+                invoice_number: Some(number.into()),
+                invoice_date: Some("2026-10-01".into()),
+                total: Some(total),
+                ..Default::default()
+            },
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn fingerprint_ignores_formatting_and_sign() {
+        let a = inv(Some("ATU 12345678"), "Alpha GmbH", "RE-2026/001", 120.5);
+        let b = inv(Some("atu12345678"), "ALPHA gmbh.", "re 2026 001", -120.50);
+        assert_eq!(fingerprint(&a), fingerprint(&b));
+        let c = inv(Some("atu12345678"), "Alpha GmbH", "RE-2026/002", 120.5);
+        assert_ne!(fingerprint(&a), fingerprint(&c));
+        let mut d = a.clone();
+        d.header.invoice_date = None;
+        assert_eq!(fingerprint(&d), None);
+    }
+
+    #[test]
+    fn distributor_key_prefers_vat() {
+        assert_eq!(
+            distributor_key(&inv(Some("FR 12 345678901"), "X", "1", 1.0)).as_deref(),
+            Some("vat:fr12345678901")
+        );
+        assert_eq!(
+            distributor_key(&inv(None, "Elektro Müller", "1", 1.0)).as_deref(),
+            Some("name:elektromüller")
+        );
+    }
+
+    #[test]
+    fn gradient_hash_survives_rescale_and_differs_between_pictures() {
+        let a = image::GrayImage::from_fn(400, 300, |x, y| image::Luma([((x * 7 + y * 3) % 251) as u8]));
+        let b = image::imageops::resize(&a, 200, 150, image::imageops::FilterType::Triangle);
+        let c = image::GrayImage::from_fn(400, 300, |x, y| image::Luma([((x * x + y) % 253) as u8]));
+        let d = |x: u64, y: u64| (x ^ y).count_ones();
+        assert!(d(gradient_hash(&a), gradient_hash(&b)) <= 6);
+        assert!(d(gradient_hash(&a), gradient_hash(&c)) > 10);
+    }
+}

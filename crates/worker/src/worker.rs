@@ -1,0 +1,529 @@
+//! The invoice worker: consumes `invoice.uploaded`, fetches the file, runs the pipeline,
+//! decides, records the outcome in PostgreSQL (with its outbox) and only then acks.
+//!
+//! Failures the file is not to blame for (storage, database, a crashed extraction) go to a retry
+//! queue with a growing delay; after `amqp.max_attempts` the message is parked with its reason.
+//! A message that cannot be decoded is parked at once. The broker's delivery limit parks a
+//! message that keeps killing workers (a `kill -9` mid-invoice is simply redelivered).
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use claimscan_contracts::{decode, ContractError, InvoiceUploaded};
+use futures_lite::StreamExt;
+use lapin::message::Delivery;
+use lapin::options::{BasicAckOptions, BasicConsumeOptions, BasicNackOptions, BasicQosOptions};
+use lapin::types::FieldTable;
+use lapin::{Channel, Connection};
+use tokio::sync::{watch, Notify, Semaphore};
+use tokio::task::JoinSet;
+use tracing::{debug, info, warn, Instrument};
+
+use crate::amqp;
+use crate::config::{Config, Names};
+use crate::db::{Begin, Db, Recorded};
+use crate::decide::{decide, Outcome};
+use crate::metrics::{Health, Metrics};
+use crate::pipeline::{memory_from, Pipeline};
+use crate::s3::{S3Error, Store};
+
+/// A failure worth another attempt later.
+#[derive(Debug)]
+pub struct Transient {
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl Transient {
+    fn new(code: &'static str, e: impl std::fmt::Display) -> Self {
+        Transient {
+            code,
+            message: e.to_string(),
+        }
+    }
+}
+
+impl From<sqlx::Error> for Transient {
+    fn from(e: sqlx::Error) -> Self {
+        Transient::new("database_unavailable", e)
+    }
+}
+
+impl From<S3Error> for Transient {
+    fn from(e: S3Error) -> Self {
+        Transient::new(e.code(), e)
+    }
+}
+
+/// How one delivery ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Handled {
+    Recorded(Recorded),
+    /// Already decided earlier (redelivery or re-sent message).
+    AlreadyDone,
+}
+
+/// Everything a worker holds.
+pub struct Worker {
+    pub cfg: Config,
+    pub names: Names,
+    pub pipeline: Arc<Pipeline>,
+    pub db: Db,
+    pub store: Store,
+    pub metrics: Arc<Metrics>,
+    pub health: Arc<Health>,
+    extract_slots: Arc<Semaphore>,
+    outbox_notify: Arc<Notify>,
+}
+
+impl Worker {
+    /// Loads the pipeline, connects to the database (migrating it) and object storage.
+    pub async fn start(cfg: Config) -> anyhow::Result<Arc<Worker>> {
+        let pcfg = cfg.pipeline.clone();
+        let pipeline = tokio::task::spawn_blocking(move || Pipeline::load(&pcfg)).await??;
+        let metrics = Metrics::new();
+        let health = Arc::new(Health::default());
+        health.pipeline.store(true, Ordering::Relaxed);
+        let db = connect_db_with_backoff(&cfg, &health).await;
+        let store = Store::new(&cfg.s3);
+        if cfg.s3.create_bucket {
+            store.ensure_bucket(&cfg.s3.artifacts_bucket).await?;
+        }
+        Ok(Arc::new(Worker {
+            names: Names::new(&cfg.amqp.prefix),
+            extract_slots: Arc::new(Semaphore::new(cfg.pipeline.extraction_threads)),
+            cfg,
+            pipeline: Arc::new(pipeline),
+            db,
+            store,
+            metrics,
+            health,
+            outbox_notify: Arc::new(Notify::new()),
+        }))
+    }
+
+    /// Consumes until `shutdown` turns true, reconnecting with backoff when the broker goes away.
+    /// On shutdown: stop consuming, finish and ack what is in flight, return.
+    pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) -> anyhow::Result<()> {
+        let mut backoff = Duration::from_millis(250);
+        loop {
+            if *shutdown.borrow() {
+                return Ok(());
+            }
+            match self.session(&mut shutdown).await {
+                Ok(()) => return Ok(()),
+                Err(e) => {
+                    self.health.broker.store(false, Ordering::Relaxed);
+                    warn!(error = %e, retry_in_ms = backoff.as_millis() as u64, "broker session ended; reconnecting");
+                    tokio::select! {
+                        _ = tokio::time::sleep(backoff) => {}
+                        _ = shutdown.changed() => {}
+                    }
+                    backoff = (backoff * 2).min(Duration::from_secs(15));
+                }
+            }
+        }
+    }
+
+    /// One broker connection's life. `Ok` only on shutdown.
+    async fn session(self: &Arc<Self>, shutdown: &mut watch::Receiver<bool>) -> anyhow::Result<()> {
+        let conn = amqp::connect(&self.cfg.amqp.url).await?;
+        let setup = conn.create_channel().await?;
+        amqp::declare_topology(&setup, &self.cfg.amqp).await?;
+        let consume = conn.create_channel().await?;
+        consume.basic_qos(self.cfg.amqp.prefetch, BasicQosOptions::default()).await?;
+        let publish = amqp::confirm_channel(&conn).await?;
+        let relay_ch = amqp::confirm_channel(&conn).await?;
+        let mut consumer = consume
+            .basic_consume(
+                self.names.invoices().as_str().into(),
+                format!("claimscan-worker-{}", std::process::id()).as_str().into(),
+                BasicConsumeOptions::default(),
+                FieldTable::default(),
+            )
+            .await?;
+        self.health.broker.store(true, Ordering::Relaxed);
+        info!(queue = %self.names.invoices(), prefetch = self.cfg.amqp.prefetch, "consuming");
+
+        let (relay_stop_tx, relay_stop) = watch::channel(false);
+        let relay = tokio::spawn(self.clone().relay(relay_ch, relay_stop.clone()));
+        let gauges = tokio::spawn(self.clone().gauges(setup, relay_stop));
+
+        let mut tasks: JoinSet<()> = JoinSet::new();
+        let result = loop {
+            tokio::select! {
+                _ = shutdown.changed() => {
+                    if *shutdown.borrow() {
+                        break Ok(());
+                    }
+                }
+                Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
+                next = consumer.next() => match next {
+                    Some(Ok(delivery)) => {
+                        let me = self.clone();
+                        let ch = publish.clone();
+                        tasks.spawn(async move { me.on_delivery(delivery, &ch).await });
+                    }
+                    Some(Err(e)) => break Err(anyhow::Error::from(e)),
+                    None => break Err(anyhow::anyhow!("the broker cancelled the consumer")),
+                },
+            }
+        };
+        // Drain: no new deliveries; finish (and ack) those in flight.
+        self.health.draining.store(result.is_ok(), Ordering::Relaxed);
+        if result.is_ok() {
+            let _ = consume
+                .basic_cancel(
+                    consumer.tag(),
+                    lapin::options::BasicCancelOptions::default(),
+                )
+                .await;
+            info!(in_flight = tasks.len(), "draining");
+        }
+        while tasks.join_next().await.is_some() {}
+        let _ = relay_stop_tx.send(true);
+        let _ = relay.await;
+        let _ = gauges.await;
+        if result.is_ok() {
+            // Last outbox messages out before leaving.
+            let ch = amqp::confirm_channel(&conn).await?;
+            while self.db.relay_outbox(&ch, &self.names.events(), 500).await.unwrap_or(0) > 0 {}
+            let _ = conn.close(200, "shutdown".into()).await;
+        }
+        result
+    }
+
+    async fn relay(self: Arc<Self>, ch: Channel, mut stop: watch::Receiver<bool>) {
+        loop {
+            match self.db.relay_outbox(&ch, &self.names.events(), 200).await {
+                Ok(n) if n > 0 => continue,
+                Ok(_) => {}
+                Err(e) => {
+                    warn!(error = %e, "outbox relay failed; will retry");
+                    if !ch.status().connected() {
+                        return;
+                    }
+                }
+            }
+            tokio::select! {
+                _ = self.outbox_notify.notified() => {}
+                _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+                _ = stop.changed() => return,
+            }
+        }
+    }
+
+    async fn gauges(self: Arc<Self>, ch: Channel, mut stop: watch::Receiver<bool>) {
+        loop {
+            if let Ok(n) = amqp::queue_depth(&ch, &self.names.invoices()).await {
+                self.metrics.queue_depth.set(i64::from(n));
+            }
+            let db_ok = match self.db.outbox_pending().await {
+                Ok(n) => {
+                    self.metrics.outbox_pending.set(n);
+                    true
+                }
+                Err(_) => false,
+            };
+            self.health.database.store(db_ok, Ordering::Relaxed);
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+                _ = stop.changed() => return,
+            }
+        }
+    }
+
+    /// Handles one delivery to the end: ack after the durable write, retry or park otherwise.
+    async fn on_delivery(self: Arc<Self>, d: Delivery, publish: &Channel) {
+        let started = Instant::now();
+        self.metrics.in_flight.inc();
+        let attempt = amqp::attempt_of(&d.properties);
+        let msg = match decode::<InvoiceUploaded>(&d.data) {
+            Ok(m) => m,
+            Err(e) => {
+                self.park_undecodable(&d, &e, publish).await;
+                self.metrics.in_flight.dec();
+                return;
+            }
+        };
+        let span = tracing::info_span!("upload", upload_id = %msg.upload_id, attempt);
+        let outcome = self.process(&msg, attempt).instrument(span.clone()).await;
+        let _g = span.enter();
+        let label = match outcome {
+            Ok(Handled::Recorded(ref r)) => {
+                let (kind, code) = match r {
+                    Recorded::Claim { .. } => ("claim", ""),
+                    Recorded::Review { .. } => ("review", ""),
+                    Recorded::Rejected { code } => ("reject", code.as_str()),
+                    Recorded::AlreadyDecided => ("already_decided", ""),
+                };
+                self.metrics.outcomes.with_label_values(&[kind, code]).inc();
+                self.outbox_notify.notify_one();
+                info!(outcome = kind, code, "decided");
+                ack(&d).await;
+                kind
+            }
+            Ok(Handled::AlreadyDone) => {
+                self.metrics.outcomes.with_label_values(&["duplicate_message", ""]).inc();
+                debug!("already decided; acking");
+                ack(&d).await;
+                "duplicate_message"
+            }
+            Err(t) => {
+                self.retry_or_park(&d, &msg, attempt, t, publish).await;
+                "retry"
+            }
+        };
+        self.metrics
+            .upload_seconds
+            .with_label_values(&[label])
+            .observe(started.elapsed().as_secs_f64());
+        self.metrics.in_flight.dec();
+    }
+
+    /// The work for one upload. `Err` = try again later; every other end is recorded.
+    pub async fn process(&self, m: &InvoiceUploaded, attempt: u32) -> Result<Handled, Transient> {
+        let t = Instant::now();
+        let begin = self.db.begin_upload(m).await?;
+        match begin {
+            Begin::Done { .. } => return Ok(Handled::AlreadyDone),
+            Begin::Conflict => {
+                return Err(Transient {
+                    code: "upload_id_conflict",
+                    message: "this upload_id is already recorded with another partner or file".into(),
+                })
+            }
+            Begin::Process { .. } => {}
+        }
+        let reject = |code: &str, message: String| Outcome::Reject {
+            code: code.into(),
+            message,
+        };
+
+        // --- fetch: HEAD first, refuse oversize objects without downloading them
+        let size = match self.store.head(&m.bucket, &m.key).await {
+            Ok(s) => s,
+            Err(S3Error::NotFound { .. }) if attempt + 1 >= 2 => {
+                let o = reject("object_missing", format!("no object at s3://{}/{}", m.bucket, m.key));
+                return self.record(m, None, &o, None).await;
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if size > self.cfg.s3.max_object_bytes {
+            let o = reject(
+                "file_too_large",
+                format!("the file is {size} bytes; the limit is {}", self.cfg.s3.max_object_bytes),
+            );
+            return self.record(m, None, &o, None).await;
+        }
+        let bytes = self.store.get(&m.bucket, &m.key).await?;
+        self.metrics.observe("fetch", t.elapsed().as_secs_f64());
+
+        // --- read + layout on a blocking thread, bounded
+        let permit = self
+            .extract_slots
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|e| Transient::new("shutdown", e))?;
+        let pipeline = self.pipeline.clone();
+        let name = m.key.rsplit('/').next().unwrap_or("upload").to_string();
+        let read = tokio::task::spawn_blocking(move || {
+            let r = pipeline.read(&bytes, &name);
+            drop(permit);
+            r
+        })
+        .await
+        .map_err(|e| Transient::new("extraction_crashed", e))?;
+        let stage = match read {
+            Ok(s) => s,
+            Err(e) if e.is_transient() => return Err(Transient::new(e.code(), e)),
+            Err(e) => {
+                let o = reject(e.code(), e.to_string());
+                return self.record(m, None, &o, None).await;
+            }
+        };
+        self.metrics.observe("read", stage.timings.read_ms / 1000.0);
+        self.metrics.observe("layout", stage.timings.layout_ms / 1000.0);
+
+        // --- match with the distributor's memory
+        let confirmations = match &stage.distributor_key {
+            Some(k) => self.db.memory(&m.program_id, k).await?,
+            None => Vec::new(),
+        };
+        let ex = self.pipeline.finish(&stage, &memory_from(&confirmations));
+        self.metrics.observe("match", ex.timings.match_ms / 1000.0);
+
+        // --- decide
+        let t = Instant::now();
+        let today = chrono::Utc::now().date_naive();
+        let ctx = self
+            .db
+            .context(m, &ex, today, self.cfg.rules.phash_max_distance)
+            .await?;
+        let outcome = decide(&ex, &ctx, &self.cfg.rules);
+        self.metrics.observe("decide", t.elapsed().as_secs_f64());
+
+        // --- artifacts for the review UI
+        let t = Instant::now();
+        let prefix = format!("extractions/{}/{}/", m.program_id, m.upload_id);
+        let json = serde_json::to_vec_pretty(&ex).unwrap_or_default();
+        self.store
+            .put(&self.cfg.s3.artifacts_bucket, &format!("{prefix}extraction.json"), json, "application/json")
+            .await?;
+        if matches!(outcome, Outcome::Review { .. }) {
+            for (i, img) in stage.images.iter().enumerate() {
+                let Some(img) = img.clone() else { continue };
+                let png = tokio::task::spawn_blocking(move || {
+                    let mut buf = std::io::Cursor::new(Vec::new());
+                    img.write_to(&mut buf, image::ImageFormat::Png).map(|_| buf.into_inner())
+                })
+                .await
+                .map_err(|e| Transient::new("extraction_crashed", e))?
+                .map_err(|e| Transient::new("image_encode_failed", e))?;
+                self.store
+                    .put(&self.cfg.s3.artifacts_bucket, &format!("{prefix}page-{}.png", i + 1), png, "image/png")
+                    .await?;
+            }
+        }
+        self.metrics.observe("artifacts", t.elapsed().as_secs_f64());
+        self.record(m, Some(&ex), &outcome, Some(&prefix)).await
+    }
+
+    async fn record(
+        &self,
+        m: &InvoiceUploaded,
+        ex: Option<&crate::pipeline::Extraction>,
+        o: &Outcome,
+        prefix: Option<&str>,
+    ) -> Result<Handled, Transient> {
+        let t = Instant::now();
+        let r = self.db.record(m, ex, o, prefix).await?;
+        self.metrics.observe("record", t.elapsed().as_secs_f64());
+        Ok(Handled::Recorded(r))
+    }
+
+    async fn retry_or_park(&self, d: &Delivery, m: &InvoiceUploaded, attempt: u32, t: Transient, publish: &Channel) {
+        let next = attempt + 1;
+        let cfg = &self.cfg.amqp;
+        let parked = next >= cfg.max_attempts || t.code == "upload_id_conflict";
+        let result = if parked {
+            warn!(code = t.code, attempts = next, "parking");
+            if t.code != "upload_id_conflict" {
+                let _ = self.db.park_upload(&m.upload_id, t.code, &t.message).await;
+            }
+            self.metrics.outcomes.with_label_values(&["parked", t.code]).inc();
+            amqp::publish_confirmed(
+                publish,
+                &self.names.parking_exchange(),
+                "",
+                &d.data,
+                amqp::properties(&m.upload_id, amqp::headers(next, t.code, Some(&t.message))),
+            )
+            .await
+        } else {
+            let delays = &cfg.retry_delays_ms;
+            let delay = delays[(attempt as usize).min(delays.len() - 1)];
+            warn!(code = t.code, attempt = next, delay_ms = delay, "retrying later");
+            self.metrics.retries.with_label_values(&[t.code]).inc();
+            let q = self.names.retry_queue(delay);
+            amqp::publish_confirmed(
+                publish,
+                &self.names.retry_exchange(),
+                &q,
+                &d.data,
+                amqp::properties(&m.upload_id, amqp::headers(next, t.code, None)),
+            )
+            .await
+        };
+        match result {
+            Ok(()) => ack(d).await,
+            // Could not hand it on: give it back to the queue (the broker's delivery limit
+            // still bounds how often).
+            Err(e) => {
+                warn!(error = %e, "could not publish retry; requeueing");
+                let _ = d
+                    .acker
+                    .nack(BasicNackOptions {
+                        requeue: true,
+                        ..Default::default()
+                    })
+                    .await;
+            }
+        }
+    }
+
+    async fn park_undecodable(&self, d: &Delivery, e: &ContractError, publish: &Channel) {
+        warn!(code = e.code(), "refusing message");
+        self.metrics.outcomes.with_label_values(&["parked", e.code()]).inc();
+        let _ = self.db.park_message(e.code(), &e.to_string(), &d.data).await;
+        let id = claimscan_read::sha256_hex(&d.data);
+        match amqp::publish_confirmed(
+            publish,
+            &self.names.parking_exchange(),
+            "",
+            &d.data,
+            amqp::properties(&id, amqp::headers(1, e.code(), Some(&e.to_string()))),
+        )
+        .await
+        {
+            Ok(()) => ack(d).await,
+            Err(_) => {
+                // Dead-letter it through the queue's own DLX rather than lose it.
+                let _ = d
+                    .acker
+                    .nack(BasicNackOptions {
+                        requeue: false,
+                        ..Default::default()
+                    })
+                    .await;
+            }
+        }
+    }
+}
+
+async fn ack(d: &Delivery) {
+    if let Err(e) = d.acker.ack(BasicAckOptions::default()).await {
+        // The decision is committed; a redelivery will find it and ack.
+        warn!(error = %e, "ack failed");
+    }
+}
+
+async fn connect_db_with_backoff(cfg: &Config, health: &Health) -> Db {
+    let mut wait = Duration::from_millis(250);
+    loop {
+        match Db::connect(&cfg.database).await {
+            Ok(db) => {
+                health.database.store(true, Ordering::Relaxed);
+                return db;
+            }
+            Err(e) => {
+                warn!(error = %e, retry_in_ms = wait.as_millis() as u64, "database unavailable");
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(Duration::from_secs(15));
+            }
+        }
+    }
+}
+
+/// Waits for SIGTERM or Ctrl-C and flips the shutdown flag.
+pub fn shutdown_on_signals() -> watch::Receiver<bool> {
+    let (tx, rx) = watch::channel(false);
+    tokio::spawn(async move {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("SIGTERM handler");
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
+        info!("shutdown requested: draining");
+        let _ = tx.send(true);
+    });
+    rx
+}
+
+/// Connection for tools and tests.
+pub async fn connect(url: &str) -> Result<Connection, lapin::Error> {
+    amqp::connect(url).await
+}
