@@ -1,0 +1,591 @@
+//! From per-word labels to an [`Invoice`]: header values (normalised), line items (rows,
+//! multi-line descriptions, item blocks, page breaks), then the arithmetic checks that feed
+//! confidence. Shared by the rule reader and the model reader.
+
+use std::collections::BTreeMap;
+
+use claimscan_doc::{BBox, Document, Header, Invoice, InvoiceIssue, LineItem, ValueBox};
+
+use crate::labels::{Label, Tags};
+use crate::lexicon::{self, Field};
+use crate::text::{self, DecimalSep};
+
+/// Consecutive words of one text line that share a label.
+#[derive(Debug, Clone)]
+struct Span {
+    page: usize,
+
+    text: String,
+    bbox: BBox,
+    prob: f32,
+}
+
+fn union(a: BBox, b: BBox) -> BBox {
+    [
+        a[0].min(b[0]),
+        a[1].min(b[1]),
+        a[2].max(b[2]),
+        a[3].max(b[3]),
+    ]
+}
+
+/// Spans of each label, in reading order.
+fn spans(doc: &Document, tags: &Tags) -> BTreeMap<Label, Vec<Span>> {
+    let mut out: BTreeMap<Label, Vec<Span>> = BTreeMap::new();
+    for (pi, page) in doc.pages.iter().enumerate() {
+        let Some(ptags) = tags.get(pi) else { continue };
+        for line in &page.lines {
+            let mut cur: Option<(Label, Span, usize)> = None;
+            for &wi in &line.words {
+                let tag = ptags.get(wi).copied().unwrap_or_default();
+                let w = &page.words[wi];
+                match &mut cur {
+                    Some((l, span, n)) if *l == tag.label => {
+                        span.text.push(' ');
+                        span.text.push_str(&w.text);
+                        span.bbox = union(span.bbox, w.bbox);
+                        span.prob += tag.prob;
+                        *n += 1;
+                    }
+                    _ => {
+                        if let Some((l, mut span, n)) = cur.take() {
+                            span.prob /= n as f32;
+                            out.entry(l).or_default().push(span);
+                        }
+                        cur = Some((
+                            tag.label,
+                            Span {
+                                page: pi,
+
+                                text: w.text.clone(),
+                                bbox: w.bbox,
+                                prob: tag.prob,
+                            },
+                            1,
+                        ));
+                    }
+                }
+            }
+            if let Some((l, mut span, n)) = cur.take() {
+                span.prob /= n as f32;
+                out.entry(l).or_default().push(span);
+            }
+        }
+    }
+    out
+}
+
+/// The document's currency from the marks printed on it (most frequent ISO code).
+pub fn document_currency(doc: &Document) -> Option<&'static str> {
+    let mut counts: BTreeMap<&'static str, usize> = BTreeMap::new();
+    for w in doc.words() {
+        if let Some(c) = text::currency_of(&w.text) {
+            *counts.entry(c).or_default() += 1;
+        }
+    }
+    counts.into_iter().max_by_key(|(_, n)| *n).map(|(c, _)| c)
+}
+
+/// The decimal separator of the document.
+pub fn document_sep(doc: &Document) -> Option<DecimalSep> {
+    text::detect_decimal_sep(doc.words().map(|w| w.text.as_str()))
+}
+
+/// Parses an amount span: the whole span, else its last money-looking word.
+fn amount_of(span: &str, sep: Option<DecimalSep>) -> Option<f64> {
+    if let Some(v) = text::parse_number(span, sep) {
+        return Some(v);
+    }
+    let words: Vec<&str> = span.split_whitespace().collect();
+    // "1 234,56": try the last two words glued, then the last word alone
+    if words.len() >= 2 {
+        let glued = format!("{} {}", words[words.len() - 2], words[words.len() - 1]);
+        if words[words.len() - 2].len() <= 3 {
+            if let Some(v) = text::parse_number(&glued, sep) {
+                return Some(v);
+            }
+        }
+    }
+    words.iter().rev().find_map(|w| text::parse_number(w, sep))
+}
+
+struct Picked {
+    value: String,
+    prob: f32,
+    page: usize,
+    bbox: BBox,
+}
+
+/// Picks the best span of a header label whose normalised value is valid.
+fn pick(
+    spans: Option<&Vec<Span>>,
+    prefer_last_page: bool,
+    normalise: impl Fn(&str) -> Option<String>,
+) -> Option<Picked> {
+    let spans = spans?;
+    let mut best: Option<(f32, Picked)> = None;
+    for s in spans {
+        let Some(value) = normalise(&s.text) else {
+            continue;
+        };
+        // small bonus by page so that ties go to the first (or last) page
+        let page_bonus = if prefer_last_page {
+            s.page as f32 * 1e-3
+        } else {
+            -(s.page as f32) * 1e-3
+        };
+        let score = s.prob + page_bonus;
+        if best.as_ref().is_none_or(|(b, _)| score > *b) {
+            best = Some((
+                score,
+                Picked {
+                    value,
+                    prob: s.prob,
+                    page: s.page,
+                    bbox: s.bbox,
+                },
+            ));
+        }
+    }
+    best.map(|(_, p)| p)
+}
+
+fn clean_text(s: &str) -> Option<String> {
+    let t = s.trim().trim_end_matches([',', ';', ':']).trim();
+    (!t.is_empty()).then(|| t.to_string())
+}
+
+/// One item while being assembled.
+#[derive(Debug, Default, Clone)]
+struct Item {
+    code: Vec<String>,
+    description: Vec<String>,
+    quantity: Option<String>,
+    unit: Option<String>,
+    unit_price: Option<String>,
+    net_price: Option<String>,
+    discount: Option<String>,
+    amount: Option<String>,
+    probs: Vec<f32>,
+    boxes: BTreeMap<String, ValueBox>,
+}
+
+/// The labelled content of one text line of the table.
+#[derive(Debug, Default, Clone)]
+struct Row {
+    fields: BTreeMap<Label, (String, BBox, f32)>,
+    page: usize,
+}
+
+impl Row {
+    fn has(&self, l: Label) -> bool {
+        self.fields.contains_key(&l)
+    }
+}
+
+fn rows(doc: &Document, tags: &Tags) -> Vec<Row> {
+    let mut out = Vec::new();
+    for (pi, page) in doc.pages.iter().enumerate() {
+        let Some(ptags) = tags.get(pi) else { continue };
+        for line in &page.lines {
+            let mut row = Row {
+                page: pi,
+                ..Default::default()
+            };
+            for &wi in &line.words {
+                let tag = ptags.get(wi).copied().unwrap_or_default();
+                if !tag.label.is_line() {
+                    continue;
+                }
+                let w = &page.words[wi];
+                let e = row
+                    .fields
+                    .entry(tag.label)
+                    .or_insert_with(|| (String::new(), w.bbox, 0.0));
+                if !e.0.is_empty() {
+                    e.0.push(' ');
+                }
+                e.0.push_str(&w.text);
+                e.1 = union(e.1, w.bbox);
+                e.2 = e.2.max(0.0) + tag.prob; // summed; averaged below
+            }
+            // average probabilities per field
+            for (l, e) in row.fields.iter_mut() {
+                let n = line
+                    .words
+                    .iter()
+                    .filter(|&&wi| ptags.get(wi).map(|t| t.label) == Some(*l))
+                    .count()
+                    .max(1);
+                e.2 /= n as f32;
+            }
+            let useful = row.fields.keys().any(|l| *l != Label::LineOther);
+            if useful {
+                out.push(row);
+            }
+        }
+    }
+    out
+}
+
+fn absorb(item: &mut Item, row: &Row) {
+    for (label, (text, bbox, prob)) in &row.fields {
+        let vb = ValueBox {
+            page: row.page,
+            bbox: *bbox,
+        };
+        let key = match label {
+            Label::LineCode => {
+                item.code.push(text.clone());
+                "product_code"
+            }
+            Label::LineDescription => {
+                item.description.push(text.clone());
+                "description"
+            }
+            Label::LineQuantity => {
+                item.quantity.get_or_insert_with(|| text.clone());
+                "quantity"
+            }
+            Label::LineUnit => {
+                item.unit.get_or_insert_with(|| text.clone());
+                "unit"
+            }
+            Label::LineUnitPrice => {
+                item.unit_price.get_or_insert_with(|| text.clone());
+                "unit_price"
+            }
+            Label::LineNetPrice => {
+                item.net_price.get_or_insert_with(|| text.clone());
+                "net_price"
+            }
+            Label::LineDiscount => {
+                item.discount.get_or_insert_with(|| text.clone());
+                "discount_pct"
+            }
+            Label::LineAmount => {
+                item.amount.get_or_insert_with(|| text.clone());
+                "amount"
+            }
+            _ => continue,
+        };
+        item.probs.push(*prob);
+        item.boxes
+            .entry(key.to_string())
+            .and_modify(|b| b.bbox = union(b.bbox, *bbox))
+            .or_insert(vb);
+    }
+}
+
+/// Groups labelled rows into items. A row with an amount anchors an item. Other rows (wrapped
+/// descriptions, the description line of an item block) join the anchor after them when the
+/// document's anchors carry no description (blocks: description first, numbers below), else the
+/// anchor before them.
+fn items(rows: &[Row]) -> Vec<Item> {
+    let anchors: Vec<usize> = (0..rows.len())
+        .filter(|&i| rows[i].has(Label::LineAmount))
+        .collect();
+    if anchors.is_empty() {
+        return Vec::new();
+    }
+    let with_desc = anchors
+        .iter()
+        .filter(|&&i| rows[i].has(Label::LineDescription))
+        .count();
+    let desc_before = with_desc * 2 < anchors.len();
+    let mut groups: Vec<Vec<usize>> = anchors.iter().map(|&a| vec![a]).collect();
+    let mut ai = 0;
+    #[allow(clippy::needless_range_loop)]
+    for i in 0..rows.len() {
+        while ai < anchors.len() && anchors[ai] < i {
+            ai += 1;
+        }
+        if ai < anchors.len() && anchors[ai] == i {
+            continue;
+        }
+        // ai: index of the first anchor after row i
+        let target = if desc_before {
+            if ai < anchors.len() {
+                Some(ai)
+            } else {
+                None
+            }
+        } else if ai > 0 {
+            Some(ai - 1)
+        } else if ai < anchors.len() && !rows[i].has(Label::LineQuantity) {
+            Some(ai)
+        } else {
+            None
+        };
+        if let Some(t) = target {
+            groups[t].push(i);
+        }
+    }
+    groups
+        .into_iter()
+        .map(|mut g| {
+            g.sort_unstable();
+            let mut item = Item::default();
+            for i in g {
+                absorb(&mut item, &rows[i]);
+            }
+            item
+        })
+        .collect()
+}
+
+/// Line-level and invoice-level check results.
+struct LineCheck {
+    arithmetic: Option<bool>,
+}
+
+fn check_line(line: &LineItem, discount: Option<f64>, net: Option<f64>) -> LineCheck {
+    let (Some(q), Some(a)) = (line.quantity, line.amount) else {
+        return LineCheck { arithmetic: None };
+    };
+    let mut candidates = Vec::new();
+    if let Some(n) = net {
+        candidates.push(q * n);
+    }
+    if let Some(p) = line.unit_price {
+        candidates.push(q * p);
+        if let Some(d) = discount {
+            let n = ((p * (1.0 - d / 100.0)) * 100.0).round() / 100.0;
+            candidates.push(q * n);
+            candidates.push(q * p * (1.0 - d / 100.0));
+        }
+    }
+    if candidates.is_empty() {
+        return LineCheck { arithmetic: None };
+    }
+    let tol = 0.011 + 0.006 * q.abs();
+    LineCheck {
+        arithmetic: Some(
+            candidates
+                .iter()
+                .any(|c| (c - a).abs() <= tol || (c + a).abs() <= tol),
+        ),
+    }
+}
+
+fn issue(code: &str, message: String) -> InvoiceIssue {
+    InvoiceIssue {
+        code: code.to_string(),
+        message,
+    }
+}
+
+/// Builds the invoice from labels.
+pub fn assemble(doc: &Document, tags: &Tags) -> Invoice {
+    let sep = document_sep(doc);
+    let spans = spans(doc, tags);
+    let mut inv = Invoice::default();
+    let mut header = Header::default();
+    let mut field_conf: BTreeMap<String, f32> = BTreeMap::new();
+    let mut boxes: BTreeMap<String, ValueBox> = BTreeMap::new();
+    let mut put = |name: &str, p: &Option<Picked>, field_conf: &mut BTreeMap<String, f32>| {
+        if let Some(p) = p {
+            field_conf.insert(name.to_string(), p.prob);
+            boxes.insert(
+                name.to_string(),
+                ValueBox {
+                    page: p.page,
+                    bbox: p.bbox,
+                },
+            );
+        }
+    };
+
+    let supplier = pick(spans.get(&Label::SupplierName), false, clean_text);
+    put("supplier_name", &supplier, &mut field_conf);
+    header.supplier_name = supplier.map(|p| p.value);
+
+    let vat = pick(spans.get(&Label::SupplierVatId), false, |s| {
+        clean_text(s).map(|t| text::normalise_vat_id(&t))
+    });
+    put("supplier_vat_id", &vat, &mut field_conf);
+    header.supplier_vat_id = vat.map(|p| p.value);
+
+    let number = pick(spans.get(&Label::InvoiceNumber), false, |s| {
+        clean_text(s).filter(|t| t.chars().any(|c| c.is_ascii_digit()))
+    });
+    put("invoice_number", &number, &mut field_conf);
+    header.invoice_number = number.map(|p| p.value);
+
+    let date = pick(spans.get(&Label::InvoiceDate), false, |s| {
+        s.split_whitespace().find_map(text::parse_date)
+    });
+    put("invoice_date", &date, &mut field_conf);
+    header.invoice_date = date.map(|p| p.value);
+
+    let currency = pick(spans.get(&Label::Currency), false, |s| {
+        s.split_whitespace()
+            .find_map(|w| text::currency_of(w).map(str::to_string))
+    });
+    put("currency", &currency, &mut field_conf);
+    header.currency = currency
+        .map(|p| p.value)
+        .or_else(|| document_currency(doc).map(str::to_string));
+    if !field_conf.contains_key("currency") && header.currency.is_some() {
+        field_conf.insert("currency".into(), 0.9);
+    }
+
+    let money = |s: &str| amount_of(s, sep).map(|v| v.to_string());
+    let subtotal = pick(spans.get(&Label::Subtotal), true, money);
+    let tax = pick(spans.get(&Label::Tax), true, money);
+    let total = pick(spans.get(&Label::Total), true, money);
+    put("subtotal", &subtotal, &mut field_conf);
+    put("tax", &tax, &mut field_conf);
+    put("total", &total, &mut field_conf);
+    header.subtotal = subtotal.and_then(|p| p.value.parse().ok());
+    header.tax = tax.and_then(|p| p.value.parse().ok());
+    header.total = total.and_then(|p| p.value.parse().ok());
+
+    // lines
+    let mut errors = Vec::new();
+    let mut lines = Vec::new();
+    let mut line_ok = Vec::new();
+    for (n, item) in items(&rows(doc, tags)).into_iter().enumerate() {
+        let num = |s: &Option<String>| s.as_deref().and_then(|t| amount_of(t, sep));
+        let quantity = num(&item.quantity);
+        let amount = num(&item.amount);
+        let unit_price_raw = num(&item.unit_price);
+        let net = num(&item.net_price);
+        let discount = item
+            .discount
+            .as_deref()
+            .and_then(|t| text::parse_number(t.trim_end_matches('%'), sep));
+        let unit_price = unit_price_raw.or(net);
+        let description = {
+            let d = item.description.join(" ");
+            clean_text(&d)
+        };
+        let code = clean_text(&item.code.join(" "));
+        let mut line = LineItem {
+            description,
+            product_code: code,
+            quantity,
+            unit: item.unit.as_deref().and_then(clean_text),
+            unit_price,
+            amount,
+            confidence: 0.0,
+            boxes: item.boxes.clone(),
+        };
+        let mean_prob = if item.probs.is_empty() {
+            0.0
+        } else {
+            item.probs.iter().sum::<f32>() / item.probs.len() as f32
+        };
+        let check = check_line(&line, discount, net);
+        let base = mean_prob.clamp(0.0, 1.0);
+        line.confidence = match check.arithmetic {
+            Some(true) => 0.15 + 0.84 * base,
+            Some(false) => {
+                errors.push(issue(
+                    "line_arithmetic",
+                    format!(
+                        "line {}: quantity × unit price does not give the amount",
+                        n + 1
+                    ),
+                ));
+                0.3 * base
+            }
+            None => 0.6 * base,
+        };
+        if line.description.is_none() {
+            line.confidence *= 0.5;
+        }
+        line_ok.push(check.arithmetic);
+        lines.push(line);
+    }
+
+    // invoice-level checks
+    let mut doc_checks_ok = true;
+    let line_sum: f64 = lines.iter().filter_map(|l| l.amount).sum();
+    if let (Some(s), false) = (header.subtotal, lines.is_empty()) {
+        if !text::money_eq(line_sum, s) {
+            doc_checks_ok = false;
+            errors.push(issue(
+                "lines_sum_mismatch",
+                format!("the lines add up to {line_sum:.2}, the subtotal is {s:.2}"),
+            ));
+        }
+    }
+    match (header.subtotal, header.tax, header.total) {
+        (Some(s), Some(t), Some(tot)) => {
+            if !text::money_eq(s + t, tot) {
+                doc_checks_ok = false;
+                errors.push(issue(
+                    "totals_mismatch",
+                    format!("subtotal {s:.2} + tax {t:.2} != total {tot:.2}"),
+                ));
+            }
+        }
+        _ => {
+            doc_checks_ok = false;
+        }
+    }
+    for (name, present) in [
+        ("invoice_number", header.invoice_number.is_some()),
+        ("invoice_date", header.invoice_date.is_some()),
+        ("supplier_name", header.supplier_name.is_some()),
+        ("total", header.total.is_some()),
+    ] {
+        if !present {
+            errors.push(issue("field_missing", format!("{name} was not found")));
+        }
+    }
+    if lines.is_empty() {
+        errors.push(issue("no_lines", "no line items were found".into()));
+    }
+
+    // invoice confidence: header field probabilities × line confidences, lifted when the sums agree
+    let header_fields = [
+        "supplier_name",
+        "supplier_vat_id",
+        "invoice_number",
+        "invoice_date",
+        "currency",
+        "subtotal",
+        "tax",
+        "total",
+    ];
+    let header_conf: f32 = header_fields
+        .iter()
+        .map(|f| field_conf.get(*f).copied().unwrap_or(0.3))
+        .product();
+    let lines_conf: f32 = if lines.is_empty() {
+        0.1
+    } else {
+        lines
+            .iter()
+            .map(|l| l.confidence.max(0.01))
+            .product::<f32>()
+            .powf(1.0 / (lines.len() as f32).sqrt())
+    };
+    let arithmetic_all = !line_ok.is_empty() && line_ok.iter().all(|c| *c == Some(true));
+    let mut conf = header_conf.powf(0.5) * lines_conf;
+    if doc_checks_ok && arithmetic_all {
+        conf = 0.5 + 0.5 * conf;
+    } else {
+        conf *= 0.5;
+    }
+    inv.confidence = conf.clamp(0.0, 1.0);
+    inv.header = header;
+    inv.lines = lines;
+    inv.field_confidence = field_conf;
+    inv.boxes = boxes;
+    inv.errors = errors;
+    inv
+}
+
+/// Whether a folded word sequence starts like a totals line (end of the item table).
+pub fn is_totals_label(folded_words: &[String]) -> bool {
+    matches!(
+        lexicon::field_prefix(folded_words),
+        Some((
+            Field::Subtotal | Field::Total | Field::Tax | Field::Carried,
+            _
+        ))
+    )
+}

@@ -1,0 +1,359 @@
+//! Model operations for the `claimscan` binary: `model check DIR` and
+//! `model eval DIR|rules ... --data PATH`. The binary wires [`ModelCmd`] in with one variant and
+//! one call to [`ModelCmd::run`].
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use clap::{Args, Subcommand};
+
+use crate::eval::{self, HEADER_FIELDS};
+use crate::truth::{truth_files, Truth};
+use crate::InvoiceReader;
+
+/// `claimscan model ...`
+#[derive(Debug, Args)]
+pub struct ModelCmd {
+    #[command(subcommand)]
+    pub command: ModelSub,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ModelSub {
+    /// Load a model directory, check its manifest and graph against this code, run one warm-up.
+    Check(CheckArgs),
+    /// Evaluate readers side by side on labelled documents (generator truth files).
+    Eval(EvalArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Model directory (model.onnx + manifest.toml).
+    pub dir: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// Model directories, or `rules` for the rule reader.
+    #[arg(required = true)]
+    pub readers: Vec<String>,
+    /// A directory of `*.truth.json` files (searched recursively), e.g. the generator's `out/docs`.
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Which distributors: `heldout` (the only honest figure), `train` or `all`.
+    #[arg(long, default_value = "heldout")]
+    pub split: String,
+    /// Evaluate at most this many documents.
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// Largest error rate among auto-approved invoices, for the automation figure.
+    #[arg(long, default_value_t = 0.01)]
+    pub max_error: f64,
+    /// Print each wrong field and line (for debugging a reader).
+    #[arg(long)]
+    pub verbose: bool,
+    /// Also print a reliability table (invoice confidence bins vs observed accuracy).
+    #[arg(long)]
+    pub reliability: bool,
+}
+
+impl ModelCmd {
+    /// Runs the command, printing to stdout.
+    pub fn run(&self) -> anyhow_lite::Result<()> {
+        match &self.command {
+            ModelSub::Check(a) => check(a),
+            ModelSub::Eval(a) => run_eval(a),
+        }
+    }
+}
+
+/// A tiny error type so the crate needs no `anyhow`: every failure is a message.
+pub mod anyhow_lite {
+    pub type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
+}
+
+fn check(a: &CheckArgs) -> anyhow_lite::Result<()> {
+    let start = Instant::now();
+    let reader = InvoiceReader::load(&a.dir).map_err(|e| format!("{} ({})", e, e.code()))?;
+    println!(
+        "ok: {} loads, matches feature schema {} and {} labels, warm-up done ({} ms)",
+        reader.name(),
+        crate::features::SCHEMA_VERSION,
+        crate::labels::Label::ALL.len(),
+        start.elapsed().as_millis()
+    );
+    Ok(())
+}
+
+/// Totals of one reader over a data set.
+#[derive(Debug, Default, Clone)]
+pub struct Scores {
+    pub docs: usize,
+    pub pages: usize,
+    pub header_right: [usize; 8],
+    pub lines: (usize, usize, usize),
+    pub lines_by_kind: std::collections::BTreeMap<String, (usize, usize, usize)>,
+    pub invoice_right: usize,
+    pub conf: Vec<(f32, bool)>,
+    pub seconds: f64,
+}
+
+impl Scores {
+    pub fn header_exact(&self) -> f64 {
+        self.header_right.iter().sum::<usize>() as f64 / (8 * self.docs.max(1)) as f64
+    }
+    pub fn line_prf(&self) -> (f64, f64, f64) {
+        eval::prf(self.lines.0, self.lines.1, self.lines.2)
+    }
+    pub fn ms_per_page(&self) -> f64 {
+        self.seconds * 1000.0 / self.pages.max(1) as f64
+    }
+}
+
+/// Loads the truth files of a split.
+pub fn load_truths(
+    data: &Path,
+    split: &str,
+    limit: Option<usize>,
+) -> anyhow_lite::Result<Vec<Truth>> {
+    let files = truth_files(data);
+    if files.is_empty() {
+        return Err(format!("no *.truth.json under {}", data.display()).into());
+    }
+    let mut out = Vec::new();
+    for f in files {
+        let t = Truth::load(&f)?;
+        if split != "all" && t.split != split {
+            continue;
+        }
+        out.push(t);
+        if limit.is_some_and(|l| out.len() >= l) {
+            break;
+        }
+    }
+    Ok(out)
+}
+
+/// Scores one reader on documents.
+pub fn score(reader: &InvoiceReader, truths: &[Truth], verbose: bool) -> Scores {
+    let mut s = Scores::default();
+    for t in truths {
+        let doc = t.document();
+        let expected = t.invoice();
+        let start = Instant::now();
+        let got = reader.read(&doc);
+        s.seconds += start.elapsed().as_secs_f64();
+        s.docs += 1;
+        s.pages += doc.pages.len();
+        let h = eval::header_correct(&got, &expected);
+        for (i, ok) in h.iter().enumerate() {
+            if *ok {
+                s.header_right[i] += 1;
+            } else if verbose {
+                let show = |inv: &claimscan_doc::Invoice| {
+                    let v = serde_json::to_value(&inv.header).unwrap_or_default();
+                    v.get(HEADER_FIELDS[i]).cloned().unwrap_or_default()
+                };
+                println!(
+                    "{} [{}] {}: got {} want {}",
+                    t.doc_id,
+                    t.kind,
+                    HEADER_FIELDS[i],
+                    show(&got),
+                    show(&expected)
+                );
+            }
+        }
+        let c = eval::line_counts(&got, &expected);
+        if verbose && (c.0 != c.1 || c.0 != c.2) {
+            println!(
+                "{} [{}] lines: {} right of {} read, {} true",
+                t.doc_id, t.kind, c.0, c.1, c.2
+            );
+            let ok = eval::lines_correct(&got, &expected);
+            for (l, ok) in got.lines.iter().zip(ok) {
+                if !ok {
+                    println!(
+                        "   got  {:?} q={:?} p={:?} a={:?}",
+                        l.description, l.quantity, l.unit_price, l.amount
+                    );
+                }
+            }
+            for l in expected.lines.iter().take(3) {
+                println!(
+                    "   want {:?} q={:?} p={:?} a={:?}",
+                    l.description, l.quantity, l.unit_price, l.amount
+                );
+            }
+        }
+        s.lines.0 += c.0;
+        s.lines.1 += c.1;
+        s.lines.2 += c.2;
+        let k = s.lines_by_kind.entry(t.kind.clone()).or_default();
+        k.0 += c.0;
+        k.1 += c.1;
+        k.2 += c.2;
+        let right = h.iter().all(|x| *x) && c.0 == c.1 && c.0 == c.2;
+        if right {
+            s.invoice_right += 1;
+        }
+        s.conf.push((got.confidence, right));
+    }
+    s
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.1}%", x * 100.0)
+}
+
+fn run_eval(a: &EvalArgs) -> anyhow_lite::Result<()> {
+    let truths = load_truths(&a.data, &a.split, a.limit)?;
+    let mut readers = Vec::new();
+    for r in &a.readers {
+        let reader = if r == "rules" {
+            InvoiceReader::rules()
+        } else {
+            InvoiceReader::load(Path::new(r)).map_err(|e| format!("{r}: {e} ({})", e.code()))?
+        };
+        readers.push(reader);
+    }
+    let pages: usize = truths.iter().map(|t| t.pages.len()).sum();
+    println!(
+        "data: {} ({} documents, {} pages, split {})",
+        a.data.display(),
+        truths.len(),
+        pages,
+        a.split
+    );
+    let scores: Vec<Scores> = readers
+        .iter()
+        .map(|r| score(r, &truths, a.verbose))
+        .collect();
+    print_table(
+        &readers.iter().map(|r| r.name()).collect::<Vec<_>>(),
+        &scores,
+        a.max_error,
+    );
+    if a.reliability {
+        for (r, s) in readers.iter().zip(&scores) {
+            println!("\nreliability of invoice confidence, {}:", r.name());
+            print_reliability(&s.conf);
+        }
+    }
+    Ok(())
+}
+
+/// Prints readers side by side.
+pub fn print_table(names: &[String], scores: &[Scores], max_error: f64) {
+    let mut rows: Vec<(String, Vec<String>)> = Vec::new();
+    rows.push((
+        "header fields exact".into(),
+        scores.iter().map(|s| pct(s.header_exact())).collect(),
+    ));
+    for (i, f) in HEADER_FIELDS.iter().enumerate() {
+        rows.push((
+            format!("  {f}"),
+            scores
+                .iter()
+                .map(|s| pct(s.header_right[i] as f64 / s.docs.max(1) as f64))
+                .collect(),
+        ));
+    }
+    rows.push((
+        "line items P / R / F1".into(),
+        scores
+            .iter()
+            .map(|s| {
+                let (p, r, f) = s.line_prf();
+                format!("{} / {} / {}", pct(p), pct(r), pct(f))
+            })
+            .collect(),
+    ));
+    for kind in ["digital_pdf", "scanned_pdf", "photo"] {
+        rows.push((
+            format!("  line F1 {kind}"),
+            scores
+                .iter()
+                .map(|s| match s.lines_by_kind.get(kind) {
+                    Some(c) => pct(eval::prf(c.0, c.1, c.2).2),
+                    None => "-".into(),
+                })
+                .collect(),
+        ));
+    }
+    rows.push((
+        "invoices entirely right".into(),
+        scores
+            .iter()
+            .map(|s| pct(s.invoice_right as f64 / s.docs.max(1) as f64))
+            .collect(),
+    ));
+    rows.push((
+        format!("automation at <= {}% error", max_error * 100.0),
+        scores
+            .iter()
+            .map(|s| {
+                let (share, thr, err) = eval::automation(&s.conf, max_error);
+                format!("{} (conf >= {:.3}, err {})", pct(share), thr, pct(err))
+            })
+            .collect(),
+    ));
+    rows.push((
+        "ms per page (reader only)".into(),
+        scores
+            .iter()
+            .map(|s| format!("{:.2}", s.ms_per_page()))
+            .collect(),
+    ));
+    let w0 = rows.iter().map(|r| r.0.len()).max().unwrap_or(10) + 2;
+    let widths: Vec<usize> = (0..names.len())
+        .map(|i| {
+            rows.iter()
+                .map(|r| r.1[i].chars().count())
+                .chain(std::iter::once(names[i].len()))
+                .max()
+                .unwrap_or(8)
+                + 2
+        })
+        .collect();
+    print!("{:w0$}", "");
+    for (n, w) in names.iter().zip(&widths) {
+        print!("{n:>w$}");
+    }
+    println!();
+    for (label, vals) in rows {
+        print!("{label:w0$}");
+        for (v, w) in vals.iter().zip(&widths) {
+            print!("{v:>w$}");
+        }
+        println!();
+    }
+}
+
+/// Prints confidence bins with the observed share of entirely right invoices.
+pub fn print_reliability(conf: &[(f32, bool)]) {
+    let edges = [0.0, 0.5, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99, 1.01];
+    println!(
+        "{:>13} {:>6} {:>10} {:>10}",
+        "confidence", "n", "mean conf", "observed"
+    );
+    for w in edges.windows(2) {
+        let bin: Vec<&(f32, bool)> = conf
+            .iter()
+            .filter(|(c, _)| (*c as f64) >= w[0] && (*c as f64) < w[1])
+            .collect();
+        if bin.is_empty() {
+            continue;
+        }
+        let mean = bin.iter().map(|(c, _)| *c as f64).sum::<f64>() / bin.len() as f64;
+        let obs = bin.iter().filter(|(_, ok)| *ok).count() as f64 / bin.len() as f64;
+        println!(
+            "{:>6.2}-{:<6.2} {:>6} {:>10.3} {:>10.3}",
+            w[0],
+            w[1].min(1.0),
+            bin.len(),
+            mean,
+            obs
+        );
+    }
+}

@@ -1,0 +1,2 @@
+//! Per-word features (placeholder).
+pub const SCHEMA_VERSION: u32 = 1;

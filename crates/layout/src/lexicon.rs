@@ -1,0 +1,281 @@
+//! Label words of invoices in the eight languages we read (en, fr, de, es, it, pl, nl, pt), folded
+//! with [`crate::text::fold`]. Used by the rule reader to find labels and table headers, and by the
+//! feature extractor as keyword-class features.
+
+/// A table column, named by its header label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Column {
+    Pos,
+    Code,
+    Description,
+    Qty,
+    Unit,
+    UnitPrice,
+    Discount,
+    NetPrice,
+    VatRate,
+    Amount,
+}
+
+impl Column {
+    pub const ALL: [Column; 10] = [
+        Column::Pos,
+        Column::Code,
+        Column::Description,
+        Column::Qty,
+        Column::Unit,
+        Column::UnitPrice,
+        Column::Discount,
+        Column::NetPrice,
+        Column::VatRate,
+        Column::Amount,
+    ];
+}
+
+/// A header or totals label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Field {
+    InvoiceNo,
+    Date,
+    Due,
+    Customer,
+    CustomerNo,
+    Order,
+    VatId,
+    Currency,
+    Subtotal,
+    Tax,
+    Total,
+    Carried,
+    Brought,
+    Page,
+    Title,
+    Extra,
+}
+
+impl Field {
+    pub const ALL: [Field; 16] = [
+        Field::InvoiceNo,
+        Field::Date,
+        Field::Due,
+        Field::Customer,
+        Field::CustomerNo,
+        Field::Order,
+        Field::VatId,
+        Field::Currency,
+        Field::Subtotal,
+        Field::Tax,
+        Field::Total,
+        Field::Carried,
+        Field::Brought,
+        Field::Page,
+        Field::Title,
+        Field::Extra,
+    ];
+}
+
+const COLUMNS: &[(Column, &str)] = &[
+    (Column::Pos, "# | line | pos | n | lig | lin | nr | riga | regel | lp | no | item no"),
+    (
+        Column::Code,
+        "code | item | product code | part no | ref | code article | reference | art nr | artikel nr | artikelnr | artikel | \
+         codigo | articulo | codice | cod art | articolo | kod | indeks | symbol | art nr | artigo | sku | item code",
+    ),
+    (
+        Column::Description,
+        "description | item description | product | designation | libelle | bezeichnung | artikelbezeichnung | \
+         beschreibung | descripcion | concepto | descrizione | descrizione articolo | nazwa towaru lub uslugi | nazwa | \
+         opis | omschrijving | descricao | designacao | produkt",
+    ),
+    (
+        Column::Qty,
+        "qty | quantity | qte | quantite | menge | anz | anzahl | cant | cantidad | qta | quantita | ilosc | il | aantal | \
+         aant | qtd | quant | quantidade",
+    ),
+    (
+        Column::Unit,
+        "unit | uom | u | unite | me | einh | einheit | ud | unidad | um | jm | eenh | eenheid | un | unid",
+    ),
+    (
+        Column::UnitPrice,
+        "unit price | price | rate | pu ht | prix unit | pu | einzelpreis | e preis | preis me | preis | precio | \
+         precio unit | prezzo | prezzo unit | cena netto | cena jedn | cena | prijs | stukprijs | preco unit | preco",
+    ),
+    (
+        Column::Discount,
+        "disc % | discount | disc | remise % | rem | remise | rabatt % | rabatt | rab | dto % | dto | sconto % | sc % | \
+         sconto | rabat % | rabat | korting % | korting | krt | desc % | desc",
+    ),
+    (
+        Column::NetPrice,
+        "net price | net | pu net | prix net | nettopreis | netto ep | precio neto | prezzo netto | cena po rabacie | \
+         netto prijs | preco liquido",
+    ),
+    (
+        Column::VatRate,
+        "vat % | vat | tva % | tx tva | mwst % | ust % | iva % | % iva | aliq | stawka | vat % | btw % | btw | taxa | \
+         iva",
+    ),
+    (
+        Column::Amount,
+        "amount | total | line total | value | montant ht | total ht | montant | gesamt | betrag | gesamtpreis | importe | \
+         importo | totale | wartosc netto | wartosc | bedrag | totaal | valor | montante",
+    ),
+];
+
+const FIELDS: &[(Field, &str)] = &[
+    (
+        Field::InvoiceNo,
+        "invoice no | invoice # | invoice number | inv no | facture n | n facture | numero | \
+         rechnungs nr | rechnungsnummer | beleg nr | rechnung nr | factura n | n factura | factura no | \
+         fattura n | n fattura | faktura nr | nr faktury | numer | faktura vat nr | factuurnummer | factuurnr | \
+         nummer | fatura n | n fatura | fatura no | credit note no | avoir n",
+    ),
+    (
+        Field::Date,
+        "date | invoice date | tax point | date de facture | date facture | datum | rechnungsdatum | belegdatum | fecha | \
+         fecha factura | data | data fattura | data documento | data wystawienia | factuurdatum | data de emissao | \
+         data emissao | fecha de emision",
+    ),
+    (
+        Field::Due,
+        "due date | payment due | echeance | date d echeance | fallig am | zahlbar bis | vencimiento | scadenza | \
+         termin platnosci | vervaldatum | data de vencimento",
+    ),
+    (
+        Field::Customer,
+        "bill to | invoice to | customer | sold to | client | facture a | adresse de facturation | kunde | \
+         rechnungsempfanger | rechnungsanschrift | cliente | facturar a | spett le | spettle | destinatario | nabywca | \
+         odbiorca | klant | factuuradres | aan | exmo s sr s | exmos srs",
+    ),
+    (
+        Field::CustomerNo,
+        "account no | customer ref | customer no | code client | n client | kunden nr | kundennummer | cod cliente | \
+         nr klienta | klantnummer | debiteurnr | n cliente",
+    ),
+    (
+        Field::Order,
+        "your order | po number | order ref | votre commande | ref commande | ihre bestellung | auftrags nr | su pedido | \
+         pedido n | vs ordine | rif ordine | zamowienie nr | uw referentie | ordernr | v encomenda | requisicao",
+    ),
+    (
+        Field::VatId,
+        "vat reg no | vat no | vat id | n tva | tva intracom | n tva intracommunautaire | ust idnr | ust id | uid nr | \
+         nif | cif | nif cif | p iva | partita iva | piva | nip | btw nr | btw nummer | btw id | contribuinte | vat reg | \
+         vat number",
+    ),
+    (
+        Field::Currency,
+        "currency | devise | wahrung | moneda | valuta | waluta | munt | moeda",
+    ),
+    (
+        Field::Subtotal,
+        "subtotal | net total | total excl vat | goods value | total ht | montant ht | nettobetrag | summe netto | \
+         warenwert | base imponible | imponibile | totale imponibile | razem netto | wartosc netto | subtotaal | \
+         totaal excl btw | total iliquido | base tributavel | sub total",
+    ),
+    (
+        Field::Tax,
+        "vat | total vat | vat amount | tva | total tva | montant tva | mwst | ust | zzgl mwst | iva | cuota iva | \
+         totale iva | imposta | kwota vat | btw | btw bedrag | total iva",
+    ),
+    (
+        Field::Total,
+        "total | total due | amount due | invoice total | total ttc | net a payer | montant ttc | gesamtbetrag | \
+         rechnungsbetrag | endbetrag | total factura | total a pagar | totale fattura | totale documento | \
+         totale da pagare | razem brutto | do zaplaty | wartosc brutto | totaal incl btw | te betalen | totaal | \
+         total eur | grand total",
+    ),
+    (
+        Field::Carried,
+        "carried forward | subtotal c f | a reporter | report a suivre | ubertrag | zwischensumme ubertrag | \
+         suma y sigue | a trasladar | a riportare | segue | do przeniesienia | transport | over te brengen | a transportar",
+    ),
+    (
+        Field::Brought,
+        "brought forward | subtotal b f | report | report precedent | ubertrag von seite | suma anterior | trasladado | \
+         riporto | da riporto | z przeniesienia | van vorige pagina | transporte",
+    ),
+    (Field::Page, "page | seite | pagina | pag | strona | str | blad"),
+    (
+        Field::Title,
+        "tax invoice | sales invoice | credit note | avoir | facture d avoir | rechnung | gutschrift | \
+         factura rectificativa | abono | nota di credito | faktura vat | faktura korygujaca | korekta faktury | \
+         creditnota | creditfactuur | factuur | nota de credito",
+    ),
+    (
+        Field::Extra,
+        "ean | gtin | barcode | gencod | mfr ref | manuf code | mpn | ref fab | ref fournisseur | herst nr | \
+         hersteller art nr | ref fabricante | cod produttore | kod producenta | fabrikantcode",
+    ),
+];
+
+fn split(list: &'static str) -> impl Iterator<Item = &'static str> {
+    list.split('|').map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// The column a folded header phrase names, if any.
+pub fn column(folded: &str) -> Option<Column> {
+    COLUMNS
+        .iter()
+        .find(|(_, list)| split(list).any(|l| l == folded))
+        .map(|(c, _)| *c)
+}
+
+/// The label a folded phrase is, if any (exact match on the phrase).
+pub fn field(folded: &str) -> Option<Field> {
+    FIELDS
+        .iter()
+        .find(|(_, list)| split(list).any(|l| l == folded))
+        .map(|(f, _)| *f)
+}
+
+/// Longest word count of any label phrase (for greedy phrase matching).
+pub const MAX_PHRASE_WORDS: usize = 5;
+
+/// Whether any single folded word occurs in some label (used as a cheap feature).
+pub fn word_classes(folded_word: &str) -> (Option<Column>, Option<Field>) {
+    (column(folded_word), field(folded_word))
+}
+
+/// The label a folded line prefix starts with (longest phrase first), and how many words it used.
+pub fn field_prefix(folded_words: &[String]) -> Option<(Field, usize)> {
+    for n in (1..=folded_words.len().min(MAX_PHRASE_WORDS)).rev() {
+        let phrase = folded_words[..n].join(" ");
+        if let Some(f) = field(&phrase) {
+            return Some((f, n));
+        }
+    }
+    None
+}
+
+/// The column a folded word sequence starts with (longest phrase first), and how many words.
+pub fn column_prefix(folded_words: &[String]) -> Option<(Column, usize)> {
+    for n in (1..=folded_words.len().min(MAX_PHRASE_WORDS)).rev() {
+        let phrase = folded_words[..n].join(" ");
+        if let Some(c) = column(&phrase) {
+            return Some((c, n));
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::text::fold;
+
+    #[test]
+    fn finds_labels() {
+        assert_eq!(column(&fold("Qté")), Some(Column::Qty));
+        assert_eq!(column(&fold("P.U. NET")), Some(Column::NetPrice));
+        assert_eq!(column(&fold("Preis/ME")), Some(Column::UnitPrice));
+        assert_eq!(field(&fold("Rechnungs-Nr.")), Some(Field::InvoiceNo));
+        assert_eq!(field(&fold("Total excl. VAT")), Some(Field::Subtotal));
+        let words: Vec<String> = ["TOTAL", "DUE", "31,072.54"]
+            .iter()
+            .map(|w| fold(w))
+            .collect();
+        assert_eq!(field_prefix(&words), Some((Field::Total, 2)));
+    }
+}

@@ -1,0 +1,124 @@
+//! Reads the structure of an invoice from a [`claimscan_doc::Document`]'s words: the header fields
+//! (supplier, VAT id, invoice number, date, currency, subtotal, tax, total) and the line items, with
+//! per-field, per-line and per-invoice confidence.
+//!
+//! Two readers share one pipeline: each labels every word ([`labels::Label`]), and one assembler
+//! ([`assemble`]) turns labels into an [`Invoice`], normalises values (dates to ISO 8601, amounts by
+//! locale, ISO 4217 currency) and runs the arithmetic checks that feed confidence.
+//! - [`InvoiceReader::rules`]: keywords and geometry, no model.
+//! - [`InvoiceReader::load`]: an ONNX word classifier (`models/<name>/`, see `models/README.md`)
+//!   over the features of [`features`], the same code that exports training data.
+
+use std::path::Path;
+
+use claimscan_doc::{Document, Invoice};
+
+pub mod assemble;
+pub mod cli;
+pub mod eval;
+pub mod features;
+pub mod labels;
+pub mod lexicon;
+pub mod model;
+pub mod rules;
+pub mod text;
+pub mod truth;
+
+pub use model::{Manifest, ModelReader};
+
+/// Why a model could not be loaded. [`LayoutError::code`] is stable.
+#[derive(Debug, thiserror::Error)]
+pub enum LayoutError {
+    #[error("cannot read {path}: {message}")]
+    ModelMissing { path: String, message: String },
+    #[error("invalid model manifest {path}: {message}")]
+    ManifestInvalid { path: String, message: String },
+    #[error("the model does not fit this code: {0}")]
+    SchemaMismatch(String),
+    #[error("the model failed to load: {0}")]
+    LoadFailed(String),
+    #[error("ONNX Runtime is not available: {0}")]
+    Runtime(String),
+    #[error("inference failed: {0}")]
+    Inference(String),
+}
+
+impl LayoutError {
+    /// Stable snake_case error code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            LayoutError::ModelMissing { .. } => "model_missing",
+            LayoutError::ManifestInvalid { .. } => "model_manifest_invalid",
+            LayoutError::SchemaMismatch(_) => "model_schema_mismatch",
+            LayoutError::LoadFailed(_) => "model_load_failed",
+            LayoutError::Runtime(_) => "model_runtime_missing",
+            LayoutError::Inference(_) => "model_inference_failed",
+        }
+    }
+}
+
+enum Kind {
+    Rules,
+    Model(Box<ModelReader>),
+}
+
+/// Reads invoices from documents. `Send + Sync`: share one reader between threads.
+pub struct InvoiceReader {
+    kind: Kind,
+}
+
+impl InvoiceReader {
+    /// The rule-based reader (no model).
+    pub fn rules() -> Self {
+        InvoiceReader { kind: Kind::Rules }
+    }
+
+    /// Loads an ONNX model directory (`model.onnx` + `manifest.toml`), checks it against this
+    /// code's feature schema and label set, and warms it up.
+    pub fn load(model_dir: &Path) -> Result<Self, LayoutError> {
+        Ok(InvoiceReader {
+            kind: Kind::Model(Box::new(ModelReader::load(model_dir)?)),
+        })
+    }
+
+    /// `rules`, or the model's `name@version`.
+    pub fn name(&self) -> String {
+        match &self.kind {
+            Kind::Rules => "rules".into(),
+            Kind::Model(m) => m.name(),
+        }
+    }
+
+    /// Reads the invoice. Never fails: what could not be read is `null` and listed in `errors`.
+    pub fn read(&self, doc: &Document) -> Invoice {
+        let tags = match &self.kind {
+            Kind::Rules => rules::label(doc),
+            Kind::Model(m) => match m.label(doc) {
+                Ok(t) => t,
+                Err(e) => {
+                    let mut inv = assemble::assemble(doc, &rules::label(doc));
+                    inv.errors.push(claimscan_doc::InvoiceIssue {
+                        code: e.code().into(),
+                        message: format!("{e}; fell back to the rule reader"),
+                    });
+                    inv.reader = Some(self.name());
+                    return inv;
+                }
+            },
+        };
+        let mut inv = assemble::assemble(doc, &tags);
+        inv.reader = Some(self.name());
+        inv
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reader_is_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<InvoiceReader>();
+    }
+}

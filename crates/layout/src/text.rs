@@ -1,0 +1,343 @@
+//! Normalisation shared by every reader: folding words for keyword lookup, locale-aware numbers,
+//! dates to ISO 8601, currencies to ISO 4217, VAT ids.
+
+/// Lower-cases, strips accents and keeps only letters, digits, `%` and `#`, with single spaces.
+/// `"Qté."` → `"qte"`, `"P.U. HT"` → `"pu ht"`, `"N° facture"` → `"n facture"`.
+pub fn fold(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut space = false;
+    for c in text.chars() {
+        if c == 'º' || c == 'ª' {
+            continue;
+        }
+        let base = strip_accent(c);
+        if base.is_alphanumeric() || base == '%' || base == '#' {
+            if space && !out.is_empty() {
+                out.push(' ');
+            }
+            space = false;
+            for l in base.to_lowercase() {
+                out.push(l);
+            }
+        } else if c.is_whitespace() || c == '/' || c == '-' || c == '_' {
+            space = true;
+        }
+        // other punctuation (. : ° º ' ,) is dropped without a break: "Nr." = "nr", "Q.tà" = "qta"
+    }
+    out
+}
+
+fn strip_accent(c: char) -> char {
+    match c {
+        'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'ą' => 'a',
+        'À' | 'Á' | 'Â' | 'Ã' | 'Ä' | 'Å' | 'Ą' => 'A',
+        'ç' | 'ć' | 'č' => 'c',
+        'Ç' | 'Ć' | 'Č' => 'C',
+        'è' | 'é' | 'ê' | 'ë' | 'ę' => 'e',
+        'È' | 'É' | 'Ê' | 'Ë' | 'Ę' => 'E',
+        'ì' | 'í' | 'î' | 'ï' => 'i',
+        'Ì' | 'Í' | 'Î' | 'Ï' => 'I',
+        'ł' => 'l',
+        'Ł' => 'L',
+        'ñ' | 'ń' => 'n',
+        'Ñ' | 'Ń' => 'N',
+        'ò' | 'ó' | 'ô' | 'õ' | 'ö' => 'o',
+        'Ò' | 'Ó' | 'Ô' | 'Õ' | 'Ö' => 'O',
+        'ś' | 'š' => 's',
+        'Ś' | 'Š' => 'S',
+        'ù' | 'ú' | 'û' | 'ü' => 'u',
+        'Ù' | 'Ú' | 'Û' | 'Ü' => 'U',
+        'ý' | 'ÿ' => 'y',
+        'ź' | 'ż' | 'ž' => 'z',
+        'Ź' | 'Ż' | 'Ž' => 'Z',
+        'ß' => 's',
+        c => c,
+    }
+}
+
+/// Decimal separator of a document's amounts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DecimalSep {
+    Comma,
+    Point,
+}
+
+/// Currency signs and codes that may be glued to an amount.
+const CURRENCY_MARKS: &[&str] = &[
+    "EUR", "GBP", "PLN", "CHF", "SEK", "USD", "€", "£", "$", "zł", "kr", "Fr.",
+];
+
+/// Strips currency marks, signs and brackets; returns (negative, core text).
+fn strip_number_decoration(text: &str) -> (bool, String) {
+    let mut t = text.trim().to_string();
+    for m in CURRENCY_MARKS {
+        if let Some(rest) = t.strip_prefix(m) {
+            t = rest.trim().to_string();
+        }
+        if let Some(rest) = t.strip_suffix(m) {
+            t = rest.trim().to_string();
+        }
+    }
+    let mut neg = false;
+    if t.starts_with('(') && t.ends_with(')') && t.len() > 2 {
+        neg = true;
+        t = t[1..t.len() - 1].to_string();
+    }
+    for minus in ['-', '−', '–'] {
+        if let Some(rest) = t.strip_prefix(minus) {
+            neg = !neg;
+            t = rest.to_string();
+        } else if let Some(rest) = t.strip_suffix(minus) {
+            if !rest.is_empty() {
+                neg = !neg;
+                t = rest.to_string();
+            }
+        }
+    }
+    (neg, t)
+}
+
+fn is_group_sep(c: char) -> bool {
+    matches!(
+        c,
+        '.' | ',' | '\'' | '’' | ' ' | '\u{a0}' | '\u{202f}' | '\u{2009}'
+    )
+}
+
+/// Parses a number as printed, with the document's decimal separator when known.
+///
+/// Accepts `1.234,56`, `1,234.56`, `1 234,56`, `1'234.56`, `-12,00`, `12.50-`, `(3.00)`, `€ 5,00`,
+/// `1234`. Without a known separator, a final `.dd`/`,dd` (one or two digits) is decimal and a
+/// final group of three digits is a thousands group.
+pub fn parse_number(text: &str, sep: Option<DecimalSep>) -> Option<f64> {
+    let (neg, core) = strip_number_decoration(text);
+    if core.is_empty() || !core.chars().next()?.is_ascii_digit() {
+        return None;
+    }
+    if !core.chars().all(|c| c.is_ascii_digit() || is_group_sep(c)) {
+        return None;
+    }
+    if !core.chars().last()?.is_ascii_digit() {
+        return None;
+    }
+    let dec = match sep {
+        Some(DecimalSep::Comma) => Some(','),
+        Some(DecimalSep::Point) => Some('.'),
+        None => {
+            // the last separator decides: 1-2 digits after it → decimal; 3 → grouping
+            let last = core.char_indices().rfind(|(_, c)| !c.is_ascii_digit());
+            match last {
+                Some((i, c)) if c == '.' || c == ',' => {
+                    let after = core.len() - i - 1;
+                    if after == 3 {
+                        None
+                    } else {
+                        Some(c)
+                    }
+                }
+                _ => None,
+            }
+        }
+    };
+    let mut s = String::with_capacity(core.len());
+    let mut seen_dec = false;
+    for c in core.chars() {
+        if c.is_ascii_digit() {
+            s.push(c);
+        } else if Some(c) == dec {
+            if seen_dec {
+                return None;
+            }
+            seen_dec = true;
+            s.push('.');
+        }
+    }
+    // grouping must be in threes: reject dates and "12.5.3" style garbage
+    let int_part = match dec {
+        Some(d) => core.rsplit_once(d).map(|(i, _)| i).unwrap_or(&core),
+        None => &core,
+    };
+    let groups: Vec<&str> = int_part.split(|c: char| !c.is_ascii_digit()).collect();
+    if groups.len() > 1
+        && (groups[0].is_empty() || groups[0].len() > 3 || groups[1..].iter().any(|g| g.len() != 3))
+    {
+        return None;
+    }
+    let v: f64 = s.parse().ok()?;
+    Some(if neg { -v } else { v })
+}
+
+/// Whether a word looks like an amount with two decimals (`1.234,56`, `-12.50`, `€5,00`).
+pub fn looks_like_money(text: &str) -> bool {
+    let (_, core) = strip_number_decoration(text);
+    let b = core.as_bytes();
+    b.len() >= 4
+        && b[b.len() - 1].is_ascii_digit()
+        && b[b.len() - 2].is_ascii_digit()
+        && (b[b.len() - 3] == b'.' || b[b.len() - 3] == b',')
+        && core.chars().next().is_some_and(|c| c.is_ascii_digit())
+        && core.chars().all(|c| c.is_ascii_digit() || is_group_sep(c))
+}
+
+/// Guesses the decimal separator from the money-like words of a document.
+pub fn detect_decimal_sep<'a>(words: impl Iterator<Item = &'a str>) -> Option<DecimalSep> {
+    let (mut comma, mut point) = (0, 0);
+    for w in words {
+        if looks_like_money(w) {
+            let (_, core) = strip_number_decoration(w);
+            match core.as_bytes()[core.len() - 3] {
+                b',' => comma += 1,
+                b'.' => point += 1,
+                _ => {}
+            }
+        }
+    }
+    match (comma, point) {
+        (0, 0) => None,
+        (c, p) if c >= p => Some(DecimalSep::Comma),
+        _ => Some(DecimalSep::Point),
+    }
+}
+
+/// Parses a printed date into `YYYY-MM-DD`: `dd.mm.yyyy`, `dd/mm/yyyy`, `dd-mm-yyyy`, `yyyy-mm-dd`
+/// (also two-digit years, read as 20yy).
+pub fn parse_date(text: &str) -> Option<String> {
+    let t = text.trim().trim_end_matches([',', ';', '.']);
+    let parts: Vec<&str> = t.split(['.', '/', '-']).collect();
+    if parts.len() != 3
+        || parts
+            .iter()
+            .any(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return None;
+    }
+    let n: Vec<u32> = parts.iter().map(|p| p.parse().unwrap_or(0)).collect();
+    let (y, m, d) = if parts[0].len() == 4 {
+        (n[0], n[1], n[2])
+    } else if parts[2].len() == 4 {
+        (n[2], n[1], n[0])
+    } else if parts[2].len() == 2 && parts[0].len() <= 2 {
+        (2000 + n[2], n[1], n[0])
+    } else {
+        return None;
+    };
+    if !(1990..=2100).contains(&y) || !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return None;
+    }
+    Some(format!("{y:04}-{m:02}-{d:02}"))
+}
+
+/// The ISO 4217 code a word names, if any (`€` → EUR, `zł` → PLN, `kr` → SEK, `Fr.` → CHF).
+pub fn currency_of(text: &str) -> Option<&'static str> {
+    let t = text
+        .trim()
+        .trim_matches(|c: char| c == '(' || c == ')' || c == ':' || c == ',');
+    for (code, marks) in [
+        ("EUR", &["EUR", "€", "Euro"][..]),
+        ("GBP", &["GBP", "£"][..]),
+        ("PLN", &["PLN", "zł", "zl"][..]),
+        ("CHF", &["CHF", "Fr.", "SFr."][..]),
+        ("SEK", &["SEK", "kr", "kr."][..]),
+        ("USD", &["USD", "$", "US$"][..]),
+    ] {
+        for m in marks {
+            if t == *m
+                || (t.len() > m.len()
+                    && (t.starts_with(m) || t.ends_with(m))
+                    && parse_number(t, None).is_some())
+            {
+                return Some(code);
+            }
+        }
+    }
+    None
+}
+
+/// Whether a word looks like a European VAT id: a country prefix and 8-12 digits/letters
+/// (`ATU84522729`, `GB678747902`, `FR16401985241`), or a bare Polish NIP / Spanish NIF shape.
+pub fn looks_like_vat_id(text: &str) -> bool {
+    let t: String = text.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+    if t.len() < 8 || t.len() > 15 {
+        return false;
+    }
+    let b = t.as_bytes();
+    let digits = b.iter().filter(|c| c.is_ascii_digit()).count();
+    if b[0].is_ascii_uppercase() && b[1].is_ascii_uppercase() {
+        return digits >= 7 && COUNTRY_PREFIXES.iter().any(|p| t.starts_with(p));
+    }
+    // ES NIF/CIF: letter + 7 digits + check char; PL NIP: 10 digits
+    (b[0].is_ascii_uppercase() && digits >= 7 && t.len() == 9) || (digits == 10 && t.len() == 10)
+}
+
+const COUNTRY_PREFIXES: &[&str] = &[
+    "AT", "BE", "BG", "CH", "CY", "CZ", "DE", "DK", "EE", "EL", "ES", "FI", "FR", "GB", "HR", "HU",
+    "IE", "IT", "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK", "XI",
+];
+
+/// Cleans a VAT id for output: keeps letters and digits (as printed otherwise).
+pub fn normalise_vat_id(text: &str) -> String {
+    text.trim().trim_end_matches([',', ';']).to_string()
+}
+
+/// Whether two amounts are equal to the cent (with a little slack for float error).
+pub fn money_eq(a: f64, b: f64) -> bool {
+    (a - b).abs() < 0.005 + 1e-9 * a.abs().max(b.abs())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folds_labels() {
+        assert_eq!(fold("Qté."), "qte");
+        assert_eq!(fold("P.U. HT"), "pu ht");
+        assert_eq!(fold("N° facture:"), "n facture");
+        assert_eq!(fold("Q.TÀ:"), "qta");
+        assert_eq!(fold("Rechnungs-Nr."), "rechnungs nr");
+        assert_eq!(fold("Wartość"), "wartosc");
+    }
+
+    #[test]
+    fn numbers_by_locale() {
+        let c = Some(DecimalSep::Comma);
+        let p = Some(DecimalSep::Point);
+        assert_eq!(parse_number("1.234,56", c), Some(1234.56));
+        assert_eq!(parse_number("1,234.56", p), Some(1234.56));
+        assert_eq!(parse_number("1 234,56", c), Some(1234.56));
+        assert_eq!(parse_number("1'234.56", p), Some(1234.56));
+        assert_eq!(parse_number("-4.546,90", c), Some(-4546.90));
+        assert_eq!(parse_number("50.000", p), Some(50.0));
+        assert_eq!(parse_number("12,00", c), Some(12.0));
+        assert_eq!(parse_number("€5,00", c), Some(5.0));
+        assert_eq!(parse_number("12.50-", p), Some(-12.5));
+        assert_eq!(parse_number("1.234,56", None), Some(1234.56));
+        assert_eq!(parse_number("1,234", None), Some(1234.0));
+        assert_eq!(parse_number("abc", None), None);
+        assert_eq!(parse_number("VE3920951", None), None);
+        assert_eq!(parse_number("04.06.2023", c), None);
+    }
+
+    #[test]
+    fn dates_to_iso() {
+        assert_eq!(parse_date("04.06.2023").as_deref(), Some("2023-06-04"));
+        assert_eq!(parse_date("26/05/2023").as_deref(), Some("2023-05-26"));
+        assert_eq!(parse_date("10-08-2024").as_deref(), Some("2024-08-10"));
+        assert_eq!(parse_date("2024-08-10").as_deref(), Some("2024-08-10"));
+        assert_eq!(parse_date("2024-125526"), None);
+        assert_eq!(parse_date("31.13.2023"), None);
+    }
+
+    #[test]
+    fn currencies_and_vat_ids() {
+        assert_eq!(currency_of("€"), Some("EUR"));
+        assert_eq!(currency_of("zł"), Some("PLN"));
+        assert_eq!(currency_of("GBP"), Some("GBP"));
+        assert_eq!(currency_of("€5,00"), Some("EUR"));
+        assert_eq!(currency_of("Euro-Pal"), None);
+        assert!(looks_like_vat_id("ATU84522729"));
+        assert!(looks_like_vat_id("GB678747902"));
+        assert!(!looks_like_vat_id("FA/0055779"));
+        assert!(!looks_like_vat_id("GR2176596"));
+    }
+}
