@@ -79,7 +79,7 @@ const COLUMNS: &[(Column, &str)] = &[
     (
         Column::Code,
         "code | item | product code | part no | ref | code article | reference | art nr | artikel nr | artikelnr | artikel | \
-         codigo | articulo | codice | cod art | articolo | kod | indeks | symbol | art nr | artigo | sku | item code",
+         artnr | artno | partno | itemno | codigo | articulo | codice | cod art | articolo | kod | indeks | symbol | art nr | artigo | sku | item code",
     ),
     (
         Column::Description,
@@ -250,11 +250,22 @@ pub fn field_prefix(folded_words: &[String]) -> Option<(Field, usize)> {
 }
 
 /// The column a folded word sequence starts with (longest phrase first), and how many words.
+/// A header cut short by its column width (`Eenhe` for `Eenheid`) matches by prefix.
 pub fn column_prefix(folded_words: &[String]) -> Option<(Column, usize)> {
     for n in (1..=folded_words.len().min(MAX_PHRASE_WORDS)).rev() {
         let phrase = folded_words[..n].join(" ");
         if let Some(c) = column(&phrase) {
             return Some((c, n));
+        }
+    }
+    let first = folded_words.first()?;
+    if first.len() >= 3 && first.chars().all(|c| c.is_alphabetic()) {
+        for (c, list) in COLUMNS {
+            if split(list)
+                .any(|l| !l.contains(' ') && l.len() > first.len() && l.starts_with(first.as_str()))
+            {
+                return Some((*c, 1));
+            }
         }
     }
     None

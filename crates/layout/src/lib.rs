@@ -17,6 +17,7 @@ pub mod assemble;
 pub mod cli;
 pub mod eval;
 pub mod features;
+pub mod geometry;
 pub mod labels;
 pub mod lexicon;
 pub mod model;
@@ -90,23 +91,38 @@ impl InvoiceReader {
     }
 
     /// Reads the invoice. Never fails: what could not be read is `null` and listed in `errors`.
+    ///
+    /// Pages whose words do not run left to right are turned upright first ([`geometry`]); the
+    /// boxes in the result are always in the input's coordinates.
     pub fn read(&self, doc: &Document) -> Invoice {
+        let upright = geometry::upright(doc);
+        let work = upright.as_ref().unwrap_or(doc);
+        let mut fallback = None;
         let tags = match &self.kind {
-            Kind::Rules => rules::label(doc),
-            Kind::Model(m) => match m.label(doc) {
+            Kind::Rules => rules::label(work),
+            Kind::Model(m) => match m.label(work) {
                 Ok(t) => t,
                 Err(e) => {
-                    let mut inv = assemble::assemble(doc, &rules::label(doc));
-                    inv.errors.push(claimscan_doc::InvoiceIssue {
+                    fallback = Some(claimscan_doc::InvoiceIssue {
                         code: e.code().into(),
                         message: format!("{e}; fell back to the rule reader"),
                     });
-                    inv.reader = Some(self.name());
-                    return inv;
+                    rules::label(work)
                 }
             },
         };
-        let mut inv = assemble::assemble(doc, &tags);
+        // rows come from the upright geometry, boxes from the input
+        let mut inv = match &upright {
+            Some(up) => {
+                let mut hybrid = doc.clone();
+                for (p, u) in hybrid.pages.iter_mut().zip(&up.pages) {
+                    p.lines = u.lines.clone();
+                }
+                assemble::assemble(&hybrid, &tags)
+            }
+            None => assemble::assemble(doc, &tags),
+        };
+        inv.errors.extend(fallback);
         inv.reader = Some(self.name());
         inv
     }
