@@ -17,7 +17,9 @@ struct Span {
 
     text: String,
     bbox: BBox,
+    /// Mean word probability (to choose between spans) and the lowest (for confidence).
     prob: f32,
+    min: f32,
 }
 
 fn union(a: BBox, b: BBox) -> BBox {
@@ -45,6 +47,7 @@ fn spans(doc: &Document, tags: &Tags) -> BTreeMap<Label, Vec<Span>> {
                         span.text.push_str(&w.text);
                         span.bbox = union(span.bbox, w.bbox);
                         span.prob += tag.prob;
+                        span.min = span.min.min(tag.prob);
                         *n += 1;
                     }
                     _ => {
@@ -60,6 +63,7 @@ fn spans(doc: &Document, tags: &Tags) -> BTreeMap<Label, Vec<Span>> {
                                 text: w.text.clone(),
                                 bbox: w.bbox,
                                 prob: tag.prob,
+                                min: tag.prob,
                             },
                             1,
                         ));
@@ -111,7 +115,7 @@ fn amount_of(span: &str, sep: Option<DecimalSep>) -> Option<f64> {
 
 struct Picked {
     value: String,
-    prob: f32,
+    min: f32,
     page: usize,
     bbox: BBox,
 }
@@ -140,7 +144,7 @@ fn pick(
                 score,
                 Picked {
                     value,
-                    prob: s.prob,
+                    min: s.min,
                     page: s.page,
                     bbox: s.bbox,
                 },
@@ -201,23 +205,13 @@ fn rows(doc: &Document, tags: &Tags) -> Vec<Row> {
                 let e = row
                     .fields
                     .entry(tag.label)
-                    .or_insert_with(|| (String::new(), w.bbox, 0.0));
+                    .or_insert_with(|| (String::new(), w.bbox, 1.0));
                 if !e.0.is_empty() {
                     e.0.push(' ');
                 }
                 e.0.push_str(&w.text);
                 e.1 = union(e.1, w.bbox);
-                e.2 = e.2.max(0.0) + tag.prob; // summed; averaged below
-            }
-            // average probabilities per field
-            for (l, e) in row.fields.iter_mut() {
-                let n = line
-                    .words
-                    .iter()
-                    .filter(|&&wi| ptags.get(wi).map(|t| t.label) == Some(*l))
-                    .count()
-                    .max(1);
-                e.2 /= n as f32;
+                e.2 = e.2.min(tag.prob); // the least sure word of the field
             }
             let useful = row.fields.keys().any(|l| *l != Label::LineOther);
             if useful {
@@ -385,7 +379,7 @@ pub fn assemble(doc: &Document, tags: &Tags) -> Invoice {
     let mut boxes: BTreeMap<String, ValueBox> = BTreeMap::new();
     let mut put = |name: &str, p: &Option<Picked>, field_conf: &mut BTreeMap<String, f32>| {
         if let Some(p) = p {
-            field_conf.insert(name.to_string(), p.prob);
+            field_conf.insert(name.to_string(), p.min);
             boxes.insert(
                 name.to_string(),
                 ValueBox {
@@ -427,7 +421,7 @@ pub fn assemble(doc: &Document, tags: &Tags) -> Invoice {
         .map(|p| p.value)
         .or_else(|| document_currency(doc).map(str::to_string));
     if !field_conf.contains_key("currency") && header.currency.is_some() {
-        field_conf.insert("currency".into(), 0.9);
+        field_conf.insert("currency".into(), 0.99);
     }
 
     let money = |s: &str| amount_of(s, sep).map(|v| v.to_string());
@@ -471,15 +465,11 @@ pub fn assemble(doc: &Document, tags: &Tags) -> Invoice {
             confidence: 0.0,
             boxes: item.boxes.clone(),
         };
-        let mean_prob = if item.probs.is_empty() {
-            0.0
-        } else {
-            item.probs.iter().sum::<f32>() / item.probs.len() as f32
-        };
+        let min_prob = item.probs.iter().copied().fold(1.0f32, f32::min);
         let check = check_line(&line, discount, net);
-        let base = mean_prob.clamp(0.0, 1.0);
+        let base = min_prob.clamp(0.0, 1.0);
         line.confidence = match check.arithmetic {
-            Some(true) => 0.15 + 0.84 * base,
+            Some(true) => base,
             Some(false) => {
                 errors.push(issue(
                     "line_arithmetic",
@@ -488,9 +478,9 @@ pub fn assemble(doc: &Document, tags: &Tags) -> Invoice {
                         n + 1
                     ),
                 ));
-                0.3 * base
+                0.2 * base
             }
-            None => 0.6 * base,
+            None => 0.7 * base,
         };
         if line.description.is_none() {
             line.confidence *= 0.5;
@@ -550,25 +540,25 @@ pub fn assemble(doc: &Document, tags: &Tags) -> Invoice {
         "tax",
         "total",
     ];
-    let header_conf: f32 = header_fields
+    // invoice confidence: the least sure header field or line, cut when a check fails
+    let header_min = header_fields
         .iter()
-        .map(|f| field_conf.get(*f).copied().unwrap_or(0.3))
-        .product();
-    let lines_conf: f32 = if lines.is_empty() {
+        .map(|f| {
+            field_conf.get(*f).copied().unwrap_or(match *f {
+                "supplier_vat_id" | "currency" => 0.5,
+                _ => 0.2,
+            })
+        })
+        .fold(1.0f32, f32::min);
+    let lines_min = if lines.is_empty() {
         0.1
     } else {
-        lines
-            .iter()
-            .map(|l| l.confidence.max(0.01))
-            .product::<f32>()
-            .powf(1.0 / (lines.len() as f32).sqrt())
+        lines.iter().map(|l| l.confidence).fold(1.0f32, f32::min)
     };
-    let arithmetic_all = !line_ok.is_empty() && line_ok.iter().all(|c| *c == Some(true));
-    let mut conf = header_conf.powf(0.5) * lines_conf;
-    if doc_checks_ok && arithmetic_all {
-        conf = 0.5 + 0.5 * conf;
-    } else {
-        conf *= 0.5;
+    let arithmetic_ok = line_ok.iter().all(|c| *c != Some(false));
+    let mut conf = header_min.min(lines_min);
+    if !(doc_checks_ok && arithmetic_ok) {
+        conf *= 0.3;
     }
     inv.confidence = conf.clamp(0.0, 1.0);
     inv.header = header;

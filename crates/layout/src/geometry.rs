@@ -52,6 +52,41 @@ pub fn reading_angle(page: &Page) -> Option<f32> {
     Some((mode + near.iter().sum::<f32>() / near.len() as f32).rem_euclid(360.0))
 }
 
+/// Share of neighbouring word pairs (in reading order) whose direction is within 1.5° of the
+/// page's reading direction: 1.0 for a flat page, lower for perspective or curved text, where
+/// lines are harder to group. Feeds the invoice confidence.
+pub fn straightness(page: &Page) -> f32 {
+    let Some(angle) = reading_angle(page) else {
+        return 1.0;
+    };
+    let (mut n, mut ok) = (0usize, 0usize);
+    for pair in page.words.windows(2) {
+        let (a, b) = (&pair[0].bbox, &pair[1].bbox);
+        let size = (a[2] - a[0]).min(a[3] - a[1]).max(1.0);
+        let (dx, dy) = (
+            (b[0] + b[2] - a[0] - a[2]) * 0.5,
+            (b[1] + b[3] - a[1] - a[3]) * 0.5,
+        );
+        let d = (dx * dx + dy * dy).sqrt();
+        let la = (a[2] - a[0]).max(a[3] - a[1]);
+        let lb = (b[2] - b[0]).max(b[3] - b[1]);
+        if d < size * 0.5 || d > (la + lb) * 0.5 + size * 3.0 {
+            continue;
+        }
+        let mut diff = dy.atan2(dx).to_degrees() - angle;
+        diff = (diff + 540.0).rem_euclid(360.0) - 180.0;
+        n += 1;
+        if diff.abs() <= 1.5 {
+            ok += 1;
+        }
+    }
+    if n < 10 {
+        1.0
+    } else {
+        ok as f32 / n as f32
+    }
+}
+
 /// The page with its words rotated upright, or `None` when it already is (within 0.7°).
 pub fn upright_page(page: &Page) -> Option<Page> {
     let angle = reading_angle(page)?;

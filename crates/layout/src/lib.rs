@@ -82,6 +82,11 @@ impl InvoiceReader {
         })
     }
 
+    /// Reads without calibrating the invoice confidence (to fit a calibration).
+    pub fn read_raw(&self, doc: &Document) -> Invoice {
+        self.read_inner(doc, false)
+    }
+
     /// `rules`, or the model's `name@version`.
     pub fn name(&self) -> String {
         match &self.kind {
@@ -95,6 +100,10 @@ impl InvoiceReader {
     /// Pages whose words do not run left to right are turned upright first ([`geometry`]); the
     /// boxes in the result are always in the input's coordinates.
     pub fn read(&self, doc: &Document) -> Invoice {
+        self.read_inner(doc, true)
+    }
+
+    fn read_inner(&self, doc: &Document, calibrate: bool) -> Invoice {
         let upright = geometry::upright(doc);
         let work = upright.as_ref().unwrap_or(doc);
         let mut fallback = None;
@@ -122,6 +131,16 @@ impl InvoiceReader {
             }
             None => assemble::assemble(doc, &tags),
         };
+        // perspective and warped pages group lines less reliably
+        let straight = doc
+            .pages
+            .iter()
+            .map(geometry::straightness)
+            .fold(1.0f32, f32::min);
+        inv.confidence *= 0.6 + 0.4 * straight * straight;
+        if let (Kind::Model(m), None, true) = (&self.kind, &fallback, calibrate) {
+            inv.confidence = m.calibrate(inv.confidence);
+        }
         inv.errors.extend(fallback);
         inv.reader = Some(self.name());
         inv

@@ -46,6 +46,79 @@ pub struct Manifest {
     pub validation: toml::Table,
     #[serde(default)]
     pub eval: toml::Table,
+    /// Maps the raw invoice confidence to the observed share of entirely right invoices.
+    #[serde(default)]
+    pub calibration: Option<Calibration>,
+}
+
+/// A monotone piecewise-linear map from raw confidence to probability (isotonic fit on
+/// documents the model was not trained on; see `claimscan model eval --fit-calibration`).
+#[derive(Debug, Clone, Deserialize, serde::Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Calibration {
+    pub raw: Vec<f32>,
+    pub calibrated: Vec<f32>,
+    #[serde(default)]
+    pub fitted_on: String,
+}
+
+impl Calibration {
+    /// Applies the map (clamped at both ends). A tiny share of the raw value is kept so that the
+    /// map is strictly increasing: invoices stay ranked inside a flat isotonic step.
+    pub fn apply(&self, x: f32) -> f32 {
+        self.step(x) * 0.999 + 0.001 * x.clamp(0.0, 1.0)
+    }
+
+    fn step(&self, x: f32) -> f32 {
+        let (r, c) = (&self.raw, &self.calibrated);
+        if r.is_empty() || r.len() != c.len() {
+            return x;
+        }
+        if x <= r[0] {
+            return c[0];
+        }
+        for i in 1..r.len() {
+            if x <= r[i] {
+                let t = if r[i] > r[i - 1] {
+                    (x - r[i - 1]) / (r[i] - r[i - 1])
+                } else {
+                    1.0
+                };
+                return c[i - 1] + t * (c[i] - c[i - 1]);
+            }
+        }
+        c[c.len() - 1]
+    }
+
+    /// Isotonic regression (pool adjacent violators) of correctness on raw confidence.
+    pub fn fit(points: &[(f32, bool)], fitted_on: &str) -> Calibration {
+        let mut v = points.to_vec();
+        v.sort_by(|a, b| a.0.total_cmp(&b.0));
+        // blocks: (sum raw, sum right, count)
+        let mut blocks: Vec<(f64, f64, f64)> = Vec::new();
+        for (x, ok) in v {
+            blocks.push((x as f64, ok as u8 as f64, 1.0));
+            while blocks.len() >= 2 {
+                let n = blocks.len();
+                let (a, b) = (blocks[n - 2], blocks[n - 1]);
+                if a.1 / a.2 >= b.1 / b.2 {
+                    blocks.pop();
+                    blocks[n - 2] = (a.0 + b.0, a.1 + b.1, a.2 + b.2);
+                } else {
+                    break;
+                }
+            }
+        }
+        Calibration {
+            raw: blocks.iter().map(|b| (b.0 / b.2) as f32).collect(),
+            // Laplace-smoothed: a block of n all-right invoices maps to (n + 0.5) / (n + 1), never 1
+            calibrated: blocks
+                .iter()
+                .map(|b| ((b.1 + 0.5) / (b.2 + 1.0)) as f32)
+                .collect(),
+            fitted_on: fitted_on.to_string(),
+        }
+    }
 }
 
 impl Manifest {
@@ -267,6 +340,15 @@ impl ModelReader {
         Ok(reader)
     }
 
+    /// The calibrated invoice confidence for a raw one (identity without a calibration).
+    pub fn calibrate(&self, raw: f32) -> f32 {
+        self.manifest
+            .calibration
+            .as_ref()
+            .map(|c| c.apply(raw))
+            .unwrap_or(raw)
+    }
+
     /// `name@version`.
     pub fn name(&self) -> String {
         format!("{}@{}", self.manifest.name, self.manifest.version)
@@ -384,6 +466,7 @@ mod tests {
             trained_with: String::new(),
             validation: Default::default(),
             eval: Default::default(),
+            calibration: None,
         }
     }
 
@@ -406,6 +489,23 @@ mod tests {
         m.features.pop();
         let e = m.check_against_code().unwrap_err().to_string();
         assert!(e.contains("feature count"), "{e}");
+    }
+
+    #[test]
+    fn isotonic_calibration_is_monotone() {
+        let pts = vec![
+            (0.1, false),
+            (0.2, true),
+            (0.3, false),
+            (0.8, true),
+            (0.9, true),
+            (0.95, false),
+        ];
+        let c = Calibration::fit(&pts, "t");
+        assert!(c.calibrated.windows(2).all(|w| w[0] <= w[1]));
+        assert!(c.apply(0.0) <= c.apply(0.5) && c.apply(0.5) <= c.apply(1.0));
+        assert_eq!(c.calibrated, vec![0.25, 0.5, 2.5 / 4.0]);
+        assert!((c.apply(0.0) - 0.25).abs() < 1e-3);
     }
 
     #[test]
