@@ -411,6 +411,27 @@ pub fn assemble(doc: &Document, tags: &Tags) -> Invoice {
     });
     put("invoice_date", &date, &mut field_conf);
     header.invoice_date = date.map(|p| p.value);
+    if header.invoice_date.is_none() {
+        // no labelled date: the first date printed (receipts often have no label)
+        let first = doc.pages.iter().enumerate().find_map(|(pi, page)| {
+            page.lines
+                .iter()
+                .flat_map(|l| l.words.iter())
+                .find_map(|&wi| {
+                    text::parse_date(&page.words[wi].text).map(|d| (pi, page.words[wi].bbox, d))
+                })
+        });
+        if let Some((page, bbox, d)) = first {
+            let p = Some(Picked {
+                value: d,
+                min: 0.3,
+                page,
+                bbox,
+            });
+            put("invoice_date", &p, &mut field_conf);
+            header.invoice_date = p.map(|p| p.value);
+        }
+    }
 
     let currency = pick(spans.get(&Label::Currency), false, |s| {
         s.split_whitespace()

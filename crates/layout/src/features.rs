@@ -335,6 +335,49 @@ fn page_features(
     out
 }
 
+/// Writes training rows of a document with known labels (e.g. a CORD receipt).
+pub fn export_labelled(
+    doc: &Document,
+    labels: &Tags,
+    id: &str,
+    kind: &str,
+    out: &mut impl Write,
+) -> std::io::Result<usize> {
+    let work = crate::geometry::upright(doc).unwrap_or_else(|| doc.clone());
+    let rule_tags = crate::rules::label(&work);
+    let feats = document_features(&work, &rule_tags);
+    write_rows(&work, labels, &feats, id, "train", kind, out)
+}
+
+fn write_rows(
+    work: &Document,
+    labels: &Tags,
+    feats: &[Vec<f32>],
+    id: &str,
+    split: &str,
+    kind: &str,
+    out: &mut impl Write,
+) -> std::io::Result<usize> {
+    let n = count();
+    let mut rows = 0;
+    for (pi, page) in work.pages.iter().enumerate() {
+        for wi in 0..page.words.len() {
+            let label: Label = labels[pi][wi].label;
+            write!(out, "{id},{split},{kind},{pi},{wi},{}", label as u8)?;
+            for v in &feats[pi][wi * n..(wi + 1) * n] {
+                if v.fract() == 0.0 {
+                    write!(out, ",{}", *v as i64)?;
+                } else {
+                    write!(out, ",{v:.5}")?;
+                }
+            }
+            writeln!(out)?;
+            rows += 1;
+        }
+    }
+    Ok(rows)
+}
+
 /// Writes the training rows of one labelled document as CSV lines:
 /// `doc_id,split,kind,page,word,label,<features...>`. `header` writes the column names first.
 pub fn export_truth(
@@ -354,28 +397,15 @@ pub fn export_truth(
     let work = crate::geometry::upright(&doc).unwrap_or(doc);
     let rule_tags = crate::rules::label(&work);
     let feats = document_features(&work, &rule_tags);
-    let n = count();
-    let mut rows = 0;
-    for (pi, page) in work.pages.iter().enumerate() {
-        for wi in 0..page.words.len() {
-            let label: Label = labels[pi][wi].label;
-            write!(
-                out,
-                "{},{},{},{},{},{}",
-                truth.doc_id, truth.split, truth.kind, pi, wi, label as u8
-            )?;
-            for v in &feats[pi][wi * n..(wi + 1) * n] {
-                if v.fract() == 0.0 {
-                    write!(out, ",{}", *v as i64)?;
-                } else {
-                    write!(out, ",{v:.5}")?;
-                }
-            }
-            writeln!(out)?;
-            rows += 1;
-        }
-    }
-    Ok(rows)
+    write_rows(
+        &work,
+        &labels,
+        &feats,
+        &truth.doc_id,
+        &truth.split,
+        &truth.kind,
+        out,
+    )
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ use claimscan_doc::{Document, Invoice};
 pub mod assemble;
 pub mod cli;
 pub mod eval;
+pub mod external;
 pub mod features;
 pub mod geometry;
 pub mod labels;
