@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use claimscan_doc::{BBox, Document, Header, Invoice, InvoiceIssue, LineItem, ValueBox};
+use claimscan_doc::{BBox, Document, Header, Invoice, InvoiceIssue, LineItem, Page, ValueBox};
 
 use crate::labels::{Label, Tags};
 use crate::lexicon::{self, Field};
@@ -14,7 +14,9 @@ use crate::text::{self, DecimalSep};
 #[derive(Debug, Clone)]
 struct Span {
     page: usize,
-
+    label: Label,
+    /// Position of the last word in its text line, and the line's index.
+    last: (usize, usize),
     text: String,
     bbox: BBox,
     /// Mean word probability (to choose between spans) and the lowest (for confidence).
@@ -32,17 +34,32 @@ fn union(a: BBox, b: BBox) -> BBox {
 }
 
 /// Spans of each label, in reading order.
+/// Whether the document groups thousands with spaces: no amount carries a punctuation thousands
+/// separator (`1.234,56`, `1,234.56`, `1'234.56`).
+fn space_grouped(doc: &Document) -> bool {
+    !doc.words().any(|w| {
+        text::looks_like_money(&w.text)
+            && w.text
+                .chars()
+                .filter(|c| matches!(c, '.' | ',' | '\'' | '’'))
+                .count()
+                >= 2
+    })
+}
+
 fn spans(doc: &Document, tags: &Tags) -> BTreeMap<Label, Vec<Span>> {
+    let spaced = space_grouped(doc);
     let mut out: BTreeMap<Label, Vec<Span>> = BTreeMap::new();
     for (pi, page) in doc.pages.iter().enumerate() {
         let Some(ptags) = tags.get(pi) else { continue };
-        for line in &page.lines {
+        for (li, line) in page.lines.iter().enumerate() {
             let mut cur: Option<(Label, Span, usize)> = None;
-            for &wi in &line.words {
+            for (k, &wi) in line.words.iter().enumerate() {
                 let tag = ptags.get(wi).copied().unwrap_or_default();
                 let w = &page.words[wi];
                 match &mut cur {
                     Some((l, span, n)) if *l == tag.label => {
+                        span.last = (li, k);
                         span.text.push(' ');
                         span.text.push_str(&w.text);
                         span.bbox = union(span.bbox, w.bbox);
@@ -59,7 +76,8 @@ fn spans(doc: &Document, tags: &Tags) -> BTreeMap<Label, Vec<Span>> {
                             tag.label,
                             Span {
                                 page: pi,
-
+                                label: tag.label,
+                                last: (li, k),
                                 text: w.text.clone(),
                                 bbox: w.bbox,
                                 prob: tag.prob,
@@ -76,7 +94,55 @@ fn spans(doc: &Document, tags: &Tags) -> BTreeMap<Label, Vec<Span>> {
             }
         }
     }
+    // money spans: the last word, with a thousands group split off by a space ("1 234,56")
+    for list in out.values_mut() {
+        for s in list.iter_mut() {
+            if matches!(s.label, Label::Subtotal | Label::Tax | Label::Total) {
+                let page = &doc.pages[s.page];
+                let (text, bbox) = numeric_text(
+                    page,
+                    &page.lines[s.last.0].words,
+                    s.last.1,
+                    spaced,
+                    &tags[s.page],
+                );
+                s.text = text;
+                s.bbox = bbox;
+            }
+        }
+    }
     out
+}
+
+/// The number ending at word `k` of a text line: the word itself, or, when the word just before
+/// it (a normal word space away) is a 1-3 digit group and this word starts with three digits, both
+/// (`1 234,56` printed with a space as thousands separator).
+fn numeric_text(
+    page: &Page,
+    line_words: &[usize],
+    k: usize,
+    spaced: bool,
+    tags: &[crate::labels::Tag],
+) -> (String, BBox) {
+    let w = &page.words[line_words[k]];
+    if k > 0 {
+        let p = &page.words[line_words[k - 1]];
+        let label_of = |i: usize| tags.get(i).map(|t| t.label).unwrap_or(Label::Other);
+        let (this, prev) = (label_of(line_words[k]), label_of(line_words[k - 1]));
+        let h = (w.bbox[3] - w.bbox[1]).max(1.0);
+        let gap = w.bbox[0] - p.bbox[2];
+        let head = p.text.trim_start_matches(['-', '−', '(']);
+        let group = w.text.chars().take_while(|c| c.is_ascii_digit()).count() == 3
+            && !w.text.chars().nth(3).is_some_and(|c| c.is_ascii_digit());
+        let short = (1..=3).contains(&head.len()) && head.chars().all(|c| c.is_ascii_digit());
+        // the same label on both parts, or an unlabelled group a word space away on a page that
+        // groups thousands with spaces
+        let glue = prev == this || (spaced && prev == Label::Other && gap < 0.6 * h);
+        if group && short && glue {
+            return (format!("{} {}", p.text, w.text), union(p.bbox, w.bbox));
+        }
+    }
+    (w.text.clone(), w.bbox)
 }
 
 /// The document's currency from the marks printed on it (most frequent ISO code).
@@ -188,6 +254,7 @@ impl Row {
 }
 
 fn rows(doc: &Document, tags: &Tags) -> Vec<Row> {
+    let spaced = space_grouped(doc);
     let mut out = Vec::new();
     for (pi, page) in doc.pages.iter().enumerate() {
         let Some(ptags) = tags.get(pi) else { continue };
@@ -196,11 +263,13 @@ fn rows(doc: &Document, tags: &Tags) -> Vec<Row> {
                 page: pi,
                 ..Default::default()
             };
-            for &wi in &line.words {
+            let mut last_of: BTreeMap<Label, usize> = BTreeMap::new();
+            for (k, &wi) in line.words.iter().enumerate() {
                 let tag = ptags.get(wi).copied().unwrap_or_default();
                 if !tag.label.is_line() {
                     continue;
                 }
+                last_of.insert(tag.label, k);
                 let w = &page.words[wi];
                 let e = row
                     .fields
@@ -212,6 +281,22 @@ fn rows(doc: &Document, tags: &Tags) -> Vec<Row> {
                 e.0.push_str(&w.text);
                 e.1 = union(e.1, w.bbox);
                 e.2 = e.2.min(tag.prob); // the least sure word of the field
+            }
+            // numbers: the last labelled word (with a split-off thousands group), not every word
+            for (l, k) in last_of {
+                if matches!(
+                    l,
+                    Label::LineQuantity
+                        | Label::LineUnitPrice
+                        | Label::LineNetPrice
+                        | Label::LineAmount
+                ) {
+                    let (text, bbox) = numeric_text(page, &line.words, k, spaced, ptags);
+                    if let Some(e) = row.fields.get_mut(&l) {
+                        e.0 = text;
+                        e.1 = bbox;
+                    }
+                }
             }
             let useful = row.fields.keys().any(|l| *l != Label::LineOther);
             if useful {
