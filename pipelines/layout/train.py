@@ -43,6 +43,7 @@ def main():
     ap.add_argument("--leaves", type=int, default=31)
     ap.add_argument("--lr", type=float, default=0.12)
     ap.add_argument("--schema", type=int, default=1)
+    ap.add_argument("--cord-weight", type=float, default=1.0, help="sample weight of CORD receipt words")
     ap.add_argument("--name", default="layout-gbdt")
     ap.add_argument("--version", default="1.0.0")
     ap.add_argument("--data-id", default="invgen seed 20240611, 1500 docs, train split")
@@ -60,7 +61,8 @@ def main():
         min_data_in_leaf=20, feature_fraction=0.8, bagging_fraction=0.8, bagging_freq=1,
         lambda_l2=1.0, num_threads=2, verbose=-1, seed=7,
     )
-    dtrain = lgb.Dataset(x[~valid], y[~valid], feature_name=names, free_raw_data=False)
+    weight = np.where(meta[:, 2] == "cord", args.cord_weight, 1.0).astype(np.float32)
+    dtrain = lgb.Dataset(x[~valid], y[~valid], weight=weight[~valid], feature_name=names, free_raw_data=False)
     dvalid = lgb.Dataset(x[valid], y[valid], reference=dtrain)
     t0 = time.time()
     booster = lgb.train(params, dtrain, num_boost_round=args.rounds, valid_sets=[dvalid],
@@ -100,7 +102,7 @@ input_shape = ["words", {x.shape[1]}]
 output_label = "{outputs[0]}"
 output_probabilities = "{outputs[1]}"
 training_data = "{args.data_id}"
-trained_with = "LightGBM {lgb.__version__}, {booster.best_iteration or args.rounds} rounds, {args.leaves} leaves, lr {args.lr}; onnxmltools"
+trained_with = "LightGBM {lgb.__version__}, {booster.best_iteration or args.rounds} rounds, {args.leaves} leaves, lr {args.lr}, CORD weight {args.cord_weight}; onnxmltools"
 
 [validation]
 # 10% of the training documents (train-split distributors), word level

@@ -1,6 +1,15 @@
 //! Model operations for the `claimscan` binary: `model check DIR` and
 //! `model eval DIR|rules ... --data PATH`. The binary wires [`ModelCmd`] in with one variant and
-//! one call to [`ModelCmd::run`].
+//! one call to [`ModelCmd::run`]:
+//!
+//! ```ignore
+//! /// Check and evaluate layout models.
+//! Model(claimscan_layout::cli::ModelCmd),
+//! // ...
+//! Cmd::Model(m) => m.run().map_err(|e| anyhow::anyhow!(e))?,
+//! ```
+//!
+//! `cargo run -p claimscan-layout --example model -- ...` runs the same commands today.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;

@@ -109,13 +109,18 @@ impl Calibration {
                 }
             }
         }
+        // Laplace-smoothed: a block of n all-right invoices maps to (n + 0.5) / (n + 1), never 1;
+        // smoothing can break monotony where a small block follows a big one: keep a running max
+        let mut calibrated: Vec<f32> = blocks
+            .iter()
+            .map(|b| ((b.1 + 0.5) / (b.2 + 1.0)) as f32)
+            .collect();
+        for i in 1..calibrated.len() {
+            calibrated[i] = calibrated[i].max(calibrated[i - 1]);
+        }
         Calibration {
             raw: blocks.iter().map(|b| (b.0 / b.2) as f32).collect(),
-            // Laplace-smoothed: a block of n all-right invoices maps to (n + 0.5) / (n + 1), never 1
-            calibrated: blocks
-                .iter()
-                .map(|b| ((b.1 + 0.5) / (b.2 + 1.0)) as f32)
-                .collect(),
+            calibrated,
             fitted_on: fitted_on.to_string(),
         }
     }
