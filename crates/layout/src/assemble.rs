@@ -15,8 +15,9 @@ use crate::text::{self, DecimalSep};
 struct Span {
     page: usize,
     label: Label,
-    /// Position of the last word in its text line, and the line's index.
+    /// The line's index and the position of the last word in it; the position of the first.
     last: (usize, usize),
+    first: usize,
     text: String,
     bbox: BBox,
     /// Mean word probability (to choose between spans) and the lowest (for confidence).
@@ -78,6 +79,7 @@ fn spans(doc: &Document, tags: &Tags) -> BTreeMap<Label, Vec<Span>> {
                                 page: pi,
                                 label: tag.label,
                                 last: (li, k),
+                                first: k,
                                 text: w.text.clone(),
                                 bbox: w.bbox,
                                 prob: tag.prob,
@@ -94,9 +96,13 @@ fn spans(doc: &Document, tags: &Tags) -> BTreeMap<Label, Vec<Span>> {
             }
         }
     }
-    // money spans: the last word, with a thousands group split off by a space ("1 234,56")
+    // money spans: the last word, with a thousands group split off by a space ("1 234,56");
+    // names: the whole name, when the model left a word of it out
     for list in out.values_mut() {
         for s in list.iter_mut() {
+            if s.label == Label::SupplierName {
+                extend_name(doc, tags, s);
+            }
             if matches!(s.label, Label::Subtotal | Label::Tax | Label::Total) {
                 let page = &doc.pages[s.page];
                 let (text, bbox) = numeric_text(
@@ -112,6 +118,75 @@ fn spans(doc: &Document, tags: &Tags) -> BTreeMap<Label, Vec<Span>> {
         }
     }
     out
+}
+
+/// Extends a name span over unlabelled words next to it in its visual row (a normal word space
+/// away, same height, no separator or label in between): "Maes Sanitair" + "& Verwarming NV".
+/// Words of another row that the line builder merged in (a small address line under a big
+/// letterhead) are stepped over.
+fn extend_name(doc: &Document, tags: &Tags, s: &mut Span) {
+    let page = &doc.pages[s.page];
+    let line = &page.lines[s.last.0].words;
+    let label = |wi: usize| {
+        tags[s.page]
+            .get(wi)
+            .map(|t| t.label)
+            .unwrap_or(Label::Other)
+    };
+    let span_words: Vec<usize> = line[s.first..=s.last.1].to_vec();
+    let h = span_words
+        .iter()
+        .map(|&wi| page.words[wi].bbox[3] - page.words[wi].bbox[1])
+        .fold(0.0f32, f32::max)
+        .max(1.0);
+    let yc = span_words
+        .iter()
+        .map(|&wi| (page.words[wi].bbox[1] + page.words[wi].bbox[3]) * 0.5)
+        .sum::<f32>()
+        / span_words.len() as f32;
+    // the words of the span's own visual row, left to right
+    let row: Vec<usize> = line
+        .iter()
+        .copied()
+        .filter(|&wi| {
+            let b = page.words[wi].bbox;
+            let wh = b[3] - b[1];
+            ((b[1] + b[3]) * 0.5 - yc).abs() < 0.35 * h && wh > 0.7 * h && wh < 1.4 * h
+        })
+        .collect();
+    let Some(mut first) = row.iter().position(|&wi| wi == span_words[0]) else {
+        return;
+    };
+    let Some(mut last) = row
+        .iter()
+        .position(|&wi| wi == span_words[span_words.len() - 1])
+    else {
+        return;
+    };
+    let free = |wi: usize| {
+        let t = page.words[wi].text.as_str();
+        matches!(label(wi), Label::Other | Label::SupplierName)
+            && !t.contains(':')
+            && t.chars().any(|c| c.is_alphabetic() || c == '&')
+    };
+    let close = |a: usize, b: usize| page.words[b].bbox[0] - page.words[a].bbox[2] < 0.8 * h;
+    while first > 0 && free(row[first - 1]) && close(row[first - 1], row[first]) {
+        first -= 1;
+    }
+    while last + 1 < row.len() && free(row[last + 1]) && close(row[last], row[last + 1]) {
+        last += 1;
+    }
+    let words = &row[first..=last];
+    if words.len() != span_words.len() || words.iter().zip(&span_words).any(|(a, b)| a != b) {
+        s.text = words
+            .iter()
+            .map(|&wi| page.words[wi].text.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
+        for &wi in words {
+            s.bbox = union(s.bbox, page.words[wi].bbox);
+        }
+    }
 }
 
 /// The number ending at word `k` of a text line: the word itself, or, when the word just before
@@ -475,7 +550,14 @@ pub fn assemble(doc: &Document, tags: &Tags) -> Invoice {
         }
     };
 
-    let supplier = pick(spans.get(&Label::SupplierName), false, clean_text);
+    let mut supplier = pick(spans.get(&Label::SupplierName), false, clean_text);
+    if let Some(p) = supplier.as_mut() {
+        // a name that starts with a connector was cut: "& Verwarming NV" (lower case is not a sign:
+        // "van der Berg BV")
+        if p.value.starts_with(['&', '+']) {
+            p.min = p.min.min(0.3);
+        }
+    }
     put("supplier_name", &supplier, &mut field_conf);
     header.supplier_name = supplier.map(|p| p.value);
 
