@@ -152,6 +152,67 @@ impl InvoiceReader {
 mod tests {
     use super::*;
 
+    fn doc(pages: Vec<Vec<(&str, [f32; 4])>>) -> Document {
+        use claimscan_doc::{Page, PageSource, SourceInfo, Word};
+        Document {
+            schema_version: claimscan_doc::SCHEMA_VERSION.into(),
+            source: SourceInfo {
+                path: "t".into(),
+                format: "words_json".into(),
+                bytes: 0,
+                sha256: String::new(),
+            },
+            pages: pages
+                .into_iter()
+                .enumerate()
+                .map(|(i, ws)| {
+                    let words = ws
+                        .into_iter()
+                        .map(|(t, b)| Word::new(t, b, 1.0, 1000.0, 1000.0))
+                        .collect();
+                    Page::new(i, 1000.0, 1000.0, None, PageSource::Input, words)
+                })
+                .collect(),
+        }
+    }
+
+    /// Empty, tiny, degenerate and hostile inputs give an invoice with errors, never a panic.
+    #[test]
+    fn odd_documents_never_panic() {
+        let reader = InvoiceReader::rules();
+        let empty = reader.read(&doc(vec![]));
+        assert!(empty.errors.iter().any(|e| e.code == "no_lines"));
+        assert!(empty.confidence < 0.5);
+        reader.read(&doc(vec![vec![]]));
+        reader.read(&doc(vec![vec![("Total", [0.0, 0.0, 0.0, 0.0])]]));
+        let mut words = Vec::new();
+        let texts = [
+            "Qty",
+            "Description",
+            "Amount",
+            "1",
+            "x",
+            "99999999999999999999,99",
+            "-",
+            ":",
+            "€",
+            "1 2 3",
+            "Total:",
+            "31.12.2099",
+            "ATU12345678",
+        ];
+        for i in 0..300 {
+            let x = (i * 37 % 900) as f32;
+            let y = (i * 53 % 950) as f32;
+            words.push((
+                texts[i % texts.len()],
+                [x, y, x + 5.0 + (i % 7) as f32 * 20.0, y + 12.0],
+            ));
+        }
+        let inv = reader.read(&doc(vec![words.clone(), words]));
+        assert!(inv.confidence.is_finite());
+    }
+
     #[test]
     fn reader_is_send_and_sync() {
         fn check<T: Send + Sync>() {}
