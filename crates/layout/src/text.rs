@@ -325,7 +325,7 @@ mod tests {
         let int = (c / 100).to_string();
         let mut grouped = String::new();
         for (i, ch) in int.chars().enumerate() {
-            if i > 0 && (int.len() - i) % 3 == 0 {
+            if i > 0 && (int.len() - i).is_multiple_of(3) {
                 grouped.push_str(group);
             }
             grouped.push(ch);
