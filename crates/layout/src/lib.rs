@@ -105,6 +105,9 @@ impl InvoiceReader {
     }
 
     fn read_inner(&self, doc: &Document, calibrate: bool) -> Invoice {
+        let _span =
+            tracing::debug_span!("layout_read", reader = %self.name(), pages = doc.pages.len())
+                .entered();
         let upright = geometry::upright(doc);
         let work = upright.as_ref().unwrap_or(doc);
         let mut fallback = None;
