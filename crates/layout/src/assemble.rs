@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use claimscan_doc::{BBox, Document, Header, Invoice, InvoiceIssue, LineItem, ValueBox};
+use claimscan_doc::{BBox, Document, Header, Invoice, InvoiceIssue, LineItem, Page, ValueBox};
 
 use crate::labels::{Label, Tags};
 use crate::lexicon::{self, Field};
@@ -14,10 +14,15 @@ use crate::text::{self, DecimalSep};
 #[derive(Debug, Clone)]
 struct Span {
     page: usize,
-
+    label: Label,
+    /// The line's index and the position of the last word in it; the position of the first.
+    last: (usize, usize),
+    first: usize,
     text: String,
     bbox: BBox,
+    /// Mean word probability (to choose between spans) and the lowest (for confidence).
     prob: f32,
+    min: f32,
 }
 
 fn union(a: BBox, b: BBox) -> BBox {
@@ -30,21 +35,37 @@ fn union(a: BBox, b: BBox) -> BBox {
 }
 
 /// Spans of each label, in reading order.
+/// Whether the document groups thousands with spaces: no amount carries a punctuation thousands
+/// separator (`1.234,56`, `1,234.56`, `1'234.56`).
+fn space_grouped(doc: &Document) -> bool {
+    !doc.words().any(|w| {
+        text::looks_like_money(&w.text)
+            && w.text
+                .chars()
+                .filter(|c| matches!(c, '.' | ',' | '\'' | '’'))
+                .count()
+                >= 2
+    })
+}
+
 fn spans(doc: &Document, tags: &Tags) -> BTreeMap<Label, Vec<Span>> {
+    let spaced = space_grouped(doc);
     let mut out: BTreeMap<Label, Vec<Span>> = BTreeMap::new();
     for (pi, page) in doc.pages.iter().enumerate() {
         let Some(ptags) = tags.get(pi) else { continue };
-        for line in &page.lines {
+        for (li, line) in page.lines.iter().enumerate() {
             let mut cur: Option<(Label, Span, usize)> = None;
-            for &wi in &line.words {
+            for (k, &wi) in line.words.iter().enumerate() {
                 let tag = ptags.get(wi).copied().unwrap_or_default();
                 let w = &page.words[wi];
                 match &mut cur {
                     Some((l, span, n)) if *l == tag.label => {
+                        span.last = (li, k);
                         span.text.push(' ');
                         span.text.push_str(&w.text);
                         span.bbox = union(span.bbox, w.bbox);
                         span.prob += tag.prob;
+                        span.min = span.min.min(tag.prob);
                         *n += 1;
                     }
                     _ => {
@@ -56,10 +77,13 @@ fn spans(doc: &Document, tags: &Tags) -> BTreeMap<Label, Vec<Span>> {
                             tag.label,
                             Span {
                                 page: pi,
-
+                                label: tag.label,
+                                last: (li, k),
+                                first: k,
                                 text: w.text.clone(),
                                 bbox: w.bbox,
                                 prob: tag.prob,
+                                min: tag.prob,
                             },
                             1,
                         ));
@@ -72,7 +96,128 @@ fn spans(doc: &Document, tags: &Tags) -> BTreeMap<Label, Vec<Span>> {
             }
         }
     }
+    // money spans: the last word, with a thousands group split off by a space ("1 234,56");
+    // names: the whole name, when the model left a word of it out
+    for list in out.values_mut() {
+        for s in list.iter_mut() {
+            if s.label == Label::SupplierName {
+                extend_name(doc, tags, s);
+            }
+            if matches!(s.label, Label::Subtotal | Label::Tax | Label::Total) {
+                let page = &doc.pages[s.page];
+                let (text, bbox) = numeric_text(
+                    page,
+                    &page.lines[s.last.0].words,
+                    s.last.1,
+                    spaced,
+                    &tags[s.page],
+                );
+                s.text = text;
+                s.bbox = bbox;
+            }
+        }
+    }
     out
+}
+
+/// Extends a name span over unlabelled words next to it in its visual row (a normal word space
+/// away, same height, no separator or label in between): "Maes Sanitair" + "& Verwarming NV".
+/// Words of another row that the line builder merged in (a small address line under a big
+/// letterhead) are stepped over.
+fn extend_name(doc: &Document, tags: &Tags, s: &mut Span) {
+    let page = &doc.pages[s.page];
+    let line = &page.lines[s.last.0].words;
+    let label = |wi: usize| {
+        tags[s.page]
+            .get(wi)
+            .map(|t| t.label)
+            .unwrap_or(Label::Other)
+    };
+    let span_words: Vec<usize> = line[s.first..=s.last.1].to_vec();
+    let h = span_words
+        .iter()
+        .map(|&wi| page.words[wi].bbox[3] - page.words[wi].bbox[1])
+        .fold(0.0f32, f32::max)
+        .max(1.0);
+    let yc = span_words
+        .iter()
+        .map(|&wi| (page.words[wi].bbox[1] + page.words[wi].bbox[3]) * 0.5)
+        .sum::<f32>()
+        / span_words.len() as f32;
+    // the words of the span's own visual row, left to right
+    let row: Vec<usize> = line
+        .iter()
+        .copied()
+        .filter(|&wi| {
+            let b = page.words[wi].bbox;
+            let wh = b[3] - b[1];
+            ((b[1] + b[3]) * 0.5 - yc).abs() < 0.35 * h && wh > 0.7 * h && wh < 1.4 * h
+        })
+        .collect();
+    let Some(mut first) = row.iter().position(|&wi| wi == span_words[0]) else {
+        return;
+    };
+    let Some(mut last) = row
+        .iter()
+        .position(|&wi| wi == span_words[span_words.len() - 1])
+    else {
+        return;
+    };
+    let free = |wi: usize| {
+        let t = page.words[wi].text.as_str();
+        matches!(label(wi), Label::Other | Label::SupplierName)
+            && !t.contains(':')
+            && t.chars().any(|c| c.is_alphabetic() || c == '&')
+    };
+    let close = |a: usize, b: usize| page.words[b].bbox[0] - page.words[a].bbox[2] < 0.8 * h;
+    while first > 0 && free(row[first - 1]) && close(row[first - 1], row[first]) {
+        first -= 1;
+    }
+    while last + 1 < row.len() && free(row[last + 1]) && close(row[last], row[last + 1]) {
+        last += 1;
+    }
+    let words = &row[first..=last];
+    if words.len() != span_words.len() || words.iter().zip(&span_words).any(|(a, b)| a != b) {
+        s.text = words
+            .iter()
+            .map(|&wi| page.words[wi].text.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
+        for &wi in words {
+            s.bbox = union(s.bbox, page.words[wi].bbox);
+        }
+    }
+}
+
+/// The number ending at word `k` of a text line: the word itself, or, when the word just before
+/// it (a normal word space away) is a 1-3 digit group and this word starts with three digits, both
+/// (`1 234,56` printed with a space as thousands separator).
+fn numeric_text(
+    page: &Page,
+    line_words: &[usize],
+    k: usize,
+    spaced: bool,
+    tags: &[crate::labels::Tag],
+) -> (String, BBox) {
+    let w = &page.words[line_words[k]];
+    if k > 0 {
+        let p = &page.words[line_words[k - 1]];
+        let label_of = |i: usize| tags.get(i).map(|t| t.label).unwrap_or(Label::Other);
+        let (this, prev) = (label_of(line_words[k]), label_of(line_words[k - 1]));
+        let h = (w.bbox[3] - w.bbox[1]).max(1.0);
+        let gap = w.bbox[0] - p.bbox[2];
+        let head = p.text.trim_start_matches(['-', '−', '(']);
+        let group = w.text.chars().take_while(|c| c.is_ascii_digit()).count() == 3
+            && !w.text.chars().nth(3).is_some_and(|c| c.is_ascii_digit());
+        let short = (1..=3).contains(&head.len()) && head.chars().all(|c| c.is_ascii_digit());
+        // the same label on both parts, or an unlabelled group a word space away on a page that
+        // groups thousands with spaces
+        let glue = prev == this || (spaced && prev == Label::Other && gap < 0.6 * h);
+        if group && short && glue {
+            return (format!("{} {}", p.text, w.text), union(p.bbox, w.bbox));
+        }
+    }
+    (w.text.clone(), w.bbox)
 }
 
 /// The document's currency from the marks printed on it (most frequent ISO code).
@@ -111,7 +256,7 @@ fn amount_of(span: &str, sep: Option<DecimalSep>) -> Option<f64> {
 
 struct Picked {
     value: String,
-    prob: f32,
+    min: f32,
     page: usize,
     bbox: BBox,
 }
@@ -140,7 +285,7 @@ fn pick(
                 score,
                 Picked {
                     value,
-                    prob: s.prob,
+                    min: s.min,
                     page: s.page,
                     bbox: s.bbox,
                 },
@@ -184,6 +329,7 @@ impl Row {
 }
 
 fn rows(doc: &Document, tags: &Tags) -> Vec<Row> {
+    let spaced = space_grouped(doc);
     let mut out = Vec::new();
     for (pi, page) in doc.pages.iter().enumerate() {
         let Some(ptags) = tags.get(pi) else { continue };
@@ -192,32 +338,40 @@ fn rows(doc: &Document, tags: &Tags) -> Vec<Row> {
                 page: pi,
                 ..Default::default()
             };
-            for &wi in &line.words {
+            let mut last_of: BTreeMap<Label, usize> = BTreeMap::new();
+            for (k, &wi) in line.words.iter().enumerate() {
                 let tag = ptags.get(wi).copied().unwrap_or_default();
                 if !tag.label.is_line() {
                     continue;
                 }
+                last_of.insert(tag.label, k);
                 let w = &page.words[wi];
                 let e = row
                     .fields
                     .entry(tag.label)
-                    .or_insert_with(|| (String::new(), w.bbox, 0.0));
+                    .or_insert_with(|| (String::new(), w.bbox, 1.0));
                 if !e.0.is_empty() {
                     e.0.push(' ');
                 }
                 e.0.push_str(&w.text);
                 e.1 = union(e.1, w.bbox);
-                e.2 = e.2.max(0.0) + tag.prob; // summed; averaged below
+                e.2 = e.2.min(tag.prob); // the least sure word of the field
             }
-            // average probabilities per field
-            for (l, e) in row.fields.iter_mut() {
-                let n = line
-                    .words
-                    .iter()
-                    .filter(|&&wi| ptags.get(wi).map(|t| t.label) == Some(*l))
-                    .count()
-                    .max(1);
-                e.2 /= n as f32;
+            // numbers: the last labelled word (with a split-off thousands group), not every word
+            for (l, k) in last_of {
+                if matches!(
+                    l,
+                    Label::LineQuantity
+                        | Label::LineUnitPrice
+                        | Label::LineNetPrice
+                        | Label::LineAmount
+                ) {
+                    let (text, bbox) = numeric_text(page, &line.words, k, spaced, ptags);
+                    if let Some(e) = row.fields.get_mut(&l) {
+                        e.0 = text;
+                        e.1 = bbox;
+                    }
+                }
             }
             let useful = row.fields.keys().any(|l| *l != Label::LineOther);
             if useful {
@@ -385,7 +539,7 @@ pub fn assemble(doc: &Document, tags: &Tags) -> Invoice {
     let mut boxes: BTreeMap<String, ValueBox> = BTreeMap::new();
     let mut put = |name: &str, p: &Option<Picked>, field_conf: &mut BTreeMap<String, f32>| {
         if let Some(p) = p {
-            field_conf.insert(name.to_string(), p.prob);
+            field_conf.insert(name.to_string(), p.min);
             boxes.insert(
                 name.to_string(),
                 ValueBox {
@@ -396,7 +550,14 @@ pub fn assemble(doc: &Document, tags: &Tags) -> Invoice {
         }
     };
 
-    let supplier = pick(spans.get(&Label::SupplierName), false, clean_text);
+    let mut supplier = pick(spans.get(&Label::SupplierName), false, clean_text);
+    if let Some(p) = supplier.as_mut() {
+        // a name that starts with a connector was cut: "& Verwarming NV" (lower case is not a sign:
+        // "van der Berg BV")
+        if p.value.starts_with(['&', '+']) {
+            p.min = p.min.min(0.3);
+        }
+    }
     put("supplier_name", &supplier, &mut field_conf);
     header.supplier_name = supplier.map(|p| p.value);
 
@@ -417,6 +578,27 @@ pub fn assemble(doc: &Document, tags: &Tags) -> Invoice {
     });
     put("invoice_date", &date, &mut field_conf);
     header.invoice_date = date.map(|p| p.value);
+    if header.invoice_date.is_none() {
+        // no labelled date: the first date printed (receipts often have no label)
+        let first = doc.pages.iter().enumerate().find_map(|(pi, page)| {
+            page.lines
+                .iter()
+                .flat_map(|l| l.words.iter())
+                .find_map(|&wi| {
+                    text::parse_date(&page.words[wi].text).map(|d| (pi, page.words[wi].bbox, d))
+                })
+        });
+        if let Some((page, bbox, d)) = first {
+            let p = Some(Picked {
+                value: d,
+                min: 0.3,
+                page,
+                bbox,
+            });
+            put("invoice_date", &p, &mut field_conf);
+            header.invoice_date = p.map(|p| p.value);
+        }
+    }
 
     let currency = pick(spans.get(&Label::Currency), false, |s| {
         s.split_whitespace()
@@ -427,7 +609,7 @@ pub fn assemble(doc: &Document, tags: &Tags) -> Invoice {
         .map(|p| p.value)
         .or_else(|| document_currency(doc).map(str::to_string));
     if !field_conf.contains_key("currency") && header.currency.is_some() {
-        field_conf.insert("currency".into(), 0.9);
+        field_conf.insert("currency".into(), 0.99);
     }
 
     let money = |s: &str| amount_of(s, sep).map(|v| v.to_string());
@@ -471,15 +653,11 @@ pub fn assemble(doc: &Document, tags: &Tags) -> Invoice {
             confidence: 0.0,
             boxes: item.boxes.clone(),
         };
-        let mean_prob = if item.probs.is_empty() {
-            0.0
-        } else {
-            item.probs.iter().sum::<f32>() / item.probs.len() as f32
-        };
+        let min_prob = item.probs.iter().copied().fold(1.0f32, f32::min);
         let check = check_line(&line, discount, net);
-        let base = mean_prob.clamp(0.0, 1.0);
+        let base = min_prob.clamp(0.0, 1.0);
         line.confidence = match check.arithmetic {
-            Some(true) => 0.15 + 0.84 * base,
+            Some(true) => base,
             Some(false) => {
                 errors.push(issue(
                     "line_arithmetic",
@@ -488,9 +666,9 @@ pub fn assemble(doc: &Document, tags: &Tags) -> Invoice {
                         n + 1
                     ),
                 ));
-                0.3 * base
+                0.2 * base
             }
-            None => 0.6 * base,
+            None => 0.7 * base,
         };
         if line.description.is_none() {
             line.confidence *= 0.5;
@@ -550,25 +728,25 @@ pub fn assemble(doc: &Document, tags: &Tags) -> Invoice {
         "tax",
         "total",
     ];
-    let header_conf: f32 = header_fields
+    // invoice confidence: the least sure header field or line, cut when a check fails
+    let header_min = header_fields
         .iter()
-        .map(|f| field_conf.get(*f).copied().unwrap_or(0.3))
-        .product();
-    let lines_conf: f32 = if lines.is_empty() {
+        .map(|f| {
+            field_conf.get(*f).copied().unwrap_or(match *f {
+                "supplier_vat_id" | "currency" => 0.5,
+                _ => 0.2,
+            })
+        })
+        .fold(1.0f32, f32::min);
+    let lines_min = if lines.is_empty() {
         0.1
     } else {
-        lines
-            .iter()
-            .map(|l| l.confidence.max(0.01))
-            .product::<f32>()
-            .powf(1.0 / (lines.len() as f32).sqrt())
+        lines.iter().map(|l| l.confidence).fold(1.0f32, f32::min)
     };
-    let arithmetic_all = !line_ok.is_empty() && line_ok.iter().all(|c| *c == Some(true));
-    let mut conf = header_conf.powf(0.5) * lines_conf;
-    if doc_checks_ok && arithmetic_all {
-        conf = 0.5 + 0.5 * conf;
-    } else {
-        conf *= 0.5;
+    let arithmetic_ok = line_ok.iter().all(|c| *c != Some(false));
+    let mut conf = header_min.min(lines_min);
+    if !(doc_checks_ok && arithmetic_ok) {
+        conf *= 0.3;
     }
     inv.confidence = conf.clamp(0.0, 1.0);
     inv.header = header;

@@ -1,6 +1,15 @@
 //! Model operations for the `claimscan` binary: `model check DIR` and
 //! `model eval DIR|rules ... --data PATH`. The binary wires [`ModelCmd`] in with one variant and
-//! one call to [`ModelCmd::run`].
+//! one call to [`ModelCmd::run`]:
+//!
+//! ```ignore
+//! /// Check and evaluate layout models.
+//! Model(claimscan_layout::cli::ModelCmd),
+//! // ...
+//! Cmd::Model(m) => m.run().map_err(|e| anyhow::anyhow!(e))?,
+//! ```
+//!
+//! `cargo run -p claimscan-layout --example model -- ...` runs the same commands today.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -55,6 +64,10 @@ pub struct EvalArgs {
     /// Also print a reliability table (invoice confidence bins vs observed accuracy).
     #[arg(long)]
     pub reliability: bool,
+    /// Fit an isotonic calibration of the first model's raw invoice confidence on this data and
+    /// print it as the manifest's `[calibration]` table (use documents the model was not trained on).
+    #[arg(long)]
+    pub fit_calibration: bool,
 }
 
 impl ModelCmd {
@@ -194,6 +207,13 @@ pub fn score(reader: &InvoiceReader, truths: &[Truth], verbose: bool) -> Scores 
         k.1 += c.1;
         k.2 += c.2;
         let right = h.iter().all(|x| *x) && c.0 == c.1 && c.0 == c.2;
+        if verbose {
+            let codes: Vec<&str> = got.errors.iter().map(|e| e.code.as_str()).collect();
+            println!(
+                "DOC {} [{}] conf {:.4} right {} errors {:?}",
+                t.doc_id, t.kind, got.confidence, right, codes
+            );
+        }
         if right {
             s.invoice_right += 1;
         }
@@ -225,6 +245,27 @@ fn run_eval(a: &EvalArgs) -> anyhow_lite::Result<()> {
         pages,
         a.split
     );
+    if a.fit_calibration {
+        let reader = readers.first().ok_or("no reader")?;
+        let mut pts = Vec::new();
+        for t in &truths {
+            let inv = reader.read_raw(&t.document());
+            pts.push((inv.confidence, eval::invoice_correct(&inv, &t.invoice())));
+        }
+        let c = crate::model::Calibration::fit(
+            &pts,
+            &format!(
+                "{} documents of {} (split {})",
+                truths.len(),
+                a.data.display(),
+                a.split
+            ),
+        );
+        let mut table = toml::Table::new();
+        table.insert("calibration".into(), toml::Value::try_from(&c)?);
+        println!("{}", toml::to_string(&table)?);
+        return Ok(());
+    }
     let scores: Vec<Scores> = readers
         .iter()
         .map(|r| score(r, &truths, a.verbose))

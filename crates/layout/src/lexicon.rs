@@ -2,6 +2,9 @@
 //! with [`crate::text::fold`]. Used by the rule reader to find labels and table headers, and by the
 //! feature extractor as keyword-class features.
 
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
 /// A table column, named by its header label.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Column {
@@ -79,7 +82,7 @@ const COLUMNS: &[(Column, &str)] = &[
     (
         Column::Code,
         "code | item | product code | part no | ref | code article | reference | art nr | artikel nr | artikelnr | artikel | \
-         codigo | articulo | codice | cod art | articolo | kod | indeks | symbol | art nr | artigo | sku | item code",
+         artnr | artno | partno | itemno | codigo | articulo | codice | cod art | articolo | kod | indeks | symbol | art nr | artigo | sku | item code",
     ),
     (
         Column::Description,
@@ -214,20 +217,48 @@ fn split(list: &'static str) -> impl Iterator<Item = &'static str> {
     list.split('|').map(str::trim).filter(|s| !s.is_empty())
 }
 
+struct Index {
+    columns: HashMap<&'static str, Column>,
+    fields: HashMap<&'static str, Field>,
+    /// Single-word column labels, for prefix matches of truncated headers, in list order.
+    column_words: Vec<(&'static str, Column)>,
+}
+
+fn index() -> &'static Index {
+    static INDEX: OnceLock<Index> = OnceLock::new();
+    INDEX.get_or_init(|| {
+        let mut columns = HashMap::new();
+        let mut column_words = Vec::new();
+        for (c, list) in COLUMNS {
+            for l in split(list) {
+                columns.entry(l).or_insert(*c);
+                if !l.contains(' ') {
+                    column_words.push((l, *c));
+                }
+            }
+        }
+        let mut fields = HashMap::new();
+        for (f, list) in FIELDS {
+            for l in split(list) {
+                fields.entry(l).or_insert(*f);
+            }
+        }
+        Index {
+            columns,
+            fields,
+            column_words,
+        }
+    })
+}
+
 /// The column a folded header phrase names, if any.
 pub fn column(folded: &str) -> Option<Column> {
-    COLUMNS
-        .iter()
-        .find(|(_, list)| split(list).any(|l| l == folded))
-        .map(|(c, _)| *c)
+    index().columns.get(folded).copied()
 }
 
 /// The label a folded phrase is, if any (exact match on the phrase).
 pub fn field(folded: &str) -> Option<Field> {
-    FIELDS
-        .iter()
-        .find(|(_, list)| split(list).any(|l| l == folded))
-        .map(|(f, _)| *f)
+    index().fields.get(folded).copied()
 }
 
 /// Longest word count of any label phrase (for greedy phrase matching).
@@ -250,11 +281,20 @@ pub fn field_prefix(folded_words: &[String]) -> Option<(Field, usize)> {
 }
 
 /// The column a folded word sequence starts with (longest phrase first), and how many words.
+/// A header cut short by its column width (`Eenhe` for `Eenheid`) matches by prefix.
 pub fn column_prefix(folded_words: &[String]) -> Option<(Column, usize)> {
     for n in (1..=folded_words.len().min(MAX_PHRASE_WORDS)).rev() {
         let phrase = folded_words[..n].join(" ");
         if let Some(c) = column(&phrase) {
             return Some((c, n));
+        }
+    }
+    let first = folded_words.first()?;
+    if first.len() >= 3 && first.chars().all(|c| c.is_alphabetic()) {
+        for (l, c) in &index().column_words {
+            if l.len() > first.len() && l.starts_with(first.as_str()) {
+                return Some((*c, 1));
+            }
         }
     }
     None

@@ -16,7 +16,9 @@ use claimscan_doc::{Document, Invoice};
 pub mod assemble;
 pub mod cli;
 pub mod eval;
+pub mod external;
 pub mod features;
+pub mod geometry;
 pub mod labels;
 pub mod lexicon;
 pub mod model;
@@ -81,6 +83,11 @@ impl InvoiceReader {
         })
     }
 
+    /// Reads without calibrating the invoice confidence (to fit a calibration).
+    pub fn read_raw(&self, doc: &Document) -> Invoice {
+        self.read_inner(doc, false)
+    }
+
     /// `rules`, or the model's `name@version`.
     pub fn name(&self) -> String {
         match &self.kind {
@@ -90,23 +97,55 @@ impl InvoiceReader {
     }
 
     /// Reads the invoice. Never fails: what could not be read is `null` and listed in `errors`.
+    ///
+    /// Pages whose words do not run left to right are turned upright first ([`geometry`]); the
+    /// boxes in the result are always in the input's coordinates.
     pub fn read(&self, doc: &Document) -> Invoice {
+        self.read_inner(doc, true)
+    }
+
+    fn read_inner(&self, doc: &Document, calibrate: bool) -> Invoice {
+        let _span =
+            tracing::debug_span!("layout_read", reader = %self.name(), pages = doc.pages.len())
+                .entered();
+        let upright = geometry::upright(doc);
+        let work = upright.as_ref().unwrap_or(doc);
+        let mut fallback = None;
         let tags = match &self.kind {
-            Kind::Rules => rules::label(doc),
-            Kind::Model(m) => match m.label(doc) {
+            Kind::Rules => rules::label(work),
+            Kind::Model(m) => match m.label(work) {
                 Ok(t) => t,
                 Err(e) => {
-                    let mut inv = assemble::assemble(doc, &rules::label(doc));
-                    inv.errors.push(claimscan_doc::InvoiceIssue {
+                    fallback = Some(claimscan_doc::InvoiceIssue {
                         code: e.code().into(),
                         message: format!("{e}; fell back to the rule reader"),
                     });
-                    inv.reader = Some(self.name());
-                    return inv;
+                    rules::label(work)
                 }
             },
         };
-        let mut inv = assemble::assemble(doc, &tags);
+        // rows come from the upright geometry, boxes from the input
+        let mut inv = match &upright {
+            Some(up) => {
+                let mut hybrid = doc.clone();
+                for (p, u) in hybrid.pages.iter_mut().zip(&up.pages) {
+                    p.lines = u.lines.clone();
+                }
+                assemble::assemble(&hybrid, &tags)
+            }
+            None => assemble::assemble(doc, &tags),
+        };
+        // perspective and warped pages group lines less reliably
+        let straight = doc
+            .pages
+            .iter()
+            .map(geometry::straightness)
+            .fold(1.0f32, f32::min);
+        inv.confidence *= 0.6 + 0.4 * straight * straight;
+        if let (Kind::Model(m), None, true) = (&self.kind, &fallback, calibrate) {
+            inv.confidence = m.calibrate(inv.confidence);
+        }
+        inv.errors.extend(fallback);
         inv.reader = Some(self.name());
         inv
     }
@@ -115,6 +154,67 @@ impl InvoiceReader {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn doc(pages: Vec<Vec<(&str, [f32; 4])>>) -> Document {
+        use claimscan_doc::{Page, PageSource, SourceInfo, Word};
+        Document {
+            schema_version: claimscan_doc::SCHEMA_VERSION.into(),
+            source: SourceInfo {
+                path: "t".into(),
+                format: "words_json".into(),
+                bytes: 0,
+                sha256: String::new(),
+            },
+            pages: pages
+                .into_iter()
+                .enumerate()
+                .map(|(i, ws)| {
+                    let words = ws
+                        .into_iter()
+                        .map(|(t, b)| Word::new(t, b, 1.0, 1000.0, 1000.0))
+                        .collect();
+                    Page::new(i, 1000.0, 1000.0, None, PageSource::Input, words)
+                })
+                .collect(),
+        }
+    }
+
+    /// Empty, tiny, degenerate and hostile inputs give an invoice with errors, never a panic.
+    #[test]
+    fn odd_documents_never_panic() {
+        let reader = InvoiceReader::rules();
+        let empty = reader.read(&doc(vec![]));
+        assert!(empty.errors.iter().any(|e| e.code == "no_lines"));
+        assert!(empty.confidence < 0.5);
+        reader.read(&doc(vec![vec![]]));
+        reader.read(&doc(vec![vec![("Total", [0.0, 0.0, 0.0, 0.0])]]));
+        let mut words = Vec::new();
+        let texts = [
+            "Qty",
+            "Description",
+            "Amount",
+            "1",
+            "x",
+            "99999999999999999999,99",
+            "-",
+            ":",
+            "€",
+            "1 2 3",
+            "Total:",
+            "31.12.2099",
+            "ATU12345678",
+        ];
+        for i in 0..300 {
+            let x = (i * 37 % 900) as f32;
+            let y = (i * 53 % 950) as f32;
+            words.push((
+                texts[i % texts.len()],
+                [x, y, x + 5.0 + (i % 7) as f32 * 20.0, y + 12.0],
+            ));
+        }
+        let inv = reader.read(&doc(vec![words.clone(), words]));
+        assert!(inv.confidence.is_finite());
+    }
 
     #[test]
     fn reader_is_send_and_sync() {

@@ -318,6 +318,44 @@ mod tests {
         assert_eq!(parse_number("04.06.2023", c), None);
     }
 
+    /// Formats cents the way each locale style prints them.
+    fn format(cents: i64, group: &str, dec: char) -> String {
+        let neg = cents < 0;
+        let c = cents.unsigned_abs();
+        let int = (c / 100).to_string();
+        let mut grouped = String::new();
+        for (i, ch) in int.chars().enumerate() {
+            if i > 0 && (int.len() - i).is_multiple_of(3) {
+                grouped.push_str(group);
+            }
+            grouped.push(ch);
+        }
+        format!("{}{grouped}{dec}{:02}", if neg { "-" } else { "" }, c % 100)
+    }
+
+    /// Every locale style round-trips, for many magnitudes, with the separator detected from the
+    /// amounts themselves (a property test over a deterministic sweep).
+    #[test]
+    fn every_locale_style_round_trips() {
+        let styles: [(&str, char); 5] = [(".", ','), (",", '.'), (" ", ','), ("'", '.'), ("", ',')];
+        let mut x: i64 = 7;
+        for _ in 0..400 {
+            x = (x * 7919 + 104_729) % 10_000_000_000;
+            for cents in [x, -x, x % 100_000, x % 1_000] {
+                for (group, dec) in styles {
+                    let t = format(cents, group, dec);
+                    let sep = detect_decimal_sep(std::iter::once(t.as_str()));
+                    let want = cents as f64 / 100.0;
+                    let got = parse_number(&t, sep);
+                    assert!(
+                        got.is_some_and(|g| money_eq(g, want)),
+                        "{t}: {got:?} != {want}"
+                    );
+                }
+            }
+        }
+    }
+
     #[test]
     fn dates_to_iso() {
         assert_eq!(parse_date("04.06.2023").as_deref(), Some("2023-06-04"));

@@ -1,0 +1,97 @@
+//! The shipped model (`models/layout-gbdt`) against the fixtures, and load-time refusals.
+//! Skipped (with a message) when ONNX Runtime is not installed (`make setup`).
+
+use std::path::{Path, PathBuf};
+
+use claimscan_layout::{eval, truth::Truth, InvoiceReader, LayoutError};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn load(dir: &Path) -> Option<Result<InvoiceReader, LayoutError>> {
+    match InvoiceReader::load(dir) {
+        Err(e) if e.code() == "model_runtime_missing" => {
+            eprintln!("skipped: {e}");
+            None
+        }
+        r => Some(r),
+    }
+}
+
+#[test]
+fn shipped_model_reads_the_fixtures() {
+    let Some(reader) = load(&root().join("models/layout-gbdt")) else {
+        return;
+    };
+    let reader = reader.expect("the shipped model loads");
+    assert_eq!(reader.name(), "layout-gbdt@1.0.0");
+    for name in [
+        "fx01_digital_de_multipage",
+        "fx02_digital_fr_credit",
+        "fx03_digital_en_twoline",
+        "fx04_digital_it_blocks",
+        "fx05_digital_pl_iso",
+        "fx06_scan_es",
+        "fx07_scan_nl_binarized",
+    ] {
+        let t =
+            Truth::load(&root().join(format!("training-data/fixtures/{name}.truth.json"))).unwrap();
+        let got = reader.read(&t.document());
+        let want = t.invoice();
+        let h = eval::header_correct(&got, &want);
+        assert!(h.iter().all(|x| *x), "{name}: {h:?} {:?}", got.header);
+        let (c, p, n) = eval::line_counts(&got, &want);
+        assert_eq!((c, p), (n, n), "{name}");
+        assert_eq!(got.reader.as_deref(), Some("layout-gbdt@1.0.0"));
+        assert!(got.confidence > 0.5, "{name}: {}", got.confidence);
+    }
+}
+
+fn copy_model(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("claimscan-layout-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for f in ["model.onnx", "manifest.toml"] {
+        std::fs::copy(root().join("models/layout-gbdt").join(f), dir.join(f)).unwrap();
+    }
+    dir
+}
+
+#[test]
+fn a_model_that_does_not_fit_the_code_is_refused_with_what_differs() {
+    let dir = copy_model("schema");
+    let m = std::fs::read_to_string(dir.join("manifest.toml")).unwrap();
+    std::fs::write(
+        dir.join("manifest.toml"),
+        m.replace("feature_schema_version = 1", "feature_schema_version = 99"),
+    )
+    .unwrap();
+    let e = InvoiceReader::load(&dir).err().expect("refused");
+    assert_eq!(e.code(), "model_schema_mismatch");
+    assert!(
+        e.to_string()
+            .contains("feature schema version: manifest 99, code 1"),
+        "{e}"
+    );
+
+    std::fs::write(
+        dir.join("manifest.toml"),
+        m.replace("input = \"features\"", "input = \"x\""),
+    )
+    .unwrap();
+    if let Some(r) = load(&dir) {
+        let e = r.err().expect("refused");
+        assert_eq!(e.code(), "model_schema_mismatch");
+        assert!(
+            e.to_string()
+                .contains("input `x` not in the graph (graph inputs: features)"),
+            "{e}"
+        );
+    }
+    std::fs::write(dir.join("manifest.toml"), "name = \"x\"").unwrap();
+    assert_eq!(
+        InvoiceReader::load(&dir).err().unwrap().code(),
+        "model_manifest_invalid"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
