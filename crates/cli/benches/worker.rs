@@ -17,15 +17,22 @@ use services::*;
 fn stage_sum(w: &claimscan_worker::Worker, stages: &[&str]) -> f64 {
     stages
         .iter()
-        .map(|s| w.metrics.stage_seconds.with_label_values(&[s]).get_sample_sum())
+        .map(|s| {
+            w.metrics
+                .stage_seconds
+                .with_label_values(&[s])
+                .get_sample_sum()
+        })
         .sum()
 }
 
 fn upload_sum(w: &claimscan_worker::Worker) -> (f64, u64) {
-    ["claim", "review", "reject"].iter().fold((0.0, 0), |(s, n), k| {
-        let h = w.metrics.upload_seconds.with_label_values(&[k]);
-        (s + h.get_sample_sum(), n + h.get_sample_count())
-    })
+    ["claim", "review", "reject"]
+        .iter()
+        .fold((0.0, 0), |(s, n), k| {
+            let h = w.metrics.upload_seconds.with_label_values(&[k]);
+            (s + h.get_sample_sum(), n + h.get_sample_count())
+        })
 }
 
 async fn mix(env: &Env, label: &str, files: &[&str], copies: usize, round: &mut usize) {
@@ -33,8 +40,11 @@ async fn mix(env: &Env, label: &str, files: &[&str], copies: usize, round: &mut 
     // Warm-up: one upload through every stage (engines, pools, connections).
     let bytes = std::fs::read(fixture(files[0])).unwrap();
     *round += 1;
-    env.upload(bytes, &format!("warm-{round}"), "bench", "bin").await;
-    let before: i64 = env.count("SELECT count(*) FROM uploads WHERE status <> 'processing'").await;
+    env.upload(bytes, &format!("warm-{round}"), "bench", "bin")
+        .await;
+    let before: i64 = env
+        .count("SELECT count(*) FROM uploads WHERE status <> 'processing'")
+        .await;
     env.wait_decided(before, Duration::from_secs(120)).await;
     let (u0, n0) = upload_sum(&w);
     let e0 = stage_sum(&w, &["read", "layout", "match"]);
@@ -45,11 +55,18 @@ async fn mix(env: &Env, label: &str, files: &[&str], copies: usize, round: &mut 
         for f in files {
             let bytes = std::fs::read(fixture(f)).unwrap();
             let ext = f.rsplit('.').next().unwrap();
-            env.upload(bytes, &format!("{label}-{round}-{c}-{f}"), &format!("p{c}"), ext).await;
+            env.upload(
+                bytes,
+                &format!("{label}-{round}-{c}-{f}"),
+                &format!("p{c}"),
+                ext,
+            )
+            .await;
             n += 1;
         }
     }
-    env.wait_decided(before + n, Duration::from_secs(1800)).await;
+    env.wait_decided(before + n, Duration::from_secs(1800))
+        .await;
     let wall = t0.elapsed().as_secs_f64();
     let (u1, n1) = upload_sum(&w);
     let e1 = stage_sum(&w, &["read", "layout", "match"]);
@@ -68,7 +85,11 @@ async fn mix(env: &Env, label: &str, files: &[&str], copies: usize, round: &mut 
 }
 
 fn main() {
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(async {
         let env = Env::new("bench").await;
         println!("claimscan worker bench: RabbitMQ 127.0.0.1:5672, PostgreSQL 127.0.0.1:5432, moto S3; reader {}", env.cfg.pipeline.reader);

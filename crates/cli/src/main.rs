@@ -47,6 +47,8 @@ enum Command {
     Engagement(engagement::EngagementCmd),
     /// The whole pipeline on one machine: a folder in, claims out (SQLite state, no broker).
     Run(run::RunCmd),
+    /// Check and evaluate layout models side by side (`model check DIR`, `model eval ...`).
+    Model(claimscan_layout::cli::ModelCmd),
     /// Run the invoice worker (RabbitMQ, S3, PostgreSQL) until SIGTERM.
     Worker(worker::WorkerCmd),
     /// Put invoice files in object storage and announce them, as the app's backend does.
@@ -98,6 +100,7 @@ fn main() -> ExitCode {
         Command::Match(cmd) => cmd.run(),
         Command::Engagement(cmd) => cmd.run(),
         Command::Run(cmd) => cmd.run(),
+        Command::Model(cmd) => cmd.run().map(|()| 0).map_err(|e| anyhow::anyhow!(e)),
         Command::Worker(cmd) => cmd.run(),
         Command::Submit(cmd) => cmd.run(),
         Command::Partner(cmd) => cmd.run(),

@@ -6,11 +6,11 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context;
-use clap::{Args, ValueEnum};
 use claimscan_worker::decide::{decide, Outcome};
 use claimscan_worker::embedded::LocalStore;
 use claimscan_worker::pipeline::{memory_from, Pipeline};
 use claimscan_worker::Config;
+use clap::{Args, ValueEnum};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum RunFormat {
@@ -44,7 +44,12 @@ fn files(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     for e in std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))? {
         let p = e?.path();
         let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        if p.is_file() && !name.starts_with('.') && !name.ends_with(".truth.json") && !name.ends_with(".csv") && !name.ends_with(".md") {
+        if p.is_file()
+            && !name.starts_with('.')
+            && !name.ends_with(".truth.json")
+            && !name.ends_with(".csv")
+            && !name.ends_with(".md")
+        {
             out.push(p);
         }
     }
@@ -56,7 +61,8 @@ impl RunCmd {
     pub fn run(self) -> anyhow::Result<i32> {
         let cfg = Config::load(self.config.as_deref())?;
         let pipeline = Pipeline::load(&cfg.pipeline)?;
-        let mut store = LocalStore::open(&self.db).with_context(|| format!("cannot open {}", self.db.display()))?;
+        let mut store = LocalStore::open(&self.db)
+            .with_context(|| format!("cannot open {}", self.db.display()))?;
         if matches!(self.format, RunFormat::Table) {
             println!("{:<44} {:<9} {:>7}  detail", "file", "outcome", "points");
         }
@@ -64,13 +70,23 @@ impl RunCmd {
         loop {
             for f in files(&self.inbox)? {
                 let bytes = std::fs::read(&f)?;
-                let rel = f.strip_prefix(&self.inbox).unwrap_or(&f).display().to_string();
+                let rel = f
+                    .strip_prefix(&self.inbox)
+                    .unwrap_or(&f)
+                    .display()
+                    .to_string();
                 let upload_id = format!("{rel}:{}", &claimscan_read::sha256_hex(&bytes)[..16]);
                 if store.status(&upload_id)?.is_some() {
                     continue;
                 }
                 let (ex, outcome) = match pipeline.read(&bytes, &rel) {
-                    Err(e) => (None, Outcome::Reject { code: e.code().into(), message: e.to_string() }),
+                    Err(e) => (
+                        None,
+                        Outcome::Reject {
+                            code: e.code().into(),
+                            message: e.to_string(),
+                        },
+                    ),
                     Ok(stage) => {
                         let conf = match &stage.distributor_key {
                             Some(k) => store.memory(&self.program, k)?,
@@ -78,25 +94,59 @@ impl RunCmd {
                         };
                         let ex = pipeline.finish(&stage, &memory_from(&conf));
                         let today = chrono::Utc::now().date_naive();
-                        let ctx = store.context(&self.program, &self.partner, &upload_id, &ex, today, cfg.rules.phash_max_distance)?;
+                        let ctx = store.context(
+                            &self.program,
+                            &self.partner,
+                            &upload_id,
+                            &ex,
+                            today,
+                            cfg.rules.phash_max_distance,
+                        )?;
                         let o = decide(&ex, &ctx, &cfg.rules);
                         (Some(ex), o)
                     }
                 };
-                let id = store.record(&upload_id, &self.program, &self.partner, &rel, ex.as_ref(), &outcome)?;
+                let id = store.record(
+                    &upload_id,
+                    &self.program,
+                    &self.partner,
+                    &rel,
+                    ex.as_ref(),
+                    &outcome,
+                )?;
                 let (kind, points, detail) = match &outcome {
-                    Outcome::Claim { total_points, lines, .. } => {
+                    Outcome::Claim {
+                        total_points,
+                        lines,
+                        ..
+                    } => {
                         totals.0 += 1;
                         totals.3 += total_points;
                         (
                             "claim",
                             *total_points,
-                            lines.iter().map(|l| format!("{} x{}", l.sku, l.quantity)).collect::<Vec<_>>().join(", "),
+                            lines
+                                .iter()
+                                .map(|l| format!("{} x{}", l.sku, l.quantity))
+                                .collect::<Vec<_>>()
+                                .join(", "),
                         )
                     }
-                    Outcome::Review { reasons, total_points, .. } => {
+                    Outcome::Review {
+                        reasons,
+                        total_points,
+                        ..
+                    } => {
                         totals.1 += 1;
-                        ("review", *total_points, reasons.iter().map(|r| r.code.as_str()).collect::<Vec<_>>().join(","))
+                        (
+                            "review",
+                            *total_points,
+                            reasons
+                                .iter()
+                                .map(|r| r.code.as_str())
+                                .collect::<Vec<_>>()
+                                .join(","),
+                        )
                     }
                     Outcome::Reject { code, .. } => {
                         totals.2 += 1;

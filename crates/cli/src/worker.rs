@@ -4,9 +4,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context;
-use clap::{Args, Subcommand};
 use claimscan_contracts::{encode, InvoiceUploaded};
 use claimscan_worker::{amqp, config::Names, db::Db, s3::Store, Config, Worker};
+use clap::{Args, Subcommand};
 
 #[derive(Debug, Args)]
 pub struct WorkerCmd {
@@ -34,11 +34,17 @@ impl WorkerCmd {
             }
             let worker = Worker::start(cfg.clone()).await?;
             if !cfg.http.listen.is_empty() {
-                let app = claimscan_worker::metrics::router(worker.metrics.clone(), worker.health.clone());
+                let app = claimscan_worker::metrics::router(
+                    worker.metrics.clone(),
+                    worker.health.clone(),
+                );
                 let listener = tokio::net::TcpListener::bind(&cfg.http.listen)
                     .await
                     .with_context(|| format!("cannot listen on {}", cfg.http.listen))?;
-                eprintln!("claimscan worker: /healthz /readyz /metrics on http://{}", cfg.http.listen);
+                eprintln!(
+                    "claimscan worker: /healthz /readyz /metrics on http://{}",
+                    cfg.http.listen
+                );
                 tokio::spawn(async move { axum::serve(listener, app).await });
             }
             let shutdown = claimscan_worker::worker::shutdown_on_signals();
@@ -86,10 +92,17 @@ async fn check(cfg: &Config) -> anyhow::Result<i32> {
     .await;
     line("storage", s3);
     let pcfg = cfg.pipeline.clone();
-    let p = tokio::task::spawn_blocking(move || claimscan_worker::pipeline::Pipeline::load(&pcfg)).await?;
+    let p = tokio::task::spawn_blocking(move || claimscan_worker::pipeline::Pipeline::load(&pcfg))
+        .await?;
     line(
         "pipeline",
-        p.map(|p| format!("reader {}, {} catalog products", p.reader.name(), p.matcher.products().len())),
+        p.map(|p| {
+            format!(
+                "reader {}, {} catalog products",
+                p.reader.name(),
+                p.matcher.products().len()
+            )
+        }),
     );
     Ok(if ok { 0 } else { crate::EXIT_FATAL as i32 })
 }
@@ -122,9 +135,14 @@ impl SubmitCmd {
             amqp::declare_topology(&ch, &cfg.amqp).await?;
             let names = Names::new(&cfg.amqp.prefix);
             for f in &self.files {
-                let bytes = std::fs::read(f).with_context(|| format!("cannot read {}", f.display()))?;
+                let bytes =
+                    std::fs::read(f).with_context(|| format!("cannot read {}", f.display()))?;
                 let upload_id = uuid::Uuid::now_v7().to_string();
-                let ext = f.extension().and_then(|e| e.to_str()).unwrap_or("bin").to_lowercase();
+                let ext = f
+                    .extension()
+                    .and_then(|e| e.to_str())
+                    .unwrap_or("bin")
+                    .to_lowercase();
                 let key = format!("{}/{}/{upload_id}.{ext}", self.program, self.partner);
                 let content_type = match ext.as_str() {
                     "pdf" => "application/pdf",
@@ -140,7 +158,8 @@ impl SubmitCmd {
                     bucket: self.bucket.clone(),
                     key,
                     content_type: content_type.into(),
-                    uploaded_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                    uploaded_at: chrono::Utc::now()
+                        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                 };
                 amqp::publish_confirmed(
                     &ch,
@@ -180,7 +199,13 @@ impl PartnerCmd {
         runtime()?.block_on(async move {
             let db = Db::connect(&cfg.database).await?;
             let store = Store::new(&cfg.s3);
-            let r = claimscan_worker::erase::erase_partner(&db, &store, &cfg.s3.artifacts_bucket, &partner_id).await?;
+            let r = claimscan_worker::erase::erase_partner(
+                &db,
+                &store,
+                &cfg.s3.artifacts_bucket,
+                &partner_id,
+            )
+            .await?;
             println!("{}", serde_json::to_string(&r)?);
             Ok(0)
         })

@@ -10,8 +10,15 @@ use std::time::Duration;
 use services::*;
 
 fn rabbitmqctl(args: &[&str]) {
-    let out = Command::new("rabbitmqctl").args(args).output().expect("rabbitmqctl on PATH");
-    assert!(out.status.success(), "rabbitmqctl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new("rabbitmqctl")
+        .args(args)
+        .output()
+        .expect("rabbitmqctl on PATH");
+    assert!(
+        out.status.success(),
+        "rabbitmqctl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -19,9 +26,19 @@ async fn broker_restart_mid_stream_loses_nothing() {
     let env = Env::new("restart").await;
     let n = 60;
     for i in 0..n {
-        let f = ["fx01_digital_de_multipage", "fx03_digital_en_twoline", "fx04_digital_it_blocks"][i % 3];
+        let f = [
+            "fx01_digital_de_multipage",
+            "fx03_digital_en_twoline",
+            "fx04_digital_it_blocks",
+        ][i % 3];
         let (words, _) = words_invoice(f, &format!("-r{i}"));
-        env.upload(words, &format!("u-r-{i:03}"), &format!("p{}", i % 9), "json").await;
+        env.upload(
+            words,
+            &format!("u-r-{i:03}"),
+            &format!("p{}", i % 9),
+            "json",
+        )
+        .await;
     }
     let mut worker = env.worker_command(None).spawn().unwrap();
     // Let it get going, then take the broker away under it.
@@ -39,8 +56,15 @@ async fn broker_restart_mid_stream_loses_nothing() {
     );
     // Everything announced once the broker is back.
     let t0 = std::time::Instant::now();
-    while env.count("SELECT count(*) FROM outbox WHERE published_at IS NULL").await > 0 {
-        assert!(t0.elapsed() < Duration::from_secs(60), "outbox not drained after the restart");
+    while env
+        .count("SELECT count(*) FROM outbox WHERE published_at IS NULL")
+        .await
+        > 0
+    {
+        assert!(
+            t0.elapsed() < Duration::from_secs(60),
+            "outbox not drained after the restart"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     unsafe { libc::kill(worker.id() as i32, libc::SIGTERM) };

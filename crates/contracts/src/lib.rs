@@ -363,12 +363,18 @@ mod tests {
         let code = |b: &[u8]| decode::<InvoiceUploaded>(b).unwrap_err().code();
         assert_eq!(code(b"\xff\xfe"), "message_not_json");
         assert_eq!(code(b"[1,2]"), "message_not_json");
-        assert_eq!(code(br#"{"type":"x.y","version":1}"#), "message_unknown_type");
+        assert_eq!(
+            code(br#"{"type":"x.y","version":1}"#),
+            "message_unknown_type"
+        );
         assert_eq!(code(br#"{"version":1}"#), "message_unknown_type");
         let mut v = serde_json::to_value(uploaded()).unwrap();
         v["type"] = "invoice.uploaded".into();
         v["version"] = 2.into();
-        assert_eq!(code(&serde_json::to_vec(&v).unwrap()), "message_unsupported_version");
+        assert_eq!(
+            code(&serde_json::to_vec(&v).unwrap()),
+            "message_unsupported_version"
+        );
         v["version"] = 1.into();
         v["upload_id"] = "".into();
         assert_eq!(code(&serde_json::to_vec(&v).unwrap()), "message_invalid");
@@ -377,7 +383,10 @@ mod tests {
         v["upload_id"] = "u".into();
         v["uploaded_at"] = "yesterday".into();
         assert_eq!(code(&serde_json::to_vec(&v).unwrap()), "message_invalid");
-        assert_eq!(code(&vec![b' '; MAX_MESSAGE_BYTES + 1]), "message_too_large");
+        assert_eq!(
+            code(&vec![b' '; MAX_MESSAGE_BYTES + 1]),
+            "message_too_large"
+        );
     }
 
     #[test]

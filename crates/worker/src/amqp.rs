@@ -12,8 +12,8 @@ use lapin::options::{
     BasicPublishOptions, ConfirmSelectOptions, ExchangeDeclareOptions, QueueBindOptions,
     QueueDeclareOptions,
 };
-use lapin::Confirmation;
 use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
+use lapin::Confirmation;
 use lapin::{BasicProperties, Channel, Connection, ConnectionProperties, ExchangeKind};
 
 use crate::config::{AmqpConfig, Names};
@@ -26,7 +26,8 @@ pub const REASON_HEADER: &str = "x-claimscan-reason";
 pub const DETAIL_HEADER: &str = "x-claimscan-detail";
 
 /// Routing key of invoice uploads.
-pub const UPLOADED: &str = <claimscan_contracts::InvoiceUploaded as claimscan_contracts::Message>::TYPE;
+pub const UPLOADED: &str =
+    <claimscan_contracts::InvoiceUploaded as claimscan_contracts::Message>::TYPE;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AmqpError {
@@ -55,12 +56,27 @@ pub async fn declare_topology(ch: &Channel, cfg: &AmqpConfig) -> Result<(), lapi
         durable: true,
         ..Default::default()
     };
-    ch.exchange_declare(s(&n.events()), ExchangeKind::Topic, durable, FieldTable::default())
-        .await?;
-    ch.exchange_declare(s(&n.retry_exchange()), ExchangeKind::Direct, durable, FieldTable::default())
-        .await?;
-    ch.exchange_declare(s(&n.parking_exchange()), ExchangeKind::Fanout, durable, FieldTable::default())
-        .await?;
+    ch.exchange_declare(
+        s(&n.events()),
+        ExchangeKind::Topic,
+        durable,
+        FieldTable::default(),
+    )
+    .await?;
+    ch.exchange_declare(
+        s(&n.retry_exchange()),
+        ExchangeKind::Direct,
+        durable,
+        FieldTable::default(),
+    )
+    .await?;
+    ch.exchange_declare(
+        s(&n.parking_exchange()),
+        ExchangeKind::Fanout,
+        durable,
+        FieldTable::default(),
+    )
+    .await?;
     let qopts = QueueDeclareOptions {
         durable: true,
         ..Default::default()
@@ -68,17 +84,32 @@ pub async fn declare_topology(ch: &Channel, cfg: &AmqpConfig) -> Result<(), lapi
 
     let mut args = FieldTable::default();
     args.insert(s("x-queue-type"), long("quorum"));
-    args.insert(s("x-delivery-limit"), AMQPValue::LongInt(cfg.delivery_limit as i32));
+    args.insert(
+        s("x-delivery-limit"),
+        AMQPValue::LongInt(cfg.delivery_limit as i32),
+    );
     args.insert(s("x-dead-letter-exchange"), long(&n.parking_exchange()));
     ch.queue_declare(s(&n.invoices()), qopts, args).await?;
-    ch.queue_bind(s(&n.invoices()), s(&n.events()), s(UPLOADED), QueueBindOptions::default(), FieldTable::default())
-        .await?;
+    ch.queue_bind(
+        s(&n.invoices()),
+        s(&n.events()),
+        s(UPLOADED),
+        QueueBindOptions::default(),
+        FieldTable::default(),
+    )
+    .await?;
 
     let mut args = FieldTable::default();
     args.insert(s("x-queue-type"), long("quorum"));
     ch.queue_declare(s(&n.parked()), qopts, args).await?;
-    ch.queue_bind(s(&n.parked()), s(&n.parking_exchange()), s(""), QueueBindOptions::default(), FieldTable::default())
-        .await?;
+    ch.queue_bind(
+        s(&n.parked()),
+        s(&n.parking_exchange()),
+        s(""),
+        QueueBindOptions::default(),
+        FieldTable::default(),
+    )
+    .await?;
 
     for &delay in &cfg.retry_delays_ms {
         let q = n.retry_queue(delay);
@@ -88,8 +119,14 @@ pub async fn declare_topology(ch: &Channel, cfg: &AmqpConfig) -> Result<(), lapi
         args.insert(s("x-dead-letter-exchange"), long(&n.events()));
         args.insert(s("x-dead-letter-routing-key"), long(UPLOADED));
         ch.queue_declare(s(&q), qopts, args).await?;
-        ch.queue_bind(s(&q), s(&n.retry_exchange()), s(&q), QueueBindOptions::default(), FieldTable::default())
-            .await?;
+        ch.queue_bind(
+            s(&q),
+            s(&n.retry_exchange()),
+            s(&q),
+            QueueBindOptions::default(),
+            FieldTable::default(),
+        )
+        .await?;
     }
     Ok(())
 }

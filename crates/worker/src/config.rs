@@ -261,7 +261,10 @@ impl Config {
                     .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
         };
         if !self.amqp.url.starts_with("amqp://") && !self.amqp.url.starts_with("amqps://") {
-            p.push(format!("amqp.url must start with amqp:// or amqps://, got {:?}", self.amqp.url));
+            p.push(format!(
+                "amqp.url must start with amqp:// or amqps://, got {:?}",
+                self.amqp.url
+            ));
         }
         if !name_ok(&self.amqp.prefix) {
             p.push("amqp.prefix must be non-empty letters, digits, '-', '_' or '.'".into());
@@ -282,7 +285,10 @@ impl Config {
             && !self.s3.endpoint.starts_with("http://")
             && !self.s3.endpoint.starts_with("https://")
         {
-            p.push(format!("s3.endpoint must be an http(s) URL, got {:?}", self.s3.endpoint));
+            p.push(format!(
+                "s3.endpoint must be an http(s) URL, got {:?}",
+                self.s3.endpoint
+            ));
         }
         if self.s3.artifacts_bucket.is_empty() {
             p.push("s3.artifacts_bucket is empty".into());
@@ -290,7 +296,9 @@ impl Config {
         if self.s3.max_object_bytes == 0 {
             p.push("s3.max_object_bytes must be positive".into());
         }
-        if !self.database.url.starts_with("postgres://") && !self.database.url.starts_with("postgresql://") {
+        if !self.database.url.starts_with("postgres://")
+            && !self.database.url.starts_with("postgresql://")
+        {
             p.push("database.url must start with postgres://".into());
         }
         if !self
@@ -321,11 +329,15 @@ impl Config {
             p.push("pipeline.max_pages and pipeline.extraction_threads must be at least 1".into());
         }
         let r = &self.rules;
-        if !(0.0..=1.0).contains(&r.auto_approve_confidence) || !(0.0..=1.0).contains(&r.line_match_min) {
+        if !(0.0..=1.0).contains(&r.auto_approve_confidence)
+            || !(0.0..=1.0).contains(&r.line_match_min)
+        {
             p.push("rules.auto_approve_confidence and rules.line_match_min must be in 0..1".into());
         }
         if r.max_invoice_age_days <= 0 || r.future_tolerance_days < 0 {
-            p.push("rules.max_invoice_age_days must be > 0, rules.future_tolerance_days >= 0".into());
+            p.push(
+                "rules.max_invoice_age_days must be > 0, rules.future_tolerance_days >= 0".into(),
+            );
         }
         if r.amount_tolerance < 0.0 || r.quantity_factor <= 0.0 || r.monthly_points_cap < 0 {
             p.push("rules.amount_tolerance, quantity_factor and monthly_points_cap must not be negative".into());
@@ -333,14 +345,24 @@ impl Config {
         for c in &r.campaigns {
             let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok();
             if !d(&c.from) || !d(&c.to) || c.from > c.to {
-                p.push(format!("campaign {:?}: from/to must be YYYY-MM-DD with from <= to", c.name));
+                p.push(format!(
+                    "campaign {:?}: from/to must be YYYY-MM-DD with from <= to",
+                    c.name
+                ));
             }
             if !(c.multiplier > 0.0 && c.multiplier <= 100.0) {
-                p.push(format!("campaign {:?}: multiplier must be in (0, 100]", c.name));
+                p.push(format!(
+                    "campaign {:?}: multiplier must be in (0, 100]",
+                    c.name
+                ));
             }
         }
-        if !self.http.listen.is_empty() && self.http.listen.parse::<std::net::SocketAddr>().is_err() {
-            p.push(format!("http.listen {:?} is not host:port", self.http.listen));
+        if !self.http.listen.is_empty() && self.http.listen.parse::<std::net::SocketAddr>().is_err()
+        {
+            p.push(format!(
+                "http.listen {:?} is not host:port",
+                self.http.listen
+            ));
         }
         if p.is_empty() {
             Ok(())

@@ -41,9 +41,16 @@ pub enum Begin {
 /// What recording an outcome did.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Recorded {
-    Claim { claim_id: String, total_points: i64 },
-    Review { task_id: String },
-    Rejected { code: String },
+    Claim {
+        claim_id: String,
+        total_points: i64,
+    },
+    Review {
+        task_id: String,
+    },
+    Rejected {
+        code: String,
+    },
     /// Another worker decided this upload first; nothing was written.
     AlreadyDecided,
 }
@@ -75,7 +82,10 @@ impl Db {
     pub async fn connect(cfg: &DatabaseConfig) -> Result<Db, DbError> {
         let base: PgConnectOptions = cfg.url.parse()?;
         // Create the schema over a plain connection first (the pool's search_path needs it).
-        let setup = PgPoolOptions::new().max_connections(1).connect_with(base.clone()).await?;
+        let setup = PgPoolOptions::new()
+            .max_connections(1)
+            .connect_with(base.clone())
+            .await?;
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "CREATE SCHEMA IF NOT EXISTS \"{}\"",
             cfg.schema
@@ -89,12 +99,18 @@ impl Db {
             .acquire_timeout(std::time::Duration::from_secs(10))
             .connect_with(opts)
             .await?;
-        MIGRATOR.run(&pool).await.map_err(|e| DbError::Migrate(Box::new(e)))?;
+        MIGRATOR
+            .run(&pool)
+            .await
+            .map_err(|e| DbError::Migrate(Box::new(e)))?;
         Ok(Db { pool })
     }
 
     pub async fn ping(&self) -> Result<(), DbError> {
-        sqlx::query("SELECT 1").execute(&self.pool).await.map(|_| ())
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
     }
 
     /// Registers the upload (first delivery) or finds its state (any later one).
@@ -132,7 +148,11 @@ impl Db {
     }
 
     /// The distributor's confirmed mappings, oldest first.
-    pub async fn memory(&self, program_id: &str, distributor_key: &str) -> Result<Vec<Confirmation>, DbError> {
+    pub async fn memory(
+        &self,
+        program_id: &str,
+        distributor_key: &str,
+    ) -> Result<Vec<Confirmation>, DbError> {
         let rows = sqlx::query(
             "SELECT product_code, description, sku FROM distributor_memory
              WHERE program_id = $1 AND distributor_key = $2 ORDER BY confirmed_at, description",
@@ -247,11 +267,20 @@ impl Db {
             Outcome::Review { reasons, .. } => (
                 "review",
                 reasons.first().map(|r| r.code.clone()),
-                Some(reasons.iter().map(|r| r.message.as_str()).collect::<Vec<_>>().join("; ")),
+                Some(
+                    reasons
+                        .iter()
+                        .map(|r| r.message.as_str())
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                ),
             ),
-            Outcome::Reject { code, message } => ("rejected", Some(code.clone()), Some(message.clone())),
+            Outcome::Reject { code, message } => {
+                ("rejected", Some(code.clone()), Some(message.clone()))
+            }
         };
-        let extraction_json = ex.map(|e| serde_json::to_value(e).unwrap_or(serde_json::Value::Null));
+        let extraction_json =
+            ex.map(|e| serde_json::to_value(e).unwrap_or(serde_json::Value::Null));
         let updated = sqlx::query(
             "UPDATE uploads SET status = $2, reason_code = $3, reason_message = $4, sha256 = $5,
                     fingerprint = $6, phash = $7, distributor_key = $8, reader = $9, confidence = $10,
@@ -337,7 +366,14 @@ impl Db {
                     decided_by: DecidedBy::Auto,
                     created_at: now_rfc3339(),
                 };
-                outbox(&mut tx, &format!("claim.created:{}", m.upload_id), "claim.created", encode(&msg), &m.partner_id).await?;
+                outbox(
+                    &mut tx,
+                    &format!("claim.created:{}", m.upload_id),
+                    "claim.created",
+                    encode(&msg),
+                    &m.partner_id,
+                )
+                .await?;
                 let activity = ActivityRecorded {
                     partner_id: m.partner_id.clone(),
                     program_id: m.program_id.clone(),
@@ -346,7 +382,14 @@ impl Db {
                     quantity: Some(lines.iter().map(|l| l.quantity).sum()),
                     amount: Some(*total_points as f64),
                 };
-                outbox(&mut tx, &format!("activity.recorded:claim:{}", m.upload_id), "activity.recorded", encode(&activity), &m.partner_id).await?;
+                outbox(
+                    &mut tx,
+                    &format!("activity.recorded:claim:{}", m.upload_id),
+                    "activity.recorded",
+                    encode(&activity),
+                    &m.partner_id,
+                )
+                .await?;
                 Recorded::Claim {
                     claim_id: claim_id.to_string(),
                     total_points: *total_points,
@@ -383,7 +426,14 @@ impl Db {
                     extraction_key: artifacts_prefix.map(|p| format!("{p}extraction.json")),
                     created_at: now_rfc3339(),
                 };
-                outbox(&mut tx, &format!("review.requested:{}", m.upload_id), "review.requested", encode(&msg), &m.partner_id).await?;
+                outbox(
+                    &mut tx,
+                    &format!("review.requested:{}", m.upload_id),
+                    "review.requested",
+                    encode(&msg),
+                    &m.partner_id,
+                )
+                .await?;
                 Recorded::Review {
                     task_id: task_id.to_string(),
                 }
@@ -397,7 +447,14 @@ impl Db {
                     message: message.clone(),
                     rejected_at: now_rfc3339(),
                 };
-                outbox(&mut tx, &format!("upload.rejected:{}", m.upload_id), "upload.rejected", encode(&msg), &m.partner_id).await?;
+                outbox(
+                    &mut tx,
+                    &format!("upload.rejected:{}", m.upload_id),
+                    "upload.rejected",
+                    encode(&msg),
+                    &m.partner_id,
+                )
+                .await?;
                 Recorded::Rejected { code: code.clone() }
             }
         };
@@ -406,7 +463,12 @@ impl Db {
     }
 
     /// Marks an upload parked (too many failed attempts); the message goes to the parking queue.
-    pub async fn park_upload(&self, upload_id: &str, code: &str, message: &str) -> Result<(), DbError> {
+    pub async fn park_upload(
+        &self,
+        upload_id: &str,
+        code: &str,
+        message: &str,
+    ) -> Result<(), DbError> {
         sqlx::query(
             "UPDATE uploads SET status = 'parked', reason_code = $2, reason_message = $3, decided_at = now()
              WHERE upload_id = $1 AND status = 'processing'",
@@ -421,19 +483,26 @@ impl Db {
 
     /// Records a message that could not be decoded.
     pub async fn park_message(&self, code: &str, detail: &str, body: &[u8]) -> Result<(), DbError> {
-        sqlx::query("INSERT INTO parked_messages (reason_code, detail, body_sha256) VALUES ($1, $2, $3)")
-            .bind(code)
-            .bind(detail.chars().take(1000).collect::<String>())
-            .bind(claimscan_read::sha256_hex(body))
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "INSERT INTO parked_messages (reason_code, detail, body_sha256) VALUES ($1, $2, $3)",
+        )
+        .bind(code)
+        .bind(detail.chars().take(1000).collect::<String>())
+        .bind(claimscan_read::sha256_hex(body))
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
     /// Publishes up to `limit` pending outbox messages (confirmed), marks them published.
     /// Safe with several relays: rows are claimed with `FOR UPDATE SKIP LOCKED`. A crash between
     /// publish and commit publishes again: consumers dedupe on `message_id`.
-    pub async fn relay_outbox(&self, ch: &Channel, exchange: &str, limit: i64) -> anyhow::Result<usize> {
+    pub async fn relay_outbox(
+        &self,
+        ch: &Channel,
+        exchange: &str,
+        limit: i64,
+    ) -> anyhow::Result<usize> {
         let mut tx = self.pool.begin().await?;
         let rows = sqlx::query(
             "SELECT id, message_id, routing_key, body FROM outbox WHERE published_at IS NULL
@@ -496,7 +565,10 @@ impl Db {
             ..Default::default()
         };
         for r in rows {
-            if let (Some(b), Some(k)) = (r.get::<Option<String>, _>("bucket"), r.get::<Option<String>, _>("object_key")) {
+            if let (Some(b), Some(k)) = (
+                r.get::<Option<String>, _>("bucket"),
+                r.get::<Option<String>, _>("object_key"),
+            ) {
                 plan.objects.push((b, k));
             }
             if let Some(p) = r.get::<Option<String>, _>("artifacts_prefix") {

@@ -81,10 +81,11 @@ fn multiplier(line: &MatchedLine, date: Option<NaiveDate>, rules: &RulesConfig) 
         })
         .filter(|c| {
             let by_prefix = c.sku_prefix.as_deref().map(|p| sku.starts_with(p));
-            let by_family = c
-                .family
-                .as_deref()
-                .map(|f| line.family.as_deref().is_some_and(|lf| lf == f || lf.starts_with(&format!("{f}/"))));
+            let by_family = c.family.as_deref().map(|f| {
+                line.family
+                    .as_deref()
+                    .is_some_and(|lf| lf == f || lf.starts_with(&format!("{f}/")))
+            });
             match (by_prefix, by_family) {
                 (None, None) => true,
                 (a, b) => a.unwrap_or(false) || b.unwrap_or(false),
@@ -123,10 +124,16 @@ pub fn decide(ex: &Extraction, ctx: &Context, rules: &RulesConfig) -> Outcome {
             if date_sure {
                 return Outcome::Reject {
                     code: "invoice_too_old".into(),
-                    message: format!("invoice dated {d} is older than {} days", rules.max_invoice_age_days),
+                    message: format!(
+                        "invoice dated {d} is older than {} days",
+                        rules.max_invoice_age_days
+                    ),
                 };
             }
-            reasons.push(reason("invoice_too_old", format!("invoice date {d} read with low confidence looks too old")));
+            reasons.push(reason(
+                "invoice_too_old",
+                format!("invoice date {d} read with low confidence looks too old"),
+            ));
         }
         if -age > rules.future_tolerance_days {
             if date_sure {
@@ -135,17 +142,29 @@ pub fn decide(ex: &Extraction, ctx: &Context, rules: &RulesConfig) -> Outcome {
                     message: format!("invoice dated {d} is in the future"),
                 };
             }
-            reasons.push(reason("invoice_date_in_future", format!("invoice date {d} read with low confidence is in the future")));
+            reasons.push(reason(
+                "invoice_date_in_future",
+                format!("invoice date {d} read with low confidence is in the future"),
+            ));
         }
     } else {
-        reasons.push(reason("invoice_date_missing", "no invoice date could be read".into()));
+        reasons.push(reason(
+            "invoice_date_missing",
+            "no invoice date could be read".into(),
+        ));
     }
     if inv.lines.is_empty() {
-        reasons.push(reason("no_lines_read", "no line items could be read".into()));
+        reasons.push(reason(
+            "no_lines_read",
+            "no line items could be read".into(),
+        ));
     } else if ex.lines.iter().all(|l| l.decision == "none") {
         return Outcome::Reject {
             code: "no_eligible_products".into(),
-            message: format!("none of the {} lines is a product of the program", ex.lines.len()),
+            message: format!(
+                "none of the {} lines is a product of the program",
+                ex.lines.len()
+            ),
         };
     }
 
@@ -153,12 +172,17 @@ pub fn decide(ex: &Extraction, ctx: &Context, rules: &RulesConfig) -> Outcome {
     let mut lines = Vec::new();
     let mut min_match = 1.0f32;
     for l in &ex.lines {
-        let Some(sku) = l.sku.as_deref() else { continue };
+        let Some(sku) = l.sku.as_deref() else {
+            continue;
+        };
         if !l.eligible {
             continue;
         }
         let Some(qty) = l.quantity else {
-            reasons.push(reason("quantity_missing", format!("line {}: no quantity read", l.line_no + 1)));
+            reasons.push(reason(
+                "quantity_missing",
+                format!("line {}: no quantity read", l.line_no + 1),
+            ));
             continue;
         };
         let ppu = l.points_per_unit.unwrap_or(0.0);
@@ -168,12 +192,19 @@ pub fn decide(ex: &Extraction, ctx: &Context, rules: &RulesConfig) -> Outcome {
         if l.decision == "review" || l.match_probability < rules.line_match_min {
             reasons.push(reason(
                 "line_match_uncertain",
-                format!("line {}: product match {sku} is uncertain ({:.2})", l.line_no + 1, l.match_probability),
+                format!(
+                    "line {}: product match {sku} is uncertain ({:.2})",
+                    l.line_no + 1,
+                    l.match_probability
+                ),
             ));
         }
         min_match = min_match.min(l.match_probability);
         if qty <= 0.0 {
-            reasons.push(reason("credit_note", format!("line {}: quantity {qty} is not positive", l.line_no + 1)));
+            reasons.push(reason(
+                "credit_note",
+                format!("line {}: quantity {qty} is not positive", l.line_no + 1),
+            ));
             continue;
         }
         let limit = ctx
@@ -184,7 +215,10 @@ pub fn decide(ex: &Extraction, ctx: &Context, rules: &RulesConfig) -> Outcome {
         if qty > limit {
             reasons.push(reason(
                 "quantity_implausible",
-                format!("line {}: {qty} units of {sku} is far above this partner's usual", l.line_no + 1),
+                format!(
+                    "line {}: {qty} units of {sku} is far above this partner's usual",
+                    l.line_no + 1
+                ),
             ));
         }
         let mult = multiplier(l, date, rules);
@@ -208,7 +242,8 @@ pub fn decide(ex: &Extraction, ctx: &Context, rules: &RulesConfig) -> Outcome {
         if let (Some(q), Some(p), Some(a)) = (l.quantity, l.unit_price, l.amount) {
             // A line discount makes the amount smaller, never larger.
             let full = q * p;
-            let ok = close(full, a, tol) || (a.abs() < full.abs() && a.abs() >= 0.3 * full.abs() && a * full > 0.0);
+            let ok = close(full, a, tol)
+                || (a.abs() < full.abs() && a.abs() >= 0.3 * full.abs() && a * full > 0.0);
             if !ok {
                 reasons.push(reason(
                     "line_arithmetic",
@@ -219,8 +254,14 @@ pub fn decide(ex: &Extraction, ctx: &Context, rules: &RulesConfig) -> Outcome {
     }
     let sum: f64 = inv.lines.iter().filter_map(|l| l.amount).sum();
     if let Some(sub) = h.subtotal {
-        if !inv.lines.is_empty() && inv.lines.iter().all(|l| l.amount.is_some()) && !close(sum, sub, tol) {
-            reasons.push(reason("totals_inconsistent", format!("lines add up to {sum:.2}, subtotal is {sub:.2}")));
+        if !inv.lines.is_empty()
+            && inv.lines.iter().all(|l| l.amount.is_some())
+            && !close(sum, sub, tol)
+        {
+            reasons.push(reason(
+                "totals_inconsistent",
+                format!("lines add up to {sum:.2}, subtotal is {sub:.2}"),
+            ));
         }
         if let (Some(tax), Some(total)) = (h.tax, h.total) {
             if !close(sub + tax, total, tol) {
@@ -241,13 +282,19 @@ pub fn decide(ex: &Extraction, ctx: &Context, rules: &RulesConfig) -> Outcome {
     if ex.fingerprint.is_none() {
         reasons.push(reason(
             "fingerprint_incomplete",
-            "supplier, invoice number, date or total missing: duplicates cannot be ruled out".into(),
+            "supplier, invoice number, date or total missing: duplicates cannot be ruled out"
+                .into(),
         ));
     }
     if let Some(other) = &ctx.similar_image_of {
-        reasons.push(reason("similar_image", format!("the picture is nearly the same as upload {other}'s")));
+        reasons.push(reason(
+            "similar_image",
+            format!("the picture is nearly the same as upload {other}'s"),
+        ));
     }
-    if rules.monthly_points_cap > 0 && ctx.partner_points_this_month + total_points > rules.monthly_points_cap {
+    if rules.monthly_points_cap > 0
+        && ctx.partner_points_this_month + total_points > rules.monthly_points_cap
+    {
         reasons.push(reason(
             "monthly_cap_exceeded",
             format!(
@@ -260,7 +307,10 @@ pub fn decide(ex: &Extraction, ctx: &Context, rules: &RulesConfig) -> Outcome {
     if confidence < rules.auto_approve_confidence {
         reasons.push(reason(
             "low_confidence",
-            format!("extraction confidence {confidence:.2} is under {:.2}", rules.auto_approve_confidence),
+            format!(
+                "extraction confidence {confidence:.2} is under {:.2}",
+                rules.auto_approve_confidence
+            ),
         ));
     }
 
@@ -364,9 +414,16 @@ mod tests {
 
     #[test]
     fn clean_invoice_is_paid_and_foreign_lines_earn_nothing() {
-        let ex = extraction(vec![line(0, Some("NV-1"), 4.0, 10.0, 40.0), line(1, None, 1.0, 5.0, 5.0)]);
+        let ex = extraction(vec![
+            line(0, Some("NV-1"), 4.0, 10.0, 40.0),
+            line(1, None, 1.0, 5.0, 5.0),
+        ]);
         match decide(&ex, &ctx(), &RulesConfig::default()) {
-            Outcome::Claim { lines, total_points, .. } => {
+            Outcome::Claim {
+                lines,
+                total_points,
+                ..
+            } => {
                 assert_eq!(total_points, 20);
                 assert_eq!(lines.len(), 1);
             }
@@ -379,26 +436,45 @@ mod tests {
         let ex = extraction(vec![line(0, Some("NV-1"), 4.0, 10.0, 40.0)]);
         let mut c = ctx();
         c.duplicate_of = Some("u-0".into());
-        assert_eq!(codes(&decide(&ex, &c, &RulesConfig::default())), ["duplicate_invoice"]);
+        assert_eq!(
+            codes(&decide(&ex, &c, &RulesConfig::default())),
+            ["duplicate_invoice"]
+        );
         let mut old = ex.clone();
         old.invoice.header.invoice_date = Some("2024-01-01".into());
-        assert_eq!(codes(&decide(&old, &ctx(), &RulesConfig::default())), ["invoice_too_old"]);
+        assert_eq!(
+            codes(&decide(&old, &ctx(), &RulesConfig::default())),
+            ["invoice_too_old"]
+        );
         let mut future = ex.clone();
         future.invoice.header.invoice_date = Some("2027-01-01".into());
-        assert_eq!(codes(&decide(&future, &ctx(), &RulesConfig::default())), ["invoice_date_in_future"]);
+        assert_eq!(
+            codes(&decide(&future, &ctx(), &RulesConfig::default())),
+            ["invoice_date_in_future"]
+        );
         let none = extraction(vec![line(0, None, 1.0, 5.0, 5.0)]);
-        assert_eq!(codes(&decide(&none, &ctx(), &RulesConfig::default())), ["no_eligible_products"]);
+        assert_eq!(
+            codes(&decide(&none, &ctx(), &RulesConfig::default())),
+            ["no_eligible_products"]
+        );
     }
 
     #[test]
     fn arithmetic_allows_discounts_but_not_inflation() {
         let discounted = extraction(vec![line(0, Some("NV-1"), 4.0, 10.0, 36.0)]);
-        assert!(matches!(decide(&discounted, &ctx(), &RulesConfig::default()), Outcome::Claim { .. }));
+        assert!(matches!(
+            decide(&discounted, &ctx(), &RulesConfig::default()),
+            Outcome::Claim { .. }
+        ));
         let inflated = extraction(vec![line(0, Some("NV-1"), 4.0, 10.0, 400.0)]);
-        assert!(codes(&decide(&inflated, &ctx(), &RulesConfig::default())).contains(&"line_arithmetic".to_string()));
+        assert!(codes(&decide(&inflated, &ctx(), &RulesConfig::default()))
+            .contains(&"line_arithmetic".to_string()));
         let mut total = extraction(vec![line(0, Some("NV-1"), 4.0, 10.0, 40.0)]);
         total.invoice.header.total = Some(99.0);
-        assert_eq!(codes(&decide(&total, &ctx(), &RulesConfig::default())), ["totals_inconsistent"]);
+        assert_eq!(
+            codes(&decide(&total, &ctx(), &RulesConfig::default())),
+            ["totals_inconsistent"]
+        );
     }
 
     #[test]
@@ -406,10 +482,16 @@ mod tests {
         let ex = extraction(vec![line(0, Some("NV-1"), 40.0, 10.0, 400.0)]);
         let mut c = ctx();
         c.partner_max_quantity.insert("NV-1".into(), 2.0);
-        assert_eq!(codes(&decide(&ex, &c, &RulesConfig::default())), ["quantity_implausible"]);
+        assert_eq!(
+            codes(&decide(&ex, &c, &RulesConfig::default())),
+            ["quantity_implausible"]
+        );
         c.partner_max_quantity.insert("NV-1".into(), 10.0);
         c.similar_image_of = Some("u-7".into());
-        assert_eq!(codes(&decide(&ex, &c, &RulesConfig::default())), ["similar_image"]);
+        assert_eq!(
+            codes(&decide(&ex, &c, &RulesConfig::default())),
+            ["similar_image"]
+        );
     }
 
     #[test]
@@ -440,9 +522,14 @@ mod tests {
         ex.invoice.confidence = 0.5;
         ex.fingerprint = None;
         let c = codes(&decide(&ex, &ctx(), &RulesConfig::default()));
-        assert!(c.contains(&"low_confidence".to_string()) && c.contains(&"fingerprint_incomplete".to_string()), "{c:?}");
+        assert!(
+            c.contains(&"low_confidence".to_string())
+                && c.contains(&"fingerprint_incomplete".to_string()),
+            "{c:?}"
+        );
         let mut empty = extraction(vec![]);
         empty.invoice.header.subtotal = None;
-        assert!(codes(&decide(&empty, &ctx(), &RulesConfig::default())).contains(&"no_lines_read".to_string()));
+        assert!(codes(&decide(&empty, &ctx(), &RulesConfig::default()))
+            .contains(&"no_lines_read".to_string()));
     }
 }

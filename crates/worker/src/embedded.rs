@@ -51,11 +51,19 @@ impl LocalStore {
     /// The recorded status of an upload, if any.
     pub fn status(&self, upload_id: &str) -> rusqlite::Result<Option<String>> {
         self.conn
-            .query_row("SELECT status FROM uploads WHERE upload_id = ?1", [upload_id], |r| r.get(0))
+            .query_row(
+                "SELECT status FROM uploads WHERE upload_id = ?1",
+                [upload_id],
+                |r| r.get(0),
+            )
             .optional()
     }
 
-    pub fn memory(&self, program_id: &str, distributor_key: &str) -> rusqlite::Result<Vec<Confirmation>> {
+    pub fn memory(
+        &self,
+        program_id: &str,
+        distributor_key: &str,
+    ) -> rusqlite::Result<Vec<Confirmation>> {
         let mut st = self.conn.prepare(
             "SELECT product_code, description, sku FROM distributor_memory
              WHERE program_id = ?1 AND distributor_key = ?2 ORDER BY confirmed_at, description",
@@ -100,7 +108,9 @@ impl LocalStore {
                 "SELECT upload_id, phash FROM uploads WHERE program_id = ?1 AND upload_id <> ?2
                  AND phash IS NOT NULL AND status IN ('claimed', 'review')",
             )?;
-            let rows = st.query_map(params![program_id, upload_id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+            let rows = st.query_map(params![program_id, upload_id], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+            })?;
             for row in rows {
                 let (id, other) = row?;
                 if ((other as u64) ^ ph).count_ones() <= phash_max_distance {
@@ -114,7 +124,9 @@ impl LocalStore {
              WHERE c.program_id = ?1 AND c.partner_id = ?2 GROUP BY l.sku",
         )?;
         ctx.partner_max_quantity = st
-            .query_map(params![program_id, partner_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .query_map(params![program_id, partner_id], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?
             .collect::<rusqlite::Result<HashMap<String, f64>>>()?;
         ctx.partner_points_this_month = self.conn.query_row(
             "SELECT coalesce(sum(total_points), 0) FROM claims WHERE program_id = ?1 AND partner_id = ?2
@@ -142,9 +154,17 @@ impl LocalStore {
             Outcome::Review { reasons, .. } => (
                 "review",
                 reasons.first().map(|r| r.code.clone()),
-                Some(reasons.iter().map(|r| r.message.clone()).collect::<Vec<_>>().join("; ")),
+                Some(
+                    reasons
+                        .iter()
+                        .map(|r| r.message.clone())
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                ),
             ),
-            Outcome::Reject { code, message } => ("rejected", Some(code.clone()), Some(message.clone())),
+            Outcome::Reject { code, message } => {
+                ("rejected", Some(code.clone()), Some(message.clone()))
+            }
         };
         tx.execute(
             "INSERT INTO uploads (upload_id, program_id, partner_id, source, status, reason_code, reason_message, fingerprint, phash, extraction)
@@ -162,7 +182,9 @@ impl LocalStore {
                 ex.map(|e| serde_json::to_string(e).unwrap_or_default()),
             ],
         )?;
-        if let (Outcome::Claim { .. } | Outcome::Review { .. }, Some(fp)) = (outcome, ex.and_then(|e| e.fingerprint.as_deref())) {
+        if let (Outcome::Claim { .. } | Outcome::Review { .. }, Some(fp)) =
+            (outcome, ex.and_then(|e| e.fingerprint.as_deref()))
+        {
             tx.execute(
                 "INSERT INTO invoice_fingerprints (program_id, fingerprint, upload_id) VALUES (?1, ?2, ?3)",
                 params![program_id, fp, upload_id],
@@ -182,12 +204,25 @@ impl LocalStore {
                 for l in lines {
                     tx.execute(
                         "INSERT INTO claim_lines VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                        params![claim_id, l.line_no, l.sku, l.quantity, l.points_per_unit, l.multiplier, l.points],
+                        params![
+                            claim_id,
+                            l.line_no,
+                            l.sku,
+                            l.quantity,
+                            l.points_per_unit,
+                            l.multiplier,
+                            l.points
+                        ],
                     )?;
                 }
                 Some(claim_id)
             }
-            Outcome::Review { reasons, lines, total_points, .. } => {
+            Outcome::Review {
+                reasons,
+                lines,
+                total_points,
+                ..
+            } => {
                 let task_id = uuid::Uuid::now_v7().to_string();
                 tx.execute(
                     "INSERT INTO review_tasks (task_id, upload_id, reasons, proposal) VALUES (?1, ?2, ?3, ?4)",

@@ -30,22 +30,32 @@ pub struct Metrics {
 impl Metrics {
     pub fn new() -> Arc<Metrics> {
         let registry = Registry::new_custom(Some("claimscan".into()), None).expect("valid prefix");
-        let buckets = vec![0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0];
+        let buckets = vec![
+            0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0,
+        ];
         let stage_seconds = HistogramVec::new(
-            HistogramOpts::new("stage_seconds", "Seconds spent per pipeline stage").buckets(buckets.clone()),
+            HistogramOpts::new("stage_seconds", "Seconds spent per pipeline stage")
+                .buckets(buckets.clone()),
             &["stage"],
         )
         .unwrap();
         let upload_seconds = HistogramVec::new(
-            HistogramOpts::new("upload_seconds", "Seconds from delivery to acknowledgement").buckets(buckets),
+            HistogramOpts::new("upload_seconds", "Seconds from delivery to acknowledgement")
+                .buckets(buckets),
             &["outcome"],
         )
         .unwrap();
-        let outcomes =
-            IntCounterVec::new(Opts::new("outcomes_total", "Uploads decided"), &["outcome", "code"]).unwrap();
-        let retries = IntCounterVec::new(Opts::new("retries_total", "Messages retried"), &["reason"]).unwrap();
+        let outcomes = IntCounterVec::new(
+            Opts::new("outcomes_total", "Uploads decided"),
+            &["outcome", "code"],
+        )
+        .unwrap();
+        let retries =
+            IntCounterVec::new(Opts::new("retries_total", "Messages retried"), &["reason"])
+                .unwrap();
         let queue_depth = IntGauge::new("queue_depth", "Ready messages in the work queue").unwrap();
-        let outbox_pending = IntGauge::new("outbox_pending", "Outbox messages not yet published").unwrap();
+        let outbox_pending =
+            IntGauge::new("outbox_pending", "Outbox messages not yet published").unwrap();
         let in_flight = IntGauge::new("in_flight", "Deliveries being processed").unwrap();
         for c in [
             Box::new(stage_seconds.clone()) as Box<dyn prometheus::core::Collector>,
@@ -71,7 +81,9 @@ impl Metrics {
     }
 
     pub fn observe(&self, stage: &str, seconds: f64) {
-        self.stage_seconds.with_label_values(&[stage]).observe(seconds);
+        self.stage_seconds
+            .with_label_values(&[stage])
+            .observe(seconds);
     }
 
     pub fn render(&self) -> String {

@@ -131,7 +131,10 @@ impl Pipeline {
     pub fn read(&self, bytes: &[u8], name: &str) -> Result<ReadStage, ReadError> {
         let t0 = Instant::now();
         let format = claimscan_read::detect(bytes)?;
-        let photo = matches!(format, Format::Jpeg | Format::Png | Format::Tiff | Format::Webp);
+        let photo = matches!(
+            format,
+            Format::Jpeg | Format::Png | Format::Tiff | Format::Webp
+        );
         let mut opts = self.read_options.clone();
         // Pictures are kept for photos only: they feed the perceptual hash and the review UI
         // (a PDF's pages are re-rendered by the UI from the original).
@@ -140,7 +143,11 @@ impl Pipeline {
         let t1 = Instant::now();
         let invoice = self.reader.read(&read.document);
         let t2 = Instant::now();
-        let phash = read.images.first().and_then(|i| i.as_ref()).map(gradient_hash);
+        let phash = read
+            .images
+            .first()
+            .and_then(|i| i.as_ref())
+            .map(gradient_hash);
         Ok(ReadStage {
             fingerprint: fingerprint(&invoice),
             distributor_key: distributor_key(&invoice),
@@ -185,7 +192,11 @@ impl Pipeline {
                     unit_price: l.unit_price,
                     amount: l.amount,
                     read_confidence: l.confidence,
-                    sku: if m.decision == Decision::None { None } else { m.sku.clone() },
+                    sku: if m.decision == Decision::None {
+                        None
+                    } else {
+                        m.sku.clone()
+                    },
                     decision: m.decision.as_str().into(),
                     match_probability: m.probability,
                     points_per_unit: product.and_then(|p| p.points_per_unit),
@@ -249,7 +260,11 @@ pub fn distributor_key(inv: &Invoice) -> Option<String> {
 pub fn fingerprint(inv: &Invoice) -> Option<String> {
     let h = &inv.header;
     let issuer = distributor_key(inv)?;
-    let number = h.invoice_number.as_deref().map(alnum_lower).filter(|s| !s.is_empty())?;
+    let number = h
+        .invoice_number
+        .as_deref()
+        .map(alnum_lower)
+        .filter(|s| !s.is_empty())?;
     let date = h.invoice_date.as_deref()?;
     let total = h.total?;
     let mut sha = Sha256::new();
@@ -317,9 +332,12 @@ mod tests {
 
     #[test]
     fn gradient_hash_survives_rescale_and_differs_between_pictures() {
-        let a = image::GrayImage::from_fn(400, 300, |x, y| image::Luma([((x * 7 + y * 3) % 251) as u8]));
+        let a = image::GrayImage::from_fn(400, 300, |x, y| {
+            image::Luma([((x * 7 + y * 3) % 251) as u8])
+        });
         let b = image::imageops::resize(&a, 200, 150, image::imageops::FilterType::Triangle);
-        let c = image::GrayImage::from_fn(400, 300, |x, y| image::Luma([((x * x + y) % 253) as u8]));
+        let c =
+            image::GrayImage::from_fn(400, 300, |x, y| image::Luma([((x * x + y) % 253) as u8]));
         let d = |x: u64, y: u64| (x ^ y).count_ones();
         assert!(d(gradient_hash(&a), gradient_hash(&b)) <= 6);
         assert!(d(gradient_hash(&a), gradient_hash(&c)) > 10);

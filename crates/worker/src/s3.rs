@@ -58,7 +58,14 @@ impl Store {
 
     /// Size of an object, `NotFound` if absent.
     pub async fn head(&self, bucket: &str, key: &str) -> Result<u64, S3Error> {
-        match self.client.head_object().bucket(bucket).key(key).send().await {
+        match self
+            .client
+            .head_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+        {
             Ok(o) => Ok(o.content_length().unwrap_or(0).max(0) as u64),
             Err(e) => {
                 if e.as_service_error().is_some_and(|s| s.is_not_found()) {
@@ -74,24 +81,39 @@ impl Store {
     }
 
     pub async fn get(&self, bucket: &str, key: &str) -> Result<Vec<u8>, S3Error> {
-        let o = match self.client.get_object().bucket(bucket).key(key).send().await {
+        let o = match self
+            .client
+            .get_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+        {
             Ok(o) => o,
             Err(e) => {
-                return Err(if e.as_service_error().is_some_and(|s| s.is_no_such_key()) {
-                    S3Error::NotFound {
-                        bucket: bucket.into(),
-                        key: key.into(),
-                    }
-                } else {
-                    transport(e)
-                })
+                return Err(
+                    if e.as_service_error().is_some_and(|s| s.is_no_such_key()) {
+                        S3Error::NotFound {
+                            bucket: bucket.into(),
+                            key: key.into(),
+                        }
+                    } else {
+                        transport(e)
+                    },
+                )
             }
         };
         let body = o.body.collect().await.map_err(transport)?;
         Ok(body.into_bytes().to_vec())
     }
 
-    pub async fn put(&self, bucket: &str, key: &str, body: Vec<u8>, content_type: &str) -> Result<(), S3Error> {
+    pub async fn put(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: Vec<u8>,
+        content_type: &str,
+    ) -> Result<(), S3Error> {
         self.client
             .put_object()
             .bucket(bucket)
@@ -130,7 +152,11 @@ impl Store {
                 .send()
                 .await
                 .map_err(transport)?;
-            keys.extend(out.contents().iter().filter_map(|o| o.key().map(str::to_string)));
+            keys.extend(
+                out.contents()
+                    .iter()
+                    .filter_map(|o| o.key().map(str::to_string)),
+            );
             match out.next_continuation_token() {
                 Some(t) if out.is_truncated().unwrap_or(false) => token = Some(t.to_string()),
                 _ => return Ok(keys),
@@ -140,16 +166,22 @@ impl Store {
 
     /// Creates a bucket unless it exists.
     pub async fn ensure_bucket(&self, bucket: &str) -> Result<(), S3Error> {
-        if self.client.head_bucket().bucket(bucket).send().await.is_ok() {
+        if self
+            .client
+            .head_bucket()
+            .bucket(bucket)
+            .send()
+            .await
+            .is_ok()
+        {
             return Ok(());
         }
         match self.client.create_bucket().bucket(bucket).send().await {
             Ok(_) => Ok(()),
             Err(e) => {
-                if e
-                    .as_service_error()
-                    .is_some_and(|s| s.is_bucket_already_owned_by_you() || s.is_bucket_already_exists())
-                {
+                if e.as_service_error().is_some_and(|s| {
+                    s.is_bucket_already_owned_by_you() || s.is_bucket_already_exists()
+                }) {
                     Ok(())
                 } else {
                     Err(transport(e))

@@ -132,13 +132,17 @@ impl Worker {
         let setup = conn.create_channel().await?;
         amqp::declare_topology(&setup, &self.cfg.amqp).await?;
         let consume = conn.create_channel().await?;
-        consume.basic_qos(self.cfg.amqp.prefetch, BasicQosOptions::default()).await?;
+        consume
+            .basic_qos(self.cfg.amqp.prefetch, BasicQosOptions::default())
+            .await?;
         let publish = amqp::confirm_channel(&conn).await?;
         let relay_ch = amqp::confirm_channel(&conn).await?;
         let mut consumer = consume
             .basic_consume(
                 self.names.invoices().as_str().into(),
-                format!("claimscan-worker-{}", std::process::id()).as_str().into(),
+                format!("claimscan-worker-{}", std::process::id())
+                    .as_str()
+                    .into(),
                 BasicConsumeOptions::default(),
                 FieldTable::default(),
             )
@@ -171,7 +175,9 @@ impl Worker {
             }
         };
         // Drain: no new deliveries; finish (and ack) those in flight.
-        self.health.draining.store(result.is_ok(), Ordering::Relaxed);
+        self.health
+            .draining
+            .store(result.is_ok(), Ordering::Relaxed);
         if result.is_ok() {
             let _ = consume
                 .basic_cancel(
@@ -188,7 +194,13 @@ impl Worker {
         if result.is_ok() {
             // Last outbox messages out before leaving.
             let ch = amqp::confirm_channel(&conn).await?;
-            while self.db.relay_outbox(&ch, &self.names.events(), 500).await.unwrap_or(0) > 0 {}
+            while self
+                .db
+                .relay_outbox(&ch, &self.names.events(), 500)
+                .await
+                .unwrap_or(0)
+                > 0
+            {}
             let _ = conn.close(200, "shutdown".into()).await;
         }
         result
@@ -265,7 +277,10 @@ impl Worker {
                 kind
             }
             Ok(Handled::AlreadyDone) => {
-                self.metrics.outcomes.with_label_values(&["duplicate_message", ""]).inc();
+                self.metrics
+                    .outcomes
+                    .with_label_values(&["duplicate_message", ""])
+                    .inc();
                 debug!("already decided; acking");
                 ack(&d).await;
                 "duplicate_message"
@@ -291,7 +306,8 @@ impl Worker {
             Begin::Conflict => {
                 return Err(Transient {
                     code: "upload_id_conflict",
-                    message: "this upload_id is already recorded with another partner or file".into(),
+                    message: "this upload_id is already recorded with another partner or file"
+                        .into(),
                 })
             }
             Begin::Process { .. } => {}
@@ -305,7 +321,10 @@ impl Worker {
         let size = match self.store.head(&m.bucket, &m.key).await {
             Ok(s) => s,
             Err(S3Error::NotFound { .. }) if attempt + 1 >= 2 => {
-                let o = reject("object_missing", format!("no object at s3://{}/{}", m.bucket, m.key));
+                let o = reject(
+                    "object_missing",
+                    format!("no object at s3://{}/{}", m.bucket, m.key),
+                );
                 return self.record(m, None, &o, None).await;
             }
             Err(e) => return Err(e.into()),
@@ -313,7 +332,10 @@ impl Worker {
         if size > self.cfg.s3.max_object_bytes {
             let o = reject(
                 "file_too_large",
-                format!("the file is {size} bytes; the limit is {}", self.cfg.s3.max_object_bytes),
+                format!(
+                    "the file is {size} bytes; the limit is {}",
+                    self.cfg.s3.max_object_bytes
+                ),
             );
             return self.record(m, None, &o, None).await;
         }
@@ -345,7 +367,8 @@ impl Worker {
             }
         };
         self.metrics.observe("read", stage.timings.read_ms / 1000.0);
-        self.metrics.observe("layout", stage.timings.layout_ms / 1000.0);
+        self.metrics
+            .observe("layout", stage.timings.layout_ms / 1000.0);
 
         // --- match with the distributor's memory
         let confirmations = match &stage.distributor_key {
@@ -370,20 +393,31 @@ impl Worker {
         let prefix = format!("extractions/{}/{}/", m.program_id, m.upload_id);
         let json = serde_json::to_vec_pretty(&ex).unwrap_or_default();
         self.store
-            .put(&self.cfg.s3.artifacts_bucket, &format!("{prefix}extraction.json"), json, "application/json")
+            .put(
+                &self.cfg.s3.artifacts_bucket,
+                &format!("{prefix}extraction.json"),
+                json,
+                "application/json",
+            )
             .await?;
         if matches!(outcome, Outcome::Review { .. }) {
             for (i, img) in stage.images.iter().enumerate() {
                 let Some(img) = img.clone() else { continue };
                 let png = tokio::task::spawn_blocking(move || {
                     let mut buf = std::io::Cursor::new(Vec::new());
-                    img.write_to(&mut buf, image::ImageFormat::Png).map(|_| buf.into_inner())
+                    img.write_to(&mut buf, image::ImageFormat::Png)
+                        .map(|_| buf.into_inner())
                 })
                 .await
                 .map_err(|e| Transient::new("extraction_crashed", e))?
                 .map_err(|e| Transient::new("image_encode_failed", e))?;
                 self.store
-                    .put(&self.cfg.s3.artifacts_bucket, &format!("{prefix}page-{}.png", i + 1), png, "image/png")
+                    .put(
+                        &self.cfg.s3.artifacts_bucket,
+                        &format!("{prefix}page-{}.png", i + 1),
+                        png,
+                        "image/png",
+                    )
                     .await?;
             }
         }
@@ -404,7 +438,14 @@ impl Worker {
         Ok(Handled::Recorded(r))
     }
 
-    async fn retry_or_park(&self, d: &Delivery, m: &InvoiceUploaded, attempt: u32, t: Transient, publish: &Channel) {
+    async fn retry_or_park(
+        &self,
+        d: &Delivery,
+        m: &InvoiceUploaded,
+        attempt: u32,
+        t: Transient,
+        publish: &Channel,
+    ) {
         let next = attempt + 1;
         let cfg = &self.cfg.amqp;
         let parked = next >= cfg.max_attempts || t.code == "upload_id_conflict";
@@ -413,7 +454,10 @@ impl Worker {
             if t.code != "upload_id_conflict" {
                 let _ = self.db.park_upload(&m.upload_id, t.code, &t.message).await;
             }
-            self.metrics.outcomes.with_label_values(&["parked", t.code]).inc();
+            self.metrics
+                .outcomes
+                .with_label_values(&["parked", t.code])
+                .inc();
             amqp::publish_confirmed(
                 publish,
                 &self.names.parking_exchange(),
@@ -425,7 +469,12 @@ impl Worker {
         } else {
             let delays = &cfg.retry_delays_ms;
             let delay = delays[(attempt as usize).min(delays.len() - 1)];
-            warn!(code = t.code, attempt = next, delay_ms = delay, "retrying later");
+            warn!(
+                code = t.code,
+                attempt = next,
+                delay_ms = delay,
+                "retrying later"
+            );
             self.metrics.retries.with_label_values(&[t.code]).inc();
             let q = self.names.retry_queue(delay);
             amqp::publish_confirmed(
@@ -456,8 +505,14 @@ impl Worker {
 
     async fn park_undecodable(&self, d: &Delivery, e: &ContractError, publish: &Channel) {
         warn!(code = e.code(), "refusing message");
-        self.metrics.outcomes.with_label_values(&["parked", e.code()]).inc();
-        let _ = self.db.park_message(e.code(), &e.to_string(), &d.data).await;
+        self.metrics
+            .outcomes
+            .with_label_values(&["parked", e.code()])
+            .inc();
+        let _ = self
+            .db
+            .park_message(e.code(), &e.to_string(), &d.data)
+            .await;
         let id = claimscan_read::sha256_hex(&d.data);
         match amqp::publish_confirmed(
             publish,

@@ -13,7 +13,9 @@ use claimscan_contracts::{encode, InvoiceUploaded};
 use claimscan_worker::config::Names;
 use claimscan_worker::{amqp, s3::Store, Config, Worker};
 use futures_lite::StreamExt;
-use lapin::options::{BasicConsumeOptions, QueueBindOptions, QueueDeclareOptions, QueueDeleteOptions};
+use lapin::options::{
+    BasicConsumeOptions, QueueBindOptions, QueueDeclareOptions, QueueDeleteOptions,
+};
 use lapin::types::FieldTable;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{PgPool, Row};
@@ -39,11 +41,22 @@ pub struct S3Server {
 
 impl S3Server {
     pub fn start() -> S3Server {
-        let bin = std::env::var("CLAIMSCAN_S3_SERVER").map(PathBuf::from).unwrap_or_else(|_| {
-            PathBuf::from(std::env::var("HOME").unwrap()).join(".cache/claimscan/s3-venv/bin/moto_server")
-        });
-        assert!(bin.exists(), "{} is missing: run `bash scripts/setup.sh` (make test does)", bin.display());
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let bin = std::env::var("CLAIMSCAN_S3_SERVER")
+            .map(PathBuf::from)
+            .unwrap_or_else(|_| {
+                PathBuf::from(std::env::var("HOME").unwrap())
+                    .join(".cache/claimscan/s3-venv/bin/moto_server")
+            });
+        assert!(
+            bin.exists(),
+            "{} is missing: run `bash scripts/setup.sh` (make test does)",
+            bin.display()
+        );
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         let child = Command::new(&bin)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdout(Stdio::null())
@@ -52,7 +65,10 @@ impl S3Server {
             .expect("start moto_server");
         let t0 = Instant::now();
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(t0.elapsed() < Duration::from_secs(30), "moto_server did not start");
+            assert!(
+                t0.elapsed() < Duration::from_secs(30),
+                "moto_server did not start"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
         S3Server {
@@ -82,7 +98,12 @@ pub struct Env {
 }
 
 pub fn unique(name: &str) -> String {
-    format!("t{}_{}_{}", std::process::id(), name, uuid::Uuid::new_v4().simple().to_string().get(..6).unwrap())
+    format!(
+        "t{}_{}_{}",
+        std::process::id(),
+        name,
+        uuid::Uuid::new_v4().simple().to_string().get(..6).unwrap()
+    )
 }
 
 impl Env {
@@ -101,6 +122,8 @@ impl Env {
         cfg.s3.endpoint = s3.endpoint.clone();
         cfg.s3.artifacts_bucket = "artifacts".into();
         cfg.pipeline.catalog = fixture("catalog.csv");
+        // The shipped layout model, through ONNX Runtime, as in production.
+        cfg.pipeline.reader = root().join("models/layout-gbdt-cord").display().to_string();
         cfg.http.listen = String::new();
         // Fixture invoices are dated 2025-2026: accept them whatever today is.
         cfg.rules.max_invoice_age_days = 3650;
@@ -117,19 +140,33 @@ impl Env {
             )
             .await
             .expect("PostgreSQL at 127.0.0.1:5432 (make test starts it)");
-        let conn = amqp::connect(AMQP).await.expect("RabbitMQ at 127.0.0.1:5672 (make test starts it)");
+        let conn = amqp::connect(AMQP)
+            .await
+            .expect("RabbitMQ at 127.0.0.1:5672 (make test starts it)");
         let publish = amqp::confirm_channel(&conn).await.unwrap();
         amqp::declare_topology(&publish, &cfg.amqp).await.unwrap();
         // Make sure the schema exists before the tests read it.
-        claimscan_worker::db::Db::connect(&cfg.database).await.unwrap();
+        claimscan_worker::db::Db::connect(&cfg.database)
+            .await
+            .unwrap();
         let tap = format!("{id}.tap");
         let names = Names::new(&id);
         publish
-            .queue_declare(tap.as_str().into(), QueueDeclareOptions::default(), FieldTable::default())
+            .queue_declare(
+                tap.as_str().into(),
+                QueueDeclareOptions::default(),
+                FieldTable::default(),
+            )
             .await
             .unwrap();
         publish
-            .queue_bind(tap.as_str().into(), names.events().as_str().into(), "#".into(), QueueBindOptions::default(), FieldTable::default())
+            .queue_bind(
+                tap.as_str().into(),
+                names.events().as_str().into(),
+                "#".into(),
+                QueueBindOptions::default(),
+                FieldTable::default(),
+            )
             .await
             .unwrap();
         Env {
@@ -149,9 +186,18 @@ impl Env {
     }
 
     /// Puts a file and announces it, as the app's backend does.
-    pub async fn upload(&self, bytes: Vec<u8>, upload_id: &str, partner: &str, ext: &str) -> InvoiceUploaded {
+    pub async fn upload(
+        &self,
+        bytes: Vec<u8>,
+        upload_id: &str,
+        partner: &str,
+        ext: &str,
+    ) -> InvoiceUploaded {
         let key = format!("prog/{partner}/{upload_id}.{ext}");
-        self.store.put(UPLOADS, &key, bytes, "application/octet-stream").await.unwrap();
+        self.store
+            .put(UPLOADS, &key, bytes, "application/octet-stream")
+            .await
+            .unwrap();
         let msg = InvoiceUploaded {
             upload_id: upload_id.into(),
             program_id: "prog".into(),
@@ -170,9 +216,15 @@ impl Env {
     }
 
     pub async fn publish_raw(&self, body: &[u8]) {
-        amqp::publish_confirmed(&self.publish, &self.names().events(), amqp::UPLOADED, body, amqp::properties("test", Default::default()))
-            .await
-            .unwrap();
+        amqp::publish_confirmed(
+            &self.publish,
+            &self.names().events(),
+            amqp::UPLOADED,
+            body,
+            amqp::properties("test", Default::default()),
+        )
+        .await
+        .unwrap();
     }
 
     /// The upload's status, or None if unknown.
@@ -189,14 +241,18 @@ impl Env {
     pub async fn wait_decided(&self, n: i64, timeout: Duration) {
         let t0 = Instant::now();
         loop {
-            let done: i64 = sqlx::query_scalar("SELECT count(*) FROM uploads WHERE status <> 'processing'")
-                .fetch_one(&self.pg)
-                .await
-                .unwrap();
+            let done: i64 =
+                sqlx::query_scalar("SELECT count(*) FROM uploads WHERE status <> 'processing'")
+                    .fetch_one(&self.pg)
+                    .await
+                    .unwrap();
             if done >= n {
                 return;
             }
-            assert!(t0.elapsed() < timeout, "only {done} of {n} uploads decided after {timeout:?}");
+            assert!(
+                t0.elapsed() < timeout,
+                "only {done} of {n} uploads decided after {timeout:?}"
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
@@ -213,17 +269,32 @@ impl Env {
 
     /// Drains up to `n` messages of the event tap (waits up to `timeout`), returning them
     /// as (routing key, JSON).
-    pub async fn tap_messages(&self, n: usize, timeout: Duration) -> Vec<(String, serde_json::Value)> {
+    pub async fn tap_messages(
+        &self,
+        n: usize,
+        timeout: Duration,
+    ) -> Vec<(String, serde_json::Value)> {
         let ch = self.conn.create_channel().await.unwrap();
         let mut c = ch
-            .basic_consume(self.tap.as_str().into(), "tap".into(), BasicConsumeOptions { no_ack: true, ..Default::default() }, FieldTable::default())
+            .basic_consume(
+                self.tap.as_str().into(),
+                "tap".into(),
+                BasicConsumeOptions {
+                    no_ack: true,
+                    ..Default::default()
+                },
+                FieldTable::default(),
+            )
             .await
             .unwrap();
         let mut out = Vec::new();
         let deadline = tokio::time::Instant::now() + timeout;
         while out.len() < n {
             match tokio::time::timeout_at(deadline, c.next()).await {
-                Ok(Some(Ok(d))) => out.push((d.routing_key.as_str().to_string(), serde_json::from_slice(&d.data).unwrap())),
+                Ok(Some(Ok(d))) => out.push((
+                    d.routing_key.as_str().to_string(),
+                    serde_json::from_slice(&d.data).unwrap(),
+                )),
                 _ => break,
             }
         }
@@ -232,7 +303,13 @@ impl Env {
     }
 
     /// Starts an in-process worker; returns it and the switch that stops it.
-    pub async fn worker(&self) -> (Arc<Worker>, watch::Sender<bool>, tokio::task::JoinHandle<anyhow::Result<()>>) {
+    pub async fn worker(
+        &self,
+    ) -> (
+        Arc<Worker>,
+        watch::Sender<bool>,
+        tokio::task::JoinHandle<anyhow::Result<()>>,
+    ) {
         let w = Worker::start(self.cfg.clone()).await.unwrap();
         let (tx, rx) = watch::channel(false);
         let h = tokio::spawn(w.clone().run(rx));
@@ -247,7 +324,10 @@ impl Env {
             .env("CLAIMSCAN_AMQP__URL", &cfg.amqp.url)
             .env("CLAIMSCAN_AMQP__PREFIX", &cfg.amqp.prefix)
             .env("CLAIMSCAN_AMQP__PREFETCH", cfg.amqp.prefetch.to_string())
-            .env("CLAIMSCAN_AMQP__MAX_ATTEMPTS", cfg.amqp.max_attempts.to_string())
+            .env(
+                "CLAIMSCAN_AMQP__MAX_ATTEMPTS",
+                cfg.amqp.max_attempts.to_string(),
+            )
             .env("CLAIMSCAN_AMQP__RETRY_DELAYS_MS", "[200,400]")
             .env("CLAIMSCAN_DATABASE__URL", &cfg.database.url)
             .env("CLAIMSCAN_DATABASE__SCHEMA", &cfg.database.schema)
@@ -255,8 +335,14 @@ impl Env {
             .env("CLAIMSCAN_S3__ARTIFACTS_BUCKET", &cfg.s3.artifacts_bucket)
             .env("CLAIMSCAN_PIPELINE__CATALOG", &cfg.pipeline.catalog)
             .env("CLAIMSCAN_PIPELINE__READER", &cfg.pipeline.reader)
-            .env("CLAIMSCAN_RULES__MAX_INVOICE_AGE_DAYS", cfg.rules.max_invoice_age_days.to_string())
-            .env("CLAIMSCAN_RULES__FUTURE_TOLERANCE_DAYS", cfg.rules.future_tolerance_days.to_string())
+            .env(
+                "CLAIMSCAN_RULES__MAX_INVOICE_AGE_DAYS",
+                cfg.rules.max_invoice_age_days.to_string(),
+            )
+            .env(
+                "CLAIMSCAN_RULES__FUTURE_TOLERANCE_DAYS",
+                cfg.rules.future_tolerance_days.to_string(),
+            )
             .env("CLAIMSCAN_HTTP__LISTEN", http.unwrap_or(""))
             .env("CLAIMSCAN_LOG", "info")
             .stdout(Stdio::null())
@@ -269,25 +355,43 @@ impl Env {
         let n = self.names();
         let ch = self.conn.create_channel().await.unwrap();
         let mut queues = vec![n.invoices(), n.parked(), self.tap.clone()];
-        queues.extend(self.cfg.amqp.retry_delays_ms.iter().map(|d| n.retry_queue(*d)));
+        queues.extend(
+            self.cfg
+                .amqp
+                .retry_delays_ms
+                .iter()
+                .map(|d| n.retry_queue(*d)),
+        );
         for q in queues {
-            let _ = ch.queue_delete(q.as_str().into(), QueueDeleteOptions::default()).await;
+            let _ = ch
+                .queue_delete(q.as_str().into(), QueueDeleteOptions::default())
+                .await;
         }
         for x in [n.events(), n.retry_exchange(), n.parking_exchange()] {
-            let _ = ch.exchange_delete(x.as_str().into(), Default::default()).await;
+            let _ = ch
+                .exchange_delete(x.as_str().into(), Default::default())
+                .await;
         }
-        let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA \"{}\" CASCADE", self.cfg.database.schema)))
-            .execute(&self.pg)
-            .await;
+        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP SCHEMA \"{}\" CASCADE",
+            self.cfg.database.schema
+        )))
+        .execute(&self.pg)
+        .await;
     }
 }
 
 /// Word JSON of a fixture (its truth words), with `suffix` appended to the invoice number, so
 /// that many distinct invoices can be made quickly (no OCR): `(bytes, invoice number)`.
 pub fn words_invoice(fixture_name: &str, suffix: &str) -> (Vec<u8>, String) {
-    let truth: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(fixture(&format!("{fixture_name}.truth.json"))).unwrap()).unwrap();
-    let number = truth["header"]["invoice_number"].as_str().unwrap().to_string();
+    let truth: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(fixture(&format!("{fixture_name}.truth.json"))).unwrap(),
+    )
+    .unwrap();
+    let number = truth["header"]["invoice_number"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let new_number = format!("{number}{suffix}");
     let pages: Vec<serde_json::Value> = truth["pages"]
         .as_array()
@@ -307,5 +411,8 @@ pub fn words_invoice(fixture_name: &str, suffix: &str) -> (Vec<u8>, String) {
             serde_json::json!({"width": p["width"], "height": p["height"], "dpi": p["dpi"], "words": words})
         })
         .collect();
-    (serde_json::to_vec(&serde_json::json!({"pages": pages})).unwrap(), new_number)
+    (
+        serde_json::to_vec(&serde_json::json!({"pages": pages})).unwrap(),
+        new_number,
+    )
 }
