@@ -8,7 +8,7 @@ use figment::Figment;
 use serde::{Deserialize, Serialize};
 
 /// The whole configuration. Unknown keys are refused (a typo must not silently fall back).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     pub amqp: AmqpConfig,
@@ -204,18 +204,6 @@ impl Default for HttpConfig {
     }
 }
 
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            amqp: AmqpConfig::default(),
-            s3: S3Config::default(),
-            database: DatabaseConfig::default(),
-            pipeline: PipelineConfig::default(),
-            rules: RulesConfig::default(),
-            http: HttpConfig::default(),
-        }
-    }
-}
 
 /// Configuration problems, all of them.
 #[derive(Debug, thiserror::Error)]
