@@ -204,7 +204,6 @@ impl Default for HttpConfig {
     }
 }
 
-
 /// Configuration problems, all of them.
 #[derive(Debug, thiserror::Error)]
 #[error("invalid configuration:\n  - {}", .0.join("\n  - "))]
