@@ -6,7 +6,7 @@ export OMP_THREAD_LIMIT := 1
 CARGO ?= cargo
 BIN := $(CARGO_TARGET_DIR)/release/claimscan
 
-.PHONY: setup services build release demo test lint unit training-data bench bench-worker bench-engagement eval-engagement match-bench match-eval fuzz
+.PHONY: setup services build release demo test lint unit training-data bench bench-worker train eval-layout bench-engagement eval-engagement match-bench match-eval fuzz
 
 setup:
 	@bash scripts/setup.sh
@@ -38,6 +38,15 @@ training-data: setup
 
 bench: release
 	@bash benches/extract.sh "$(BIN)"
+
+# Layout models: rebuild models/layout-gbdt{,-cord} from generated data (~30 min on 2 cores), and
+# compare readers on held-out distributors.
+train: setup
+	@bash pipelines/layout/train.sh
+
+LAYOUT_DATA ?= $(HOME)/.cache/claimscan/layout-work/set-a
+eval-layout: setup
+	$(CARGO) run --release -p claimscan-cli -- model eval rules models/layout-gbdt models/layout-gbdt-cord --data $(LAYOUT_DATA)/docs --split heldout
 
 bench-worker: setup services
 	$(CARGO) bench -p claimscan-cli --bench worker
