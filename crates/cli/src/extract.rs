@@ -55,6 +55,10 @@ pub struct ExtractCmd {
     /// Skip photo/scan clean-up (for comparisons).
     #[arg(long)]
     pub no_preprocess: bool,
+    /// How to read the invoice from the words: `rules`, a model directory
+    /// (`models/layout-gbdt-cord`), or `none` for words only.
+    #[arg(long, env = "CLAIMSCAN_READER", default_value = "rules")]
+    pub reader: String,
     /// Do not print the summary line on stderr.
     #[arg(long, short = 'q')]
     pub quiet: bool,
@@ -64,12 +68,44 @@ fn default_jobs() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
-/// One output record: the document, or the error that stopped it, always with its source.
+/// One output record: the document, or the error that stopped it, always with its source; with
+/// the invoice read from it (header, lines, confidence, boxes, checks) unless `--reader none`.
 #[derive(Debug, Serialize)]
 pub struct Output {
     #[serde(flatten)]
     pub document: Document,
+    #[serde(flatten)]
+    pub invoice: Option<InvoiceOutput>,
+    /// Why the file could not be read (empty when it was).
     pub errors: Vec<OutputError>,
+}
+
+/// The invoice part of `extract`'s output.
+#[derive(Debug, Serialize)]
+pub struct InvoiceOutput {
+    pub header: claimscan_doc::Header,
+    pub lines: Vec<claimscan_doc::LineItem>,
+    pub confidence: f32,
+    pub field_confidence: std::collections::BTreeMap<String, f32>,
+    /// Where each header value was read (page, box in page pixels).
+    pub boxes: std::collections::BTreeMap<String, claimscan_doc::ValueBox>,
+    /// Problems found by the invoice checks (sums, arithmetic, missing fields); stable codes.
+    pub checks: Vec<claimscan_doc::InvoiceIssue>,
+    pub reader: Option<String>,
+}
+
+impl From<claimscan_doc::Invoice> for InvoiceOutput {
+    fn from(i: claimscan_doc::Invoice) -> Self {
+        InvoiceOutput {
+            header: i.header,
+            lines: i.lines,
+            confidence: i.confidence,
+            field_confidence: i.field_confidence,
+            boxes: i.boxes,
+            checks: i.errors,
+            reader: i.reader,
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -100,6 +136,14 @@ impl ExtractCmd {
                 .with_context(|| format!("cannot create {}", dir.display()))?;
         }
         let opts = self.options();
+        let reader = match self.reader.as_str() {
+            "none" => None,
+            "rules" => Some(claimscan_layout::InvoiceReader::rules()),
+            dir => Some(
+                claimscan_layout::InvoiceReader::load(Path::new(dir))
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", e.code()))?,
+            ),
+        };
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(self.jobs.max(1))
             .build()?;
@@ -117,7 +161,7 @@ impl ExtractCmd {
                 .map(|((path, problem), stem)| {
                     let out = match problem {
                         Some(e) => failed(path, e.code(), e.to_string()),
-                        None => self.read_one(path, &stem, &opts),
+                        None => self.read_one(path, &stem, &opts, reader.as_ref()),
                     };
                     bar.inc(1);
                     bar.set_message(path.display().to_string());
@@ -169,7 +213,13 @@ impl ExtractCmd {
         })
     }
 
-    fn read_one(&self, path: &Path, stem: &str, opts: &ReadOptions) -> Output {
+    fn read_one(
+        &self,
+        path: &Path,
+        stem: &str,
+        opts: &ReadOptions,
+        reader: Option<&claimscan_layout::InvoiceReader>,
+    ) -> Output {
         let bytes = match std::fs::metadata(path) {
             Ok(m) if m.len() > opts.max_file_bytes => {
                 let e = ReadError::FileTooLarge {
@@ -196,8 +246,10 @@ impl ExtractCmd {
                         tracing::warn!("debug image for {name}: {e:#}");
                     }
                 }
+                let invoice = reader.map(|r| r.read(&read.document).into());
                 Output {
                     document: read.document,
+                    invoice,
                     errors: Vec::new(),
                 }
             }
@@ -312,6 +364,7 @@ fn failed(path: &Path, code: &'static str, message: String) -> Output {
             },
             pages: Vec::new(),
         },
+        invoice: None,
         errors: vec![OutputError { code, message }],
     }
 }

@@ -1,7 +1,7 @@
 //! The `claimscan extract` command as a user runs it: a batch with good and bad files goes on past
 //! the bad ones, reports each with its code, and exits 2; outputs land in --out.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn bin() -> Command {
@@ -137,4 +137,53 @@ fn usage_errors_exit_64_and_doctor_sees_the_omp_limit() {
     assert_eq!(o.status.code(), Some(0), "{out}");
     assert!(out.contains("OMP_THREAD_LIMIT=1 set"), "{out}");
     assert!(out.contains("onnxruntime   ok"), "{out}");
+}
+
+#[test]
+fn extract_reads_the_invoice_header_and_lines_with_the_model_and_the_rules() {
+    let pdf = fixture("fx03_digital_en_twoline.pdf");
+    let truth: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(fixture("fx03_digital_en_twoline.truth.json")).unwrap(),
+    )
+    .unwrap();
+    let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/layout-gbdt-cord");
+    for reader in [model.display().to_string(), "rules".to_string()] {
+        let o = bin()
+            .args(["extract", "--format", "jsonl", "-q", "--reader", &reader])
+            .arg(&pdf)
+            .output()
+            .unwrap();
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let out: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let h = &out["header"];
+        for f in ["invoice_number", "invoice_date", "supplier_vat_id"] {
+            assert_eq!(h[f], truth["header"][f], "{reader}: {f}");
+        }
+        assert_eq!(h["currency"], truth["currency"], "{reader}");
+        let total = h["total"].as_f64().unwrap();
+        assert!(
+            (total - truth["header"]["total"].as_f64().unwrap()).abs() < 0.005,
+            "{reader}"
+        );
+        assert_eq!(
+            out["lines"].as_array().unwrap().len(),
+            truth["lines"].as_array().unwrap().len(),
+            "{reader}"
+        );
+        let c = out["confidence"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&c));
+        assert!(out["boxes"]["total"]["bbox"].is_array(), "{reader}: boxes");
+    }
+    let o = bin()
+        .args(["extract", "--format", "jsonl", "-q", "--reader", "none"])
+        .arg(&pdf)
+        .output()
+        .unwrap();
+    let out: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(out.get("header").is_none() && out["pages"].is_array());
 }
