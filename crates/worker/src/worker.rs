@@ -342,13 +342,16 @@ impl Worker {
         let bytes = self.store.get(&m.bucket, &m.key).await?;
         self.metrics.observe("fetch", t.elapsed().as_secs_f64());
 
-        // --- read + layout on a blocking thread, bounded
+        // --- read + layout on a blocking thread, bounded (the wait is measured apart)
+        let t = Instant::now();
         let permit = self
             .extract_slots
             .clone()
             .acquire_owned()
             .await
             .map_err(|e| Transient::new("shutdown", e))?;
+        self.metrics
+            .observe("wait_extraction", t.elapsed().as_secs_f64());
         let pipeline = self.pipeline.clone();
         let name = m.key.rsplit('/').next().unwrap_or("upload").to_string();
         let read = tokio::task::spawn_blocking(move || {
