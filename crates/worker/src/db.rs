@@ -262,23 +262,7 @@ impl Db {
         artifacts_prefix: Option<&str>,
     ) -> Result<Recorded, DbError> {
         let mut tx = self.pool.begin().await?;
-        let (status, code, message) = match outcome {
-            Outcome::Claim { .. } => ("claimed", None, None),
-            Outcome::Review { reasons, .. } => (
-                "review",
-                reasons.first().map(|r| r.code.clone()),
-                Some(
-                    reasons
-                        .iter()
-                        .map(|r| r.message.as_str())
-                        .collect::<Vec<_>>()
-                        .join("; "),
-                ),
-            ),
-            Outcome::Reject { code, message } => {
-                ("rejected", Some(code.clone()), Some(message.clone()))
-            }
-        };
+        let (status, code, message) = outcome.recorded_as();
         let extraction_json =
             ex.map(|e| serde_json::to_value(e).unwrap_or(serde_json::Value::Null));
         let updated = sqlx::query(

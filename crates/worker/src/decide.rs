@@ -46,6 +46,28 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// The upload status this outcome records, with its reason code and text (review: the first
+    /// reason's code and every message).
+    pub fn recorded_as(&self) -> (&'static str, Option<String>, Option<String>) {
+        match self {
+            Outcome::Claim { .. } => ("claimed", None, None),
+            Outcome::Review { reasons, .. } => (
+                "review",
+                reasons.first().map(|r| r.code.clone()),
+                Some(
+                    reasons
+                        .iter()
+                        .map(|r| r.message.as_str())
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                ),
+            ),
+            Outcome::Reject { code, message } => {
+                ("rejected", Some(code.clone()), Some(message.clone()))
+            }
+        }
+    }
+
     pub fn kind(&self) -> &'static str {
         match self {
             Outcome::Claim { .. } => "claim",

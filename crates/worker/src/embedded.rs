@@ -149,23 +149,7 @@ impl LocalStore {
         outcome: &Outcome,
     ) -> rusqlite::Result<Option<String>> {
         let tx = self.conn.transaction()?;
-        let (status, code, message) = match outcome {
-            Outcome::Claim { .. } => ("claimed", None, None),
-            Outcome::Review { reasons, .. } => (
-                "review",
-                reasons.first().map(|r| r.code.clone()),
-                Some(
-                    reasons
-                        .iter()
-                        .map(|r| r.message.clone())
-                        .collect::<Vec<_>>()
-                        .join("; "),
-                ),
-            ),
-            Outcome::Reject { code, message } => {
-                ("rejected", Some(code.clone()), Some(message.clone()))
-            }
-        };
+        let (status, code, message) = outcome.recorded_as();
         tx.execute(
             "INSERT INTO uploads (upload_id, program_id, partner_id, source, status, reason_code, reason_message, fingerprint, phash, extraction)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
