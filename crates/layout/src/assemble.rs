@@ -718,18 +718,8 @@ pub fn assemble(doc: &Document, tags: &Tags) -> Invoice {
     }
 
     // invoice confidence: header field probabilities × line confidences, lifted when the sums agree
-    let header_fields = [
-        "supplier_name",
-        "supplier_vat_id",
-        "invoice_number",
-        "invoice_date",
-        "currency",
-        "subtotal",
-        "tax",
-        "total",
-    ];
     // invoice confidence: the least sure header field or line, cut when a check fails
-    let header_min = header_fields
+    let header_min = crate::HEADER_FIELDS
         .iter()
         .map(|f| {
             field_conf.get(*f).copied().unwrap_or(match *f {

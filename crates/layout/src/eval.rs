@@ -6,16 +6,7 @@ use claimscan_doc::{Invoice, LineItem};
 use crate::text::money_eq;
 
 /// The header fields scored, in report order.
-pub const HEADER_FIELDS: [&str; 8] = [
-    "supplier_name",
-    "supplier_vat_id",
-    "invoice_number",
-    "invoice_date",
-    "currency",
-    "subtotal",
-    "tax",
-    "total",
-];
+pub use crate::HEADER_FIELDS;
 
 fn norm(s: &Option<String>) -> Option<String> {
     s.as_ref()

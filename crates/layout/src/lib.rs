@@ -59,6 +59,18 @@ impl LayoutError {
     }
 }
 
+/// The invoice header fields, in report order (read, scored and shown in this order).
+pub const HEADER_FIELDS: [&str; 8] = [
+    "supplier_name",
+    "supplier_vat_id",
+    "invoice_number",
+    "invoice_date",
+    "currency",
+    "subtotal",
+    "tax",
+    "total",
+];
+
 enum Kind {
     Rules,
     Model(Box<ModelReader>),
