@@ -195,27 +195,53 @@ pub fn recognise(image: &GrayImage, dpi: f32, options: &OcrOptions) -> Result<Ve
 
 /// Parses Tesseract's TSV output into words (level-5 rows with text).
 pub fn parse_tsv(tsv: &str, width: f32, height: f32) -> Vec<Word> {
-    tsv.lines()
-        .filter_map(|line| {
-            let cols: Vec<&str> = line.splitn(12, '\t').collect();
-            if cols.len() < 12 || cols[0] != "5" {
-                return None;
+    // Each word's box spans its text line's height (the level-4 row before it): Tesseract's word
+    // boxes are ink boxes, so "ago" and "TOTAL" on one line would get different heights, while the
+    // text layer of a PDF and the layout model's training data use the font's ascent..descent.
+    let mut line_y: Option<(f32, f32)> = None;
+    let mut words = Vec::new();
+    for line in tsv.lines() {
+        let cols: Vec<&str> = line.splitn(12, '\t').collect();
+        if cols.len() < 12 {
+            continue;
+        }
+        let num = |i: usize| cols[i].parse::<f32>().ok();
+        match cols[0] {
+            "4" => {
+                line_y = match (num(7), num(9)) {
+                    (Some(y), Some(h)) if h > 0.0 => Some((y, y + h)),
+                    _ => None,
+                };
             }
-            let text = cols[11].trim();
-            if text.is_empty() {
-                return None;
+            "5" => {
+                let text = cols[11].trim();
+                if text.is_empty() {
+                    continue;
+                }
+                let (Some(x), Some(y), Some(bw), Some(bh), Some(conf)) =
+                    (num(6), num(7), num(8), num(9), num(10))
+                else {
+                    continue;
+                };
+                let (mut y0, mut y1) = (y, y + bh);
+                if let Some((ly0, ly1)) = line_y {
+                    // Only when the word lies within its line (it always should).
+                    if ly0 <= y0 + 1.0 && ly1 + 1.0 >= y1 {
+                        (y0, y1) = (ly0, ly1);
+                    }
+                }
+                words.push(Word::new(
+                    text,
+                    [x, y0, x + bw, y1],
+                    (conf / 100.0).clamp(0.0, 1.0),
+                    width,
+                    height,
+                ));
             }
-            let num = |i: usize| cols[i].parse::<f32>().ok();
-            let (x, y, bw, bh, conf) = (num(6)?, num(7)?, num(8)?, num(9)?, num(10)?);
-            Some(Word::new(
-                text,
-                [x, y, x + bw, y + bh],
-                (conf / 100.0).clamp(0.0, 1.0),
-                width,
-                height,
-            ))
-        })
-        .collect()
+            _ => {}
+        }
+    }
+    words
 }
 
 #[cfg(test)]
@@ -234,5 +260,19 @@ mod tests {
         assert_eq!(words[0].bbox, [10.0, 20.0, 40.0, 32.0]);
         assert!((words[0].confidence - 0.965).abs() < 1e-6);
         assert_eq!(words[1].text, "No.");
+    }
+
+    #[test]
+    fn words_take_their_text_line_height() {
+        let tsv = "4\t1\t1\t1\t1\t0\t10\t18\t90\t16\t-1\t\n\
+                   5\t1\t1\t1\t1\t1\t10\t20\t30\t12\t96\tago\n\
+                   5\t1\t1\t1\t1\t2\t50\t18\t40\t10\t90\tTOTAL\n\
+                   4\t1\t1\t1\t2\t0\t10\t40\t90\t15\t-1\t\n\
+                   5\t1\t1\t1\t2\t1\t10\t41\t30\t12\t91\tnext\n";
+        let words = parse_tsv(tsv, 100.0, 60.0);
+        assert_eq!(words.len(), 3);
+        assert_eq!(words[0].bbox, [10.0, 18.0, 40.0, 34.0]);
+        assert_eq!(words[1].bbox, [50.0, 18.0, 90.0, 34.0]);
+        assert_eq!(words[2].bbox, [10.0, 40.0, 40.0, 55.0]);
     }
 }

@@ -203,6 +203,28 @@ fn render(page: &PdfPage_, opts: &PdfOptions) -> Result<(GrayImage, f32), Pdfium
     Ok((image, dpi))
 }
 
+/// Ascender and descender (in em) of the standard 14 fonts, from their Adobe AFM files.
+fn standard_font_metrics(name: &str) -> Option<(f32, f32)> {
+    // a subset font's name has a six-letter tag: "ABCDEF+Helvetica"
+    let name = match name.split_once('+') {
+        Some((tag, rest)) if tag.len() == 6 && tag.chars().all(|c| c.is_ascii_uppercase()) => rest,
+        _ => name,
+    };
+    let (a, d) = match name {
+        "Helvetica" | "Helvetica-Bold" | "Helvetica-Oblique" | "Helvetica-BoldOblique" => {
+            (718, -207)
+        }
+        "Times-Roman" => (683, -217),
+        "Times-Bold" => (676, -205),
+        "Times-Italic" => (683, -205),
+        "Times-BoldItalic" => (699, -205),
+        "Courier" | "Courier-Oblique" => (629, -157),
+        "Courier-Bold" | "Courier-BoldOblique" => (626, -142),
+        _ => return None,
+    };
+    Some((a as f32 / 1000.0, d as f32 / 1000.0))
+}
+
 type PdfPage_<'a> = pdfium_render::prelude::PdfPage<'a>;
 
 fn is_bad(c: char) -> bool {
@@ -248,18 +270,29 @@ fn text_layer_words(page: &PdfPage_, opts: &PdfOptions) -> Result<Option<Vec<Wor
         if is_bad(c) {
             bad += 1;
         }
-        // Ink boxes for the word's box; advance boxes for the gap between letters (ink gaps
-        // are wide around narrow glyphs like "1").
-        let (Ok(r), Ok(adv)) = (ch.tight_bounds(), ch.loose_bounds()) else {
+        // Word boxes span the font's line box (advance width x ascent..descent) rather than the
+        // ink: a word's box then does not depend on which letters it has ("ag" and "AT" get one
+        // height), and it is the box the layout model was trained on (the generator's truth uses
+        // the same metrics). pdfium's loose box gives that for embedded fonts; for the standard
+        // 14 fonts, which PDFs do not embed, pdfium measures a substitute font, so their AFM
+        // ascender and descender are applied at the character's baseline instead.
+        let Ok(r) = ch.loose_bounds() else {
             continue;
         };
+        let (mut top, mut bottom) = (r.top().value, r.bottom().value);
+        if let (Some((asc, desc)), Ok((_, base))) =
+            (standard_font_metrics(&ch.font_name()), ch.origin())
+        {
+            let pt = ch.scaled_font_size().value;
+            (top, bottom) = (base.value + asc * pt, base.value + desc * pt);
+        }
         let b = [
             r.left().value * scale,
-            (page_h - r.top().value) * scale,
+            (page_h - top) * scale,
             r.right().value * scale,
-            (page_h - r.bottom().value) * scale,
+            (page_h - bottom) * scale,
         ];
-        let (adv_left, adv_right) = (adv.left().value * scale, adv.right().value * scale);
+        let (adv_left, adv_right) = (b[0], b[2]);
         let size = ch.scaled_font_size().value.max(1.0) * scale;
         if let Some(cb) = cur_box {
             // Break the word on a visible gap or a jump to another line.
