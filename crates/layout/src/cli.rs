@@ -14,6 +14,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use claimscan_doc::Document;
 use clap::{Args, Subcommand};
 
 use crate::eval::{self, HEADER_FIELDS};
@@ -64,10 +65,22 @@ pub struct EvalArgs {
     /// Also print a reliability table (invoice confidence bins vs observed accuracy).
     #[arg(long)]
     pub reliability: bool,
+    /// Which words the readers get: `truth` (the generator's exact words and boxes; isolates the
+    /// reader) or `read` (each original PDF or photo read by the real pipeline: pdfium text layer,
+    /// rendering and Tesseract; the figure a partner will see).
+    #[arg(long, value_enum, default_value = "truth")]
+    pub words: WordsFrom,
     /// Fit an isotonic calibration of the first model's raw invoice confidence on this data and
     /// print it as the manifest's `[calibration]` table (use documents the model was not trained on).
     #[arg(long)]
     pub fit_calibration: bool,
+}
+
+/// Where the evaluated documents' words come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum WordsFrom {
+    Truth,
+    Read,
 }
 
 impl ModelCmd {
@@ -147,14 +160,52 @@ pub fn load_truths(
     Ok(out)
 }
 
-/// Scores one reader on documents.
-pub fn score(reader: &InvoiceReader, truths: &[Truth], verbose: bool) -> Scores {
+/// The documents to evaluate on, one per truth: the truth's own words, or the original file read
+/// by the real pipeline. A file that cannot be read becomes a document without words (the reader
+/// then gets it wrong, as it would in production); the second value counts them.
+pub fn documents(truths: &[Truth], words: WordsFrom) -> (Vec<Document>, usize) {
+    match words {
+        WordsFrom::Truth => (truths.iter().map(Truth::document).collect(), 0),
+        WordsFrom::Read => {
+            use rayon::prelude::*;
+            let opts = claimscan_read::ReadOptions::default();
+            let read: Vec<Option<Document>> = truths
+                .par_iter()
+                .map(|t| {
+                    let path = t.original()?;
+                    match claimscan_read::read_path(&path, &opts) {
+                        Ok(d) => Some(d),
+                        Err(e) => {
+                            eprintln!("{}: {} ({})", path.display(), e, e.code());
+                            None
+                        }
+                    }
+                })
+                .collect();
+            let failed = read.iter().filter(|d| d.is_none()).count();
+            let docs = truths
+                .iter()
+                .zip(read)
+                .map(|(t, d)| {
+                    d.unwrap_or_else(|| {
+                        let mut doc = t.document();
+                        doc.pages.iter_mut().for_each(|p| p.words.clear());
+                        doc
+                    })
+                })
+                .collect();
+            (docs, failed)
+        }
+    }
+}
+
+/// Scores one reader on documents (`docs[i]` holds the words of `truths[i]`).
+pub fn score(reader: &InvoiceReader, truths: &[Truth], docs: &[Document], verbose: bool) -> Scores {
     let mut s = Scores::default();
-    for t in truths {
-        let doc = t.document();
+    for (t, doc) in truths.iter().zip(docs) {
         let expected = t.invoice();
         let start = Instant::now();
-        let got = reader.read(&doc);
+        let got = reader.read(doc);
         s.seconds += start.elapsed().as_secs_f64();
         s.docs += 1;
         s.pages += doc.pages.len();
@@ -237,19 +288,29 @@ fn run_eval(a: &EvalArgs) -> anyhow_lite::Result<()> {
         };
         readers.push(reader);
     }
-    let pages: usize = truths.iter().map(|t| t.pages.len()).sum();
+    let start = Instant::now();
+    let (docs, unreadable) = documents(&truths, a.words);
+    let pages: usize = docs.iter().map(|d| d.pages.len()).sum();
     println!(
-        "data: {} ({} documents, {} pages, split {})",
+        "data: {} ({} documents, {} pages, split {}, words {})",
         a.data.display(),
         truths.len(),
         pages,
-        a.split
+        a.split,
+        match a.words {
+            WordsFrom::Truth => "from the truth files".to_string(),
+            WordsFrom::Read => format!(
+                "read from the original files in {:.1} s, {} unreadable",
+                start.elapsed().as_secs_f64(),
+                unreadable
+            ),
+        }
     );
     if a.fit_calibration {
         let reader = readers.first().ok_or("no reader")?;
         let mut pts = Vec::new();
-        for t in &truths {
-            let inv = reader.read_raw(&t.document());
+        for (t, doc) in truths.iter().zip(&docs) {
+            let inv = reader.read_raw(doc);
             pts.push((inv.confidence, eval::invoice_correct(&inv, &t.invoice())));
         }
         let c = crate::model::Calibration::fit(
@@ -268,7 +329,7 @@ fn run_eval(a: &EvalArgs) -> anyhow_lite::Result<()> {
     }
     let scores: Vec<Scores> = readers
         .iter()
-        .map(|r| score(r, &truths, a.verbose))
+        .map(|r| score(r, &truths, &docs, a.verbose))
         .collect();
     print_table(
         &readers.iter().map(|r| r.name()).collect::<Vec<_>>(),

@@ -1,7 +1,7 @@
 //! The generator's truth files (`<doc>.truth.json`, see `training-data/README.md`): their words as
 //! a [`Document`] (no OCR needed), the label of each word, and the expected invoice.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use claimscan_doc::{
     Document, Header, Invoice, LineItem, Page, PageSource, SourceInfo, Word, SCHEMA_VERSION,
@@ -24,6 +24,9 @@ pub struct Truth {
     pub header: TruthHeader,
     pub pages: Vec<TruthPage>,
     pub lines: Vec<TruthLine>,
+    /// Where this truth file was loaded from.
+    #[serde(skip)]
+    pub path: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -89,10 +92,25 @@ impl Truth {
             path: path.display().to_string(),
             source,
         })?;
-        serde_json::from_slice(&bytes).map_err(|source| TruthError::Json {
+        let mut t: Truth = serde_json::from_slice(&bytes).map_err(|source| TruthError::Json {
             path: path.display().to_string(),
             source,
-        })
+        })?;
+        t.path = Some(path.to_path_buf());
+        Ok(t)
+    }
+
+    /// The rendered document this truth describes (`<doc>.pdf`, `<doc>.jpg`, ... beside the truth
+    /// file), if it is there.
+    pub fn original(&self) -> Option<PathBuf> {
+        let path = self.path.as_ref()?;
+        let name = path.file_name()?.to_str()?;
+        let stem = name.strip_suffix(".truth.json")?;
+        let dir = path.parent()?;
+        ["pdf", "jpg", "jpeg", "png", "tif", "tiff", "webp"]
+            .iter()
+            .map(|ext| dir.join(format!("{stem}.{ext}")))
+            .find(|p| p.is_file())
     }
 
     /// The truth words as a document (source `input`), words in drawing order.
