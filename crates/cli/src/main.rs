@@ -5,6 +5,7 @@
 mod engagement;
 mod extract;
 mod matching;
+mod model;
 mod run;
 mod worker;
 
@@ -47,8 +48,9 @@ enum Command {
     Engagement(engagement::EngagementCmd),
     /// The whole pipeline on one machine: a folder in, claims out (SQLite state, no broker).
     Run(run::RunCmd),
-    /// Check and evaluate layout models side by side (`model check DIR`, `model eval ...`).
-    Model(claimscan_layout::cli::ModelCmd),
+    /// Layout models: check and evaluate side by side (`check`, `eval`); hot swap, rollback and
+    /// shadow mode in a running worker (`deploy`, `rollback`, `shadow`, `status`).
+    Model(model::ModelCmd),
     /// Run the invoice worker (RabbitMQ, S3, PostgreSQL) until SIGTERM.
     Worker(worker::WorkerCmd),
     /// Put invoice files in object storage and announce them, as the app's backend does.
@@ -100,7 +102,7 @@ fn main() -> ExitCode {
         Command::Match(cmd) => cmd.run(),
         Command::Engagement(cmd) => cmd.run(),
         Command::Run(cmd) => cmd.run(),
-        Command::Model(cmd) => cmd.run().map(|()| 0).map_err(|e| anyhow::anyhow!(e)),
+        Command::Model(cmd) => cmd.run().map(i32::from),
         Command::Worker(cmd) => cmd.run(),
         Command::Submit(cmd) => cmd.run(),
         Command::Partner(cmd) => cmd.run(),

@@ -34,15 +34,27 @@ impl WorkerCmd {
             }
             let worker = Worker::start(cfg.clone()).await?;
             if !cfg.http.listen.is_empty() {
-                let app = claimscan_worker::metrics::router(
+                let mut app = claimscan_worker::metrics::router(
                     worker.metrics.clone(),
                     worker.health.clone(),
                 );
+                if !cfg.http.admin_token.is_empty() {
+                    app = app.merge(claimscan_worker::admin::router(
+                        worker.pipeline.readers.clone(),
+                        worker.metrics.clone(),
+                        &cfg.http.admin_token,
+                    ));
+                }
                 let listener = tokio::net::TcpListener::bind(&cfg.http.listen)
                     .await
                     .with_context(|| format!("cannot listen on {}", cfg.http.listen))?;
                 eprintln!(
-                    "claimscan worker: /healthz /readyz /metrics on http://{}",
+                    "claimscan worker: /healthz /readyz /metrics{} on http://{}",
+                    if cfg.http.admin_token.is_empty() {
+                        ""
+                    } else {
+                        " /admin/model /admin/shadow"
+                    },
                     cfg.http.listen
                 );
                 tokio::spawn(async move { axum::serve(listener, app).await });
@@ -99,7 +111,7 @@ async fn check(cfg: &Config) -> anyhow::Result<i32> {
         p.map(|p| {
             format!(
                 "reader {}, {} catalog products",
-                p.reader.name(),
+                p.readers.live().name(),
                 p.matcher.products().len()
             )
         }),

@@ -602,3 +602,128 @@ async fn erasure_removes_the_partner_from_every_store_and_keeps_totals() {
     assert_eq!(env.count("SELECT count(*) FROM erasures").await, 1);
     env.cleanup().await;
 }
+
+/// `claimscan model ...` against a worker; returns (exit status, stdout).
+fn model_cmd(args: &[&str], addr: &str, token: &str) -> (i32, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_claimscan"))
+        .arg("model")
+        .args(args)
+        .args(["--worker", &format!("http://{addr}"), "--token", token])
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn layout_model_hot_swap_shadow_and_rollback_in_a_running_worker() {
+    let mut env = Env::new("swap").await;
+    // v1, live at start: the CORD-trained model; v2: the plain one, which reads the fixtures
+    // (the worker's validation data) a little better, so it may replace v1 and not the reverse.
+    let v1 = root().join("models/layout-gbdt-cord");
+    let v2 = root().join("models/layout-gbdt");
+    env.cfg.pipeline.reader = v1.display().to_string();
+    env.cfg.http.admin_token = "s3cret".into();
+    let addr = free_addr();
+    let mut child = env.worker_command(Some(&addr)).spawn().unwrap();
+    wait_http(&addr, Duration::from_secs(60));
+    let (v1s, v2s) = (v1.display().to_string(), v2.display().to_string());
+
+    // No token, no admin.
+    let (code, _) = model_cmd(&["status"], &addr, "wrong");
+    assert_eq!(code, 2);
+    assert_eq!(http_get(&addr, "/admin/model").0, 401);
+
+    // A model whose manifest does not match this code is refused; the live one stays.
+    let broken = std::env::temp_dir().join(unique("broken-model"));
+    std::fs::create_dir_all(&broken).unwrap();
+    for f in ["model.onnx", "manifest.toml"] {
+        std::fs::copy(v2.join(f), broken.join(f)).unwrap();
+    }
+    let manifest = std::fs::read_to_string(broken.join("manifest.toml")).unwrap();
+    std::fs::write(
+        broken.join("manifest.toml"),
+        manifest.replace("feature_schema_version = 1", "feature_schema_version = 91"),
+    )
+    .unwrap();
+    let (code, out) = model_cmd(&["deploy", broken.to_str().unwrap()], &addr, "s3cret");
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("model_schema_mismatch"), "{out}");
+    let (_, out) = model_cmd(&["status"], &addr, "s3cret");
+    assert!(
+        out.contains("\"live\": \"layout-gbdt-cord@1.1.0\""),
+        "{out}"
+    );
+
+    // A good model goes live after validation; the next upload is read by it.
+    let (code, out) = model_cmd(&["deploy", &v2s], &addr, "s3cret");
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("\"live\": \"layout-gbdt@1.0.0\""), "{out}");
+    assert!(
+        out.contains("\"previous\": \"layout-gbdt-cord@1.1.0\""),
+        "{out}"
+    );
+    let (words, _) = words_invoice("fx03_digital_en_twoline", "");
+    env.upload(words, "u-swap-1", "partner-a", "json").await;
+    env.wait_decided(1, Duration::from_secs(60)).await;
+    let reader: String =
+        sqlx::query_scalar("SELECT reader FROM uploads WHERE upload_id = 'u-swap-1'")
+            .fetch_one(&env.pg)
+            .await
+            .unwrap();
+    assert_eq!(reader, "layout-gbdt@1.0.0");
+
+    // Going back to v1 by a deploy is refused: it reads the validation data worse than v2.
+    let (code, out) = model_cmd(&["deploy", &v1s], &addr, "s3cret");
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("validation_regressed"), "{out}");
+
+    // Shadow mode: the old model reads beside the new one; the comparison is recorded.
+    let (code, out) = model_cmd(&["shadow", &v1s], &addr, "s3cret");
+    assert_eq!(code, 0, "{out}");
+    let (words, _) = words_invoice("fx05_digital_pl_iso", "");
+    env.upload(words, "u-swap-2", "partner-a", "json").await;
+    env.wait_decided(2, Duration::from_secs(60)).await;
+    let t0 = std::time::Instant::now();
+    while env.count("SELECT count(*) FROM shadow_results").await < 1 {
+        assert!(t0.elapsed() < Duration::from_secs(10), "no shadow result");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (live, shadow, upload): (String, String, String) = {
+        let r = sqlx::query("SELECT live_reader, shadow_reader, upload_id FROM shadow_results")
+            .fetch_one(&env.pg)
+            .await
+            .unwrap();
+        (r.get(0), r.get(1), r.get(2))
+    };
+    assert_eq!(
+        (live.as_str(), shadow.as_str(), upload.as_str()),
+        ("layout-gbdt@1.0.0", "layout-gbdt-cord@1.1.0", "u-swap-2")
+    );
+    let (code, out) = model_cmd(&["shadow", "--off"], &addr, "s3cret");
+    assert_eq!(code, 0, "{out}");
+
+    // Rollback: one step of history.
+    let (code, out) = model_cmd(&["rollback"], &addr, "s3cret");
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("layout-gbdt-cord@1.1.0"), "{out}");
+    let (code, out) = model_cmd(&["rollback"], &addr, "s3cret");
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("no_previous_model"), "{out}");
+
+    let (_, metrics) = http_get(&addr, "/metrics");
+    assert!(
+        metrics.contains("claimscan_model_swaps_total{result=\"deployed\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("claimscan_model_swaps_total{result=\"refused\"} 2"),
+        "{metrics}"
+    );
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    assert!(child.wait().unwrap().success());
+    let _ = std::fs::remove_dir_all(&broken);
+    env.cleanup().await;
+}

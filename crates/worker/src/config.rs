@@ -116,6 +116,17 @@ pub struct PipelineConfig {
     pub ocr_languages: String,
     /// Threads for extraction (CPU-bound work runs on this many blocking threads at once).
     pub extraction_threads: usize,
+    /// A candidate model that reads every upload beside the live one (shadow mode); its
+    /// disagreements are recorded in `shadow_results`. Empty: none.
+    pub shadow_reader: String,
+    /// Labelled documents (`*.truth.json`) a model must read before a hot swap makes it live.
+    /// Empty: hot swaps are refused.
+    pub validation_data: PathBuf,
+    /// A candidate may trail the live model on the validation data by at most this much
+    /// (absolute share, on header accuracy, line F1 and invoices right).
+    pub max_regression: f64,
+    /// Uploads after a swap during which a model failure rolls the swap back by itself.
+    pub probation_reads: u32,
 }
 
 impl Default for PipelineConfig {
@@ -126,6 +137,10 @@ impl Default for PipelineConfig {
             max_pages: 20,
             ocr_languages: "eng".into(),
             extraction_threads: 2,
+            shadow_reader: String::new(),
+            validation_data: PathBuf::from("training-data/fixtures"),
+            max_regression: 0.02,
+            probation_reads: 50,
         }
     }
 }
@@ -192,14 +207,18 @@ impl Default for RulesConfig {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct HttpConfig {
-    /// `/healthz`, `/readyz`, `/metrics`; empty to disable.
+    /// `/healthz`, `/readyz`, `/metrics` (and `/admin/...`); empty to disable.
     pub listen: String,
+    /// Bearer token for the model admin endpoints (`/admin/model`, `/admin/shadow`); empty
+    /// disables them. Prefer the environment: `CLAIMSCAN_HTTP__ADMIN_TOKEN`.
+    pub admin_token: String,
 }
 
 impl Default for HttpConfig {
     fn default() -> Self {
         HttpConfig {
             listen: "127.0.0.1:9464".into(),
+            admin_token: String::new(),
         }
     }
 }
@@ -312,6 +331,25 @@ impl Config {
                 self.pipeline.reader
             ));
         }
+        let pl = &self.pipeline;
+        if !pl.shadow_reader.is_empty()
+            && pl.shadow_reader != "rules"
+            && !Path::new(&pl.shadow_reader).is_dir()
+        {
+            p.push(format!(
+                "pipeline.shadow_reader must be empty, `rules` or a model directory; {} is neither",
+                pl.shadow_reader
+            ));
+        }
+        if !pl.validation_data.as_os_str().is_empty() && !pl.validation_data.is_dir() {
+            p.push(format!(
+                "pipeline.validation_data {} is not a directory (empty to refuse hot swaps)",
+                pl.validation_data.display()
+            ));
+        }
+        if !(0.0..=1.0).contains(&pl.max_regression) {
+            p.push("pipeline.max_regression must be in 0..1".into());
+        }
         if self.pipeline.max_pages == 0 || self.pipeline.extraction_threads == 0 {
             p.push("pipeline.max_pages and pipeline.extraction_threads must be at least 1".into());
         }
@@ -405,6 +443,7 @@ mod tests {
         c.amqp.url = "http://x".into();
         c.amqp.prefetch = 0;
         c.pipeline.catalog = "/nope.csv".into();
+        c.pipeline.validation_data = "/nope-dir".into();
         c.rules.campaigns.push(Campaign {
             name: "x".into(),
             sku_prefix: None,
@@ -414,7 +453,7 @@ mod tests {
             to: "2026-01-01".into(),
         });
         let e = c.validate().unwrap_err();
-        assert_eq!(e.0.len(), 4, "{e}");
+        assert_eq!(e.0.len(), 5, "{e}");
     }
 
     #[test]

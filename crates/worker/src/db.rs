@@ -147,6 +147,26 @@ impl Db {
         })
     }
 
+    /// Records how the shadow model's reading of an upload differed from the live model's.
+    pub async fn record_shadow(
+        &self,
+        upload_id: &str,
+        diff: &crate::models::ShadowDiff,
+    ) -> Result<(), DbError> {
+        sqlx::query(
+            "INSERT INTO shadow_results (upload_id, live_reader, shadow_reader, agree, diff)
+             VALUES ($1, $2, $3, $4, $5::jsonb)",
+        )
+        .bind(upload_id)
+        .bind(&diff.live)
+        .bind(&diff.shadow)
+        .bind(diff.agree)
+        .bind(serde_json::to_string(diff).unwrap_or_else(|_| "{}".into()))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     /// The distributor's confirmed mappings, oldest first.
     pub async fn memory(
         &self,

@@ -5,7 +5,9 @@
 //! - [`pipeline`]: read -> layout -> matching, plain functions shared with `claimscan run`.
 //! - [`decide`]: the pure decision (checks, points, review reasons).
 //! - [`db`], [`s3`], [`amqp`]: the adapters; [`worker`]: the consume loop; [`metrics`]: HTTP.
+//! - [`models`]: hot swap, rollback and shadow mode of the layout model; [`admin`]: their HTTP API.
 
+pub mod admin;
 pub mod amqp;
 pub mod config;
 pub mod db;
@@ -13,6 +15,7 @@ pub mod decide;
 pub mod embedded;
 pub mod erase;
 pub mod metrics;
+pub mod models;
 pub mod pipeline;
 pub mod s3;
 pub mod worker;

@@ -25,6 +25,10 @@ pub struct Metrics {
     pub queue_depth: IntGauge,
     pub outbox_pending: IntGauge,
     pub in_flight: IntGauge,
+    /// Layout model swaps, by result: deployed, refused, rolled_back, auto_rolled_back.
+    pub model_swaps: IntCounterVec,
+    /// Uploads read by a shadow model, by whether it agreed with the live one.
+    pub shadow_reads: IntCounterVec,
 }
 
 impl Metrics {
@@ -57,6 +61,16 @@ impl Metrics {
         let outbox_pending =
             IntGauge::new("outbox_pending", "Outbox messages not yet published").unwrap();
         let in_flight = IntGauge::new("in_flight", "Deliveries being processed").unwrap();
+        let model_swaps = IntCounterVec::new(
+            Opts::new("model_swaps_total", "Layout model swaps by result"),
+            &["result"],
+        )
+        .unwrap();
+        let shadow_reads = IntCounterVec::new(
+            Opts::new("shadow_reads_total", "Uploads read by the shadow model"),
+            &["agree"],
+        )
+        .unwrap();
         for c in [
             Box::new(stage_seconds.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(upload_seconds.clone()),
@@ -65,6 +79,8 @@ impl Metrics {
             Box::new(queue_depth.clone()),
             Box::new(outbox_pending.clone()),
             Box::new(in_flight.clone()),
+            Box::new(model_swaps.clone()),
+            Box::new(shadow_reads.clone()),
         ] {
             registry.register(c).expect("unique metric names");
         }
@@ -77,6 +93,8 @@ impl Metrics {
             queue_depth,
             outbox_pending,
             in_flight,
+            model_swaps,
+            shadow_reads,
         })
     }
 

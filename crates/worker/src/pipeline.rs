@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::config::PipelineConfig;
+use crate::models::{compare, Readers, ShadowDiff, SwapPolicy, ValidationSet};
 
 /// What turns a document's words into an invoice (the layout stage). Implemented by the layout
 /// crate's reader; kept as a trait so the worker does not care which reader or model runs.
@@ -47,6 +48,10 @@ pub struct Timings {
     pub read_ms: f64,
     pub layout_ms: f64,
     pub match_ms: f64,
+    /// The shadow model's reading (not part of the upload's latency budget in spirit, but it
+    /// runs on the same thread: shadow mode costs a second layout pass per upload).
+    #[serde(default)]
+    pub shadow_ms: f64,
 }
 
 /// One invoice line after matching.
@@ -86,6 +91,12 @@ pub struct ReadStage {
     /// Page images kept for the review UI (photos: the cleaned picture).
     pub images: Vec<Option<image::GrayImage>>,
     pub timings: Timings,
+    /// The live reader that read this upload (`rules` or `name@version`).
+    pub reader: String,
+    /// How the shadow reader's reading differed, when shadow mode is on.
+    pub shadow: Option<ShadowDiff>,
+    /// Set when this upload's reading made a model on probation roll back (to this reader).
+    pub rolled_back_to: Option<String>,
 }
 
 /// Everything the checks and the review UI need about one upload.
@@ -104,10 +115,10 @@ pub struct Extraction {
     pub timings: Timings,
 }
 
-/// The loaded pipeline: reading options, layout reader, catalog matcher.
+/// The loaded pipeline: reading options, layout readers (live, previous, shadow), catalog matcher.
 pub struct Pipeline {
     pub read_options: ReadOptions,
-    pub reader: Arc<dyn InvoiceRead>,
+    pub readers: Arc<Readers>,
     pub matcher: Arc<Matcher>,
 }
 
@@ -120,9 +131,27 @@ impl Pipeline {
         let mut read_options = ReadOptions::default();
         read_options.pdf.max_pages = cfg.max_pages;
         read_options.ocr.languages = cfg.ocr_languages.clone();
+        let validation = if cfg.validation_data.as_os_str().is_empty() {
+            None
+        } else {
+            Some(ValidationSet::load(&cfg.validation_data)?)
+        };
+        let readers = Readers::new(
+            load_reader(&cfg.reader)?,
+            validation,
+            SwapPolicy {
+                max_regression: cfg.max_regression,
+                probation_reads: cfg.probation_reads,
+            },
+        );
+        if !cfg.shadow_reader.is_empty() {
+            readers
+                .set_shadow(Some(&cfg.shadow_reader))
+                .map_err(|e| anyhow::anyhow!("pipeline.shadow_reader: {e}"))?;
+        }
         Ok(Pipeline {
             read_options,
-            reader: load_reader(&cfg.reader)?,
+            readers: Arc::new(readers),
             matcher: Arc::new(matcher),
         })
     }
@@ -141,8 +170,17 @@ impl Pipeline {
         opts.keep_images = photo;
         let read = claimscan_read::read(bytes, name, &opts)?;
         let t1 = Instant::now();
-        let invoice = self.reader.read(&read.document);
+        // one reader for the whole upload, even if a swap happens meanwhile
+        let reader = self.readers.live();
+        let invoice = reader.read(&read.document);
         let t2 = Instant::now();
+        let reader_name = reader.name();
+        let shadow = self.readers.shadow().map(|s| {
+            let other = s.read(&read.document);
+            compare(&reader_name, &invoice, &s.name(), &other)
+        });
+        let t3 = Instant::now();
+        let rolled_back_to = self.readers.observe(&reader_name, &invoice);
         let phash = read
             .images
             .first()
@@ -159,7 +197,11 @@ impl Pipeline {
                 read_ms: ms(t1 - t0),
                 layout_ms: ms(t2 - t1),
                 match_ms: 0.0,
+                shadow_ms: ms(t3 - t2),
             },
+            reader: reader_name,
+            shadow,
+            rolled_back_to,
         })
     }
 
@@ -210,7 +252,7 @@ impl Pipeline {
         timings.match_ms = ms(t0.elapsed());
         Extraction {
             schema_version: "1".into(),
-            reader: self.reader.name(),
+            reader: stage.reader.clone(),
             format: stage.document.source.format.clone(),
             sha256: stage.document.source.sha256.clone(),
             pages: stage.document.pages.len(),

@@ -372,6 +372,24 @@ impl Worker {
         self.metrics.observe("read", stage.timings.read_ms / 1000.0);
         self.metrics
             .observe("layout", stage.timings.layout_ms / 1000.0);
+        if let Some(diff) = &stage.shadow {
+            self.metrics
+                .observe("shadow", stage.timings.shadow_ms / 1000.0);
+            self.metrics
+                .shadow_reads
+                .with_label_values(&[if diff.agree { "true" } else { "false" }])
+                .inc();
+            // best effort: a lost comparison must not hold up the upload
+            if let Err(e) = self.db.record_shadow(&m.upload_id, diff).await {
+                tracing::warn!(error = %e, "shadow result not recorded");
+            }
+        }
+        if stage.rolled_back_to.is_some() {
+            self.metrics
+                .model_swaps
+                .with_label_values(&["auto_rolled_back"])
+                .inc();
+        }
 
         // --- match with the distributor's memory
         let confirmations = match &stage.distributor_key {

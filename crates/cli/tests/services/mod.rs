@@ -125,6 +125,7 @@ impl Env {
         // The shipped layout model, through ONNX Runtime, as in production.
         cfg.pipeline.reader = root().join("models/layout-gbdt-cord").display().to_string();
         cfg.http.listen = String::new();
+        cfg.pipeline.validation_data = fixture("");
         // Fixture invoices are dated 2025-2026: accept them whatever today is.
         cfg.rules.max_invoice_age_days = 3650;
         cfg.rules.future_tolerance_days = 3650;
@@ -335,6 +336,11 @@ impl Env {
             .env("CLAIMSCAN_S3__ARTIFACTS_BUCKET", &cfg.s3.artifacts_bucket)
             .env("CLAIMSCAN_PIPELINE__CATALOG", &cfg.pipeline.catalog)
             .env("CLAIMSCAN_PIPELINE__READER", &cfg.pipeline.reader)
+            .env(
+                "CLAIMSCAN_PIPELINE__VALIDATION_DATA",
+                &cfg.pipeline.validation_data,
+            )
+            .env("CLAIMSCAN_HTTP__ADMIN_TOKEN", &cfg.http.admin_token)
             .env(
                 "CLAIMSCAN_RULES__MAX_INVOICE_AGE_DAYS",
                 cfg.rules.max_invoice_age_days.to_string(),
