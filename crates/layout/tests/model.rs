@@ -95,3 +95,38 @@ fn a_model_that_does_not_fit_the_code_is_refused_with_what_differs() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// The digital fixtures read by the real pipeline (pdfium's text layer, not the truth's words):
+/// the train/serve skew of word boxes once made the model unsure of every one of them.
+#[test]
+fn digital_fixtures_read_through_pdfium_are_read_right_and_confidently() {
+    use claimscan_layout::cli::{documents, load_truths, WordsFrom};
+    let Some(reader) = load(&root().join("models/layout-gbdt-cord")) else {
+        return;
+    };
+    let reader = reader.expect("the shipped model loads");
+    let truths: Vec<Truth> = load_truths(&root().join("training-data/fixtures"), "all", None)
+        .unwrap()
+        .into_iter()
+        .filter(|t| t.kind == "digital_pdf")
+        .collect();
+    assert_eq!(truths.len(), 5);
+    assert!(truths.iter().all(|t| t.original().is_some()));
+    let (docs, unreadable) = documents(&truths, WordsFrom::Read);
+    assert_eq!(unreadable, 0);
+    let mut confident = 0;
+    for (t, doc) in truths.iter().zip(&docs) {
+        assert_eq!(doc.source.format, "pdf", "{}", t.doc_id);
+        let got = reader.read(doc);
+        let want = t.invoice();
+        assert_eq!(got.header.total, want.header.total, "{}", t.doc_id);
+        assert_eq!(
+            got.header.invoice_number, want.header.invoice_number,
+            "{}",
+            t.doc_id
+        );
+        confident += (got.confidence >= 0.95) as usize;
+    }
+    // measured: 4 of 5 at 0.99 (fx04 0.50); with ink boxes it was 0 of 5 at >= 0.95
+    assert!(confident >= 4, "{confident} of 5 confident");
+}
