@@ -603,10 +603,21 @@ impl Db {
             .bind(partner_id)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("DELETE FROM outbox WHERE partner_id = $1")
-            .bind(partner_id)
-            .execute(&mut *tx)
-            .await?;
+        // Engagement data (migration 0003) is personal through and through: delete it.
+        for table in [
+            "outbox",
+            "activity_events",
+            "partner_consent",
+            "partner_scores",
+            "challenges",
+        ] {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DELETE FROM {table} WHERE partner_id = $1"
+            )))
+                .bind(partner_id)
+                .execute(&mut *tx)
+                .await?;
+        }
         sqlx::query(
             "INSERT INTO erasures (partner_hash, uploads, objects) VALUES ($1, $2, $3)
              ON CONFLICT (partner_hash) DO UPDATE SET erased_at = now(),
