@@ -220,7 +220,10 @@ pub fn documents(
                 .map(|(t, d)| {
                     d.unwrap_or_else(|| {
                         let mut doc = t.document();
-                        doc.pages.iter_mut().for_each(|p| p.words.clear());
+                        doc.pages.iter_mut().for_each(|p| {
+                            p.words.clear();
+                            p.lines.clear();
+                        });
                         doc
                     })
                 })
