@@ -624,3 +624,60 @@ fn bad_config_is_refused_before_anything_runs() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("treshold"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bulk_import_of_events_and_consent_is_idempotent() {
+    let env = EngEnv::new("eng_import").await;
+    let dir = std::env::temp_dir().join(format!("cs-eng-import-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let events = dir.join("events.csv");
+    // Two identical rows are two events; kind defaults to purchase.
+    std::fs::write(
+        &events,
+        "partner_id,occurred_at,kind,quantity,amount\n\
+         007,2026-10-01T09:00:00+02:00,,2,40\n\
+         007,2026-10-01T09:00:00+02:00,,2,40\n\
+         008,2026-10-03,message_opened,,\n",
+    )
+    .unwrap();
+    let consent = dir.join("consent.csv");
+    std::fs::write(&consent, "partner_id,consented\n007,yes\n008,no\n").unwrap();
+    let import = |extra: &[&str]| {
+        let cfg = &env.cfg;
+        let out = Command::new(env!("CARGO_BIN_EXE_claimscan"))
+            .args(["engagement", "import", "--program", "prog"])
+            .args(extra)
+            .env("CLAIMSCAN_DATABASE__URL", &cfg.database.url)
+            .env("CLAIMSCAN_DATABASE__SCHEMA", &cfg.database.schema)
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    let ev = events.display().to_string();
+    let co = consent.display().to_string();
+    for _ in 0..2 {
+        let (ok, err) = import(&["--events", &ev, "--consent", &co]);
+        assert!(ok, "{err}");
+        assert_eq!(env.count("SELECT count(*) FROM activity_events").await, 3);
+    }
+    assert_eq!(
+        env.count("SELECT count(*) FROM activity_events WHERE kind = 'purchase' AND partner_id = '007' AND occurred_at = '2026-10-01T07:00:00Z' AND quantity = 2 AND amount = 40")
+            .await,
+        2
+    );
+    assert_eq!(
+        env.count("SELECT count(*) FROM partner_consent WHERE consented")
+            .await,
+        1
+    );
+    // An unknown kind is refused with its code, nothing stored.
+    let bad = dir.join("bad.csv");
+    std::fs::write(&bad, "partner_id,occurred_at,kind\n9,2026-10-01,dance\n").unwrap();
+    let (ok, err) = import(&["--events", &bad.display().to_string()]);
+    assert!(!ok && err.contains("event_kind_unknown"), "{err}");
+    assert_eq!(env.count("SELECT count(*) FROM activity_events").await, 3);
+    env.cleanup().await;
+}
