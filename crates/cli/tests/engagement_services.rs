@@ -448,8 +448,10 @@ async fn two_workers_send_each_due_challenge_once_and_respect_quiet_hours() {
     };
     cfg.engagement.programs.insert("night".into(), night);
     cfg.validate().unwrap();
+    // More quiet-hour rows than one scheduler batch (200), due earlier than the others: they
+    // must not hold them up.
+    env.due_challenges("night", 250).await;
     env.due_challenges("prog", 60).await;
-    env.due_challenges("night", 3).await;
     // One whose window is already over: cancelled, never sent.
     sqlx::query(
         "INSERT INTO challenges (challenge_id, program_id, partner_id, segment, goal, window_start,
@@ -482,7 +484,7 @@ async fn two_workers_send_each_due_challenge_once_and_respect_quiet_hours() {
             "SELECT count(*) FROM challenges WHERE program_id = 'night' AND status = 'scheduled'"
         )
         .await,
-        3
+        250
     );
     assert_eq!(
         env.count(

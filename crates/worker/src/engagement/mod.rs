@@ -46,7 +46,7 @@ use crate::amqp;
 use crate::db::Db;
 use crate::metrics::Health;
 pub use config::{EngagementConfig, EngagementNames};
-pub use store::{NewEvent, Published, KINDS};
+pub use store::{NewEvent, Published, QuietNow, KINDS};
 
 /// Engagement metrics (prefix `claimscan_engagement_`).
 pub struct EngagementMetrics {
@@ -369,12 +369,18 @@ impl EngagementWorker {
     /// One scheduler step (see [`Db::publish_due`]).
     pub async fn publish_due(&self, now: DateTime<Utc>) -> anyhow::Result<Published> {
         let e = &self.cfg.engagement;
+        let quiet_at = |s: &eng::plan::PlanSettings| s.is_quiet(s.local_hour(now.timestamp()));
+        let quiet = QuietNow {
+            default: quiet_at(&e.plan),
+            overrides: e
+                .programs
+                .iter()
+                .map(|(p, s)| (p.clone(), quiet_at(s)))
+                .collect(),
+        };
         let p = self
             .db
-            .publish_due(now, 200, |program| {
-                let s = e.settings(program);
-                s.is_quiet(s.local_hour(now.timestamp()))
-            })
+            .publish_due(now, 200, &quiet, |program| quiet_at(e.settings(program)))
             .await?;
         for (result, n) in [
             ("published", p.published),

@@ -34,6 +34,15 @@ pub struct NewEvent {
     pub amount: Option<f64>,
 }
 
+/// Which programs are in their quiet hours right now.
+#[derive(Debug, Default, Clone)]
+pub struct QuietNow {
+    /// For programs without their own settings.
+    pub default: bool,
+    /// Programs with their own settings: quiet or not.
+    pub overrides: std::collections::BTreeMap<String, bool>,
+}
+
 /// What publishing due challenges did.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct Published {
@@ -288,24 +297,41 @@ impl Db {
     /// transaction (rows claimed with `FOR UPDATE SKIP LOCKED`, so concurrent workers never
     /// take the same row, and a published row is never taken again). A challenge due in its
     /// program's quiet hours waits; one whose window is over is cancelled.
+    ///
+    /// `quiet` tells whether a program is in its quiet hours now; `quiet.default` applies to
+    /// every program not in `quiet.overrides`. Quiet programs' rows are not even selected, so
+    /// they never crowd the others out of the batch.
     pub async fn publish_due<Q>(
         &self,
         now: DateTime<Utc>,
         limit: i64,
+        quiet: &QuietNow,
         quiet_now: Q,
     ) -> Result<Published, DbError>
     where
         Q: Fn(&str) -> bool,
     {
+        let (quiet_ids, open_ids): (Vec<String>, Vec<String>) = {
+            let (q, o): (Vec<_>, Vec<_>) = quiet.overrides.iter().partition(|(_, q)| **q);
+            (
+                q.into_iter().map(|(p, _)| p.clone()).collect(),
+                o.into_iter().map(|(p, _)| p.clone()).collect(),
+            )
+        };
         let mut tx = self.pool.begin().await?;
         let rows = sqlx::query(
             "SELECT challenge_id, program_id, partner_id, goal, window_start, window_end,
                     multiplier, message, send_at
              FROM challenges WHERE status = 'scheduled' AND send_at <= $1
+               AND ((NOT $3 AND NOT (program_id = ANY($4))) OR ($3 AND program_id = ANY($5))
+                    OR window_end <= $1)
              ORDER BY send_at, challenge_id LIMIT $2 FOR UPDATE SKIP LOCKED",
         )
         .bind(now)
         .bind(limit)
+        .bind(quiet.default)
+        .bind(quiet_ids)
+        .bind(open_ids)
         .fetch_all(&mut *tx)
         .await?;
         let mut out = Published::default();
