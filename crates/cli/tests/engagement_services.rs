@@ -683,3 +683,37 @@ async fn bulk_import_of_events_and_consent_is_idempotent() {
     assert_eq!(env.count("SELECT count(*) FROM activity_events").await, 3);
     env.cleanup().await;
 }
+
+/// Ingest rate through the broker (a measurement, not run by default):
+/// `cargo test --workspace --test engagement_services -- --ignored ingest_rate --nocapture`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore]
+async fn ingest_rate() {
+    let env = EngEnv::new("eng_rate").await;
+    let n = 5_000;
+    for i in 0..n {
+        env.activity(
+            &format!("p{}", i % 500),
+            days_ago(1 + (i % 300) as i64),
+            "purchase",
+            &format!("m-{i}"),
+        )
+        .await;
+    }
+    let t0 = Instant::now();
+    let (_w, stop, h) = env.worker(&env.cfg).await;
+    env.wait_count(
+        "SELECT count(*) FROM activity_events",
+        n,
+        Duration::from_secs(300),
+    )
+    .await;
+    let secs = t0.elapsed().as_secs_f64();
+    eprintln!(
+        "ingested {n} activity.recorded messages in {secs:.2}s: {:.0} messages/s",
+        n as f64 / secs
+    );
+    stop.send(true).unwrap();
+    h.await.unwrap().unwrap();
+    env.cleanup().await;
+}
