@@ -694,7 +694,7 @@ async fn ingest_rate() {
     for i in 0..n {
         env.activity(
             &format!("p{}", i % 500),
-            days_ago(1 + (i % 300) as i64),
+            days_ago(1 + i % 300),
             "purchase",
             &format!("m-{i}"),
         )
