@@ -656,7 +656,7 @@ async fn insert_lines(
     Ok(())
 }
 
-async fn outbox(
+pub(crate) async fn outbox(
     tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
     message_id: &str,
     routing_key: &str,
