@@ -181,13 +181,27 @@ pub fn decide(ex: &Extraction, ctx: &Context, rules: &RulesConfig) -> Outcome {
             "no line items could be read".into(),
         ));
     } else if ex.lines.iter().all(|l| l.decision == "none") {
-        return Outcome::Reject {
-            code: "no_eligible_products".into(),
-            message: format!(
-                "none of the {} lines is a product of the program",
+        // Refuse only what was read surely: on a badly read photo "no line matched" more often
+        // means "the descriptions were not read" than "not our products".
+        let read_sure = inv.confidence >= rules.auto_approve_confidence
+            && inv.lines.iter().all(|l| l.description.is_some());
+        if read_sure {
+            return Outcome::Reject {
+                code: "no_eligible_products".into(),
+                message: format!(
+                    "none of the {} lines is a product of the program",
+                    ex.lines.len()
+                ),
+            };
+        }
+        reasons.push(reason(
+            "no_eligible_products",
+            format!(
+                "none of the {} lines matched a product of the program, but the invoice was read \
+                 with low confidence",
                 ex.lines.len()
             ),
-        };
+        ));
     }
 
     // --- points
@@ -475,10 +489,21 @@ mod tests {
             ["invoice_date_in_future"]
         );
         let none = extraction(vec![line(0, None, 1.0, 5.0, 5.0)]);
-        assert_eq!(
-            codes(&decide(&none, &ctx(), &RulesConfig::default())),
-            ["no_eligible_products"]
-        );
+        let refused = decide(&none, &ctx(), &RulesConfig::default());
+        assert!(matches!(refused, Outcome::Reject { .. }));
+        assert_eq!(codes(&refused), ["no_eligible_products"]);
+        // the same, read poorly (a dark photo): a manager looks, nothing is refused
+        let mut poorly = none.clone();
+        poorly.invoice.confidence = 0.2;
+        let review = decide(&poorly, &ctx(), &RulesConfig::default());
+        assert!(matches!(review, Outcome::Review { .. }), "{review:?}");
+        assert!(codes(&review).contains(&"no_eligible_products".to_string()));
+        let mut undescribed = none.clone();
+        undescribed.invoice.lines[0].description = None;
+        assert!(matches!(
+            decide(&undescribed, &ctx(), &RulesConfig::default()),
+            Outcome::Review { .. }
+        ));
     }
 
     #[test]
