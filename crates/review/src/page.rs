@@ -127,10 +127,17 @@ pub async fn load(state: &AppState, m: &Manager, task_id: Uuid) -> Result<TaskVi
                 Some(p) => page_png(state, p, i + 1).await,
                 None => None,
             };
+            // Boxes are in the page's own coordinates; a stored picture may be smaller (PDF
+            // pages are pictured at a modest DPI) and is stretched over them.
+            let size = ex
+                .page_sizes
+                .get(i)
+                .map(|s| (f64::from(s[0]), f64::from(s[1])));
             let (w, h, bg) = if let Some(dim) = png.as_deref().and_then(png_size) {
+                let (w, h) = size.unwrap_or(dim);
                 (
-                    dim.0,
-                    dim.1,
+                    w,
+                    h,
                     Background::Image(format!("/tasks/{task_id}/page/{}.png", i + 1)),
                 )
             } else if let Some(p) = words.as_ref().map(|w| &w["pages"][i]) {
@@ -159,7 +166,8 @@ pub async fn load(state: &AppState, m: &Manager, task_id: Uuid) -> Result<TaskVi
                     Background::Words(ws),
                 )
             } else {
-                (A4.0, A4.1, Background::Blank)
+                let (w, h) = size.unwrap_or(A4);
+                (w, h, Background::Blank)
             };
             pages.push(svg::page(w, h, &bg, &overlays(ex, i)));
         }

@@ -97,7 +97,7 @@ pub fn page(width: f64, height: f64, bg: &Background, boxes: &[Overlay]) -> Stri
         Background::Image(url) => {
             let _ = write!(
                 s,
-                r#"<image href="{}" x="0" y="0" width="{width}" height="{height}"/>"#,
+                r#"<image href="{}" x="0" y="0" width="{width}" height="{height}" preserveAspectRatio="none"/>"#,
                 esc(url)
             );
         }

@@ -416,6 +416,7 @@ mod tests {
             phash: None,
             distributor_key: Some("name:alpha".into()),
             timings: Default::default(),
+            page_sizes: Vec::new(),
         }
     }
 
