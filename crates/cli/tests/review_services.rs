@@ -231,10 +231,9 @@ async fn login_scoping_decisions_memory_and_export() {
     carol.login("carol@example.com", PW).await;
     let carol_csrf = carol.session_csrf().await;
     let uri = format!("/tasks/{tb}/decide");
-    let (r1, r2) = tokio::join!(
-        alice.post(&uri, &[("csrf", &csrf), ("action", "reject"), ("reason", "suspected_fraud")]),
-        carol.post(&uri, &[("csrf", &carol_csrf), ("action", "approve")]),
-    );
+    let f1 = [("csrf", csrf.as_str()), ("action", "reject"), ("reason", "suspected_fraud")];
+    let f2 = [("csrf", carol_csrf.as_str()), ("action", "approve")];
+    let (r1, r2) = tokio::join!(alice.post(&uri, &f1), carol.post(&uri, &f2));
     let mut statuses = [r1.status, r2.status];
     statuses.sort();
     assert_eq!(statuses, [StatusCode::SEE_OTHER, StatusCode::CONFLICT], "{} / {}", r1.body, r2.body);
@@ -546,10 +545,11 @@ async fn migration_0002_applies_after_later_ones() {
     .await
     .unwrap();
     // Now the real worker's migrator (with 0002) on that database.
-    let mut cfg = claimscan_worker::config::DatabaseConfig::default();
-    cfg.url = PG.into();
-    cfg.schema = schema.clone();
-    cfg.max_connections = 1;
+    let cfg = claimscan_worker::config::DatabaseConfig {
+        url: PG.into(),
+        schema: schema.clone(),
+        max_connections: 1,
+    };
     let db = claimscan_worker::db::Db::connect(&cfg).await.unwrap();
     let r = sqlx::query("SELECT distributor_key, distributor_name FROM review_tasks WHERE upload_id = 'old-1'")
         .fetch_one(&db.pool)
