@@ -138,7 +138,8 @@ async fn login_scoping_decisions_memory_and_export() {
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("<svg class=\"page\""));
     assert!(page.body.contains("id=\"line-0\""), "line box");
-    assert!(page.body.contains("Rohrlüfter"), "the page's words");
+    assert!(page.body.contains(REWORDED_CODE), "the page's words");
+    assert!(page.body.contains(&format!("value=\"{PROPOSED_SKU}\"")), "the proposal");
     assert!(page.body.contains(&format!("value=\"{REWORDED_SKU}\"")), "candidates");
     let cat = alice.get("/catalog?q=VENTA%20150%20duct%20fan").await;
     assert!(cat.body.contains(REWORDED_SKU), "{}", cat.body);
@@ -292,7 +293,7 @@ async fn login_scoping_decisions_memory_and_export() {
     assert!(line0.1 > 0);
     // the memory learnt the distributor's code and wording
     let mem: Vec<(String, Option<String>)> = sqlx::query(
-        "SELECT product_code, sku FROM distributor_memory WHERE description LIKE '%Rohrlüfter%'",
+        "SELECT product_code, sku FROM distributor_memory WHERE product_code = 'WM-44810'",
     )
     .fetch_all(&env.pg)
     .await
@@ -337,7 +338,8 @@ async fn login_scoping_decisions_memory_and_export() {
     assert_eq!(e["sku"], REWORDED_SKU);
     assert_eq!(e["product_code"], REWORDED_CODE);
     assert_ne!(e["original_sku"], REWORDED_SKU);
-    assert!(e["description"].as_str().unwrap().contains("Rohrlüfter"));
+    assert!(e["description"].as_str().unwrap().contains("Duct fan"));
+    assert_eq!(e["original_sku"], PROPOSED_SKU);
     assert!(e["distributor_key"].as_str().unwrap().starts_with("vat:"));
     let _ = std::fs::remove_file(&out);
 

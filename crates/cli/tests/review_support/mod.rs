@@ -11,9 +11,11 @@ use tower::ServiceExt;
 
 use crate::services::fixture;
 
-/// The first line of fixture fx03 in a distributor's own words: its article code, GTIN and wording
-/// are unknown to the catalog, so the matcher is unsure (`line_match_uncertain`) and the invoice
-/// goes to a manager. The right SKU is [`REWORDED_SKU`]. `suffix` makes the invoice number (and
+/// The first line of fixture fx03 in a distributor's own words: its own article code and GTIN
+/// (unknown to the catalog) and a short wording ("Duct fan inline") that fits two catalog fans
+/// almost equally, so the matcher is unsure (`line_match_uncertain`, proposing the 2-speed
+/// NV-652022) and the invoice goes to a manager, who knows this distributor's "Duct fan inline" is
+/// the 1-speed [`REWORDED_SKU`]. `suffix` makes the invoice number (and
 /// so the fingerprint) unique. Returns (word JSON, invoice number).
 pub fn reworded_invoice(suffix: &str) -> (Vec<u8>, String) {
     let truth: serde_json::Value = serde_json::from_slice(
@@ -72,12 +74,14 @@ pub fn reworded_invoice(suffix: &str) -> (Vec<u8>, String) {
     )
 }
 
-/// The distributor's wording of line 1 (the catalog calls it "VENTA 150 Duct fan D150 mm inline").
-pub const REWORDED_WORDS: [&str; 5] = ["Rohrlüfter", "inline", "DN150", "Abluft", "VT150"];
+/// The distributor's wording of line 1.
+pub const REWORDED_WORDS: [&str; 3] = ["Duct", "fan", "inline"];
 pub const REWORDED_CODE: &str = "WM-44810";
 pub const REWORDED_GTIN: &str = "WM-44810-B";
-/// What line 1 really is.
-pub const REWORDED_SKU: &str = "NV-652022";
+/// What the matcher proposes for line 1.
+pub const PROPOSED_SKU: &str = "NV-652022";
+/// What line 1 really is (the manager's correction).
+pub const REWORDED_SKU: &str = "NV-300719";
 
 /// Creates a manager through the CLI (`claimscan review add-manager`), as an operator would.
 pub fn add_manager(schema: &str, email: &str, password: &str, programs: &[&str]) {
