@@ -39,7 +39,8 @@ impl Drop for Child {
 async fn browser_login_approve_correct_reject_and_denied() {
     let e2e = root().join("tests/e2e");
     assert!(
-        e2e.join("node_modules/playwright-core").is_dir() && PathBuf::from("/usr/bin/chromium").exists(),
+        e2e.join("node_modules/playwright-core").is_dir()
+            && PathBuf::from("/usr/bin/chromium").exists(),
         "playwright-core or chromium missing: run `bash scripts/setup.sh` (make test does)"
     );
     let env = Env::new("reviewe2e").await;
@@ -58,11 +59,13 @@ async fn browser_login_approve_correct_reject_and_denied() {
             "{id}: goes to review for its unknown wording"
         );
         tasks.push(
-            sqlx::query_scalar::<_, String>("SELECT task_id::text FROM review_tasks WHERE upload_id = $1")
-                .bind(id)
-                .fetch_one(&env.pg)
-                .await
-                .unwrap(),
+            sqlx::query_scalar::<_, String>(
+                "SELECT task_id::text FROM review_tasks WHERE upload_id = $1",
+            )
+            .bind(id)
+            .fetch_one(&env.pg)
+            .await
+            .unwrap(),
         );
     }
     let schema = env.cfg.database.schema.clone();
@@ -96,7 +99,10 @@ async fn browser_login_approve_correct_reject_and_denied() {
             .env("CLAIMSCAN_S3__ENDPOINT", &cfg.s3.endpoint)
             .env("CLAIMSCAN_S3__ARTIFACTS_BUCKET", &cfg.s3.artifacts_bucket)
             .env("CLAIMSCAN_PIPELINE__CATALOG", &cfg.pipeline.catalog)
-            .env("CLAIMSCAN_PIPELINE__VALIDATION_DATA", &cfg.pipeline.validation_data)
+            .env(
+                "CLAIMSCAN_PIPELINE__VALIDATION_DATA",
+                &cfg.pipeline.validation_data,
+            )
             .env("CLAIMSCAN_LOG", "info")
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
@@ -105,7 +111,10 @@ async fn browser_login_approve_correct_reject_and_denied() {
     );
     let t0 = Instant::now();
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(t0.elapsed() < Duration::from_secs(30), "review app did not start");
+        assert!(
+            t0.elapsed() < Duration::from_secs(30),
+            "review app did not start"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
 
@@ -140,7 +149,13 @@ async fn browser_login_approve_correct_reject_and_denied() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    for want in ["01-login.png", "02-queue.png", "03-task.png", "06-engagement.png", "07-other-program-denied.png"] {
+    for want in [
+        "01-login.png",
+        "02-queue.png",
+        "03-task.png",
+        "06-engagement.png",
+        "07-other-program-denied.png",
+    ] {
         assert!(names.iter().any(|n| n == want), "{want} in {names:?}");
     }
 
@@ -162,13 +177,22 @@ async fn browser_login_approve_correct_reject_and_denied() {
     };
     let a = row("u-approve").await;
     assert_eq!(a.get::<String, _>("status"), "claimed");
-    assert_eq!(a.get::<Option<String>, _>("decided_by").as_deref(), Some("manager"));
+    assert_eq!(
+        a.get::<Option<String>, _>("decided_by").as_deref(),
+        Some("manager")
+    );
     let c = row("u-correct").await;
     assert_eq!(c.get::<String, _>("status"), "claimed");
-    assert_eq!(c.get::<Option<String>, _>("sku0").as_deref(), Some(REWORDED_SKU));
+    assert_eq!(
+        c.get::<Option<String>, _>("sku0").as_deref(),
+        Some(REWORDED_SKU)
+    );
     let r = row("u-reject").await;
     assert_eq!(r.get::<String, _>("status"), "rejected");
-    assert_eq!(r.get::<Option<String>, _>("reason_code").as_deref(), Some("not_eligible"));
+    assert_eq!(
+        r.get::<Option<String>, _>("reason_code").as_deref(),
+        Some("not_eligible")
+    );
     assert_eq!(r.get::<String, _>("task_status"), "rejected");
     assert_eq!(env.count("SELECT count(*) FROM review_audit").await, 3);
 
@@ -177,7 +201,14 @@ async fn browser_login_approve_correct_reject_and_denied() {
     env.upload(words, "u-second", "partner-7", "json").await;
     env.wait_decided(4, Duration::from_secs(60)).await;
     let s = row_claim(&env, "u-second").await;
-    assert_eq!(s, ("claimed".to_string(), Some("auto".to_string()), Some(REWORDED_SKU.to_string())));
+    assert_eq!(
+        s,
+        (
+            "claimed".to_string(),
+            Some("auto".to_string()),
+            Some(REWORDED_SKU.to_string())
+        )
+    );
 
     drop(serve);
     stop.send(true).unwrap();

@@ -69,19 +69,45 @@ async fn login_scoping_decisions_memory_and_export() {
     let form = anon.get("/login").await;
     let csrf = form.csrf();
     let r = anon
-        .post("/login", &[("email", ALICE), ("password", "wrong password!"), ("csrf", &csrf)])
+        .post(
+            "/login",
+            &[
+                ("email", ALICE),
+                ("password", "wrong password!"),
+                ("csrf", &csrf),
+            ],
+        )
         .await;
-    assert_eq!((r.status, r.code()), (StatusCode::UNAUTHORIZED, "login_failed"));
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::UNAUTHORIZED, "login_failed")
+    );
     let r = anon
-        .post("/login", &[("email", "nobody@example.com"), ("password", PW), ("csrf", &csrf)])
+        .post(
+            "/login",
+            &[
+                ("email", "nobody@example.com"),
+                ("password", PW),
+                ("csrf", &csrf),
+            ],
+        )
         .await;
-    assert_eq!((r.status, r.code()), (StatusCode::UNAUTHORIZED, "login_failed"));
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::UNAUTHORIZED, "login_failed")
+    );
     // The right password without the form's token (a cross-site post): refused.
     let mut forger = Client::new(router.clone());
     let r = forger
-        .post("/login", &[("email", ALICE), ("password", PW), ("csrf", &csrf)])
+        .post(
+            "/login",
+            &[("email", ALICE), ("password", PW), ("csrf", &csrf)],
+        )
         .await;
-    assert_eq!((r.status, r.code()), (StatusCode::FORBIDDEN, "csrf_invalid"));
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::FORBIDDEN, "csrf_invalid")
+    );
     assert!(!forger.cookies.contains_key("cs_session"));
 
     let mut alice = Client::new(router.clone());
@@ -112,8 +138,15 @@ async fn login_scoping_decisions_memory_and_export() {
     let q = alice.get("/queue").await;
     assert_eq!(q.status, StatusCode::OK);
     assert!(q.headers.contains_key("server-timing"));
-    assert_eq!(q.body.matches("class=\"task-row\"").count(), 3, "{}", q.body);
-    let q = alice.get("/queue?reason=line_match_uncertain&sort=confidence").await;
+    assert_eq!(
+        q.body.matches("class=\"task-row\"").count(),
+        3,
+        "{}",
+        q.body
+    );
+    let q = alice
+        .get("/queue?reason=line_match_uncertain&sort=confidence")
+        .await;
     assert_eq!(q.body.matches("class=\"task-row\"").count(), 3);
     let q = alice.get("/queue?reason=similar_image").await;
     assert_eq!(q.body.matches("class=\"task-row\"").count(), 0);
@@ -122,9 +155,15 @@ async fn login_scoping_decisions_memory_and_export() {
     let q = alice.get("/queue?min_age_hours=48").await;
     assert_eq!(q.body.matches("class=\"task-row\"").count(), 0);
     let r = alice.get("/queue?sort=bogus").await;
-    assert_eq!((r.status, r.code()), (StatusCode::BAD_REQUEST, "bad_filter"));
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::BAD_REQUEST, "bad_filter")
+    );
     let r = alice.get("/queue?program=other").await;
-    assert_eq!((r.status, r.code()), (StatusCode::FORBIDDEN, "forbidden_program"));
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::FORBIDDEN, "forbidden_program")
+    );
     let q = bob.get("/queue").await;
     assert_eq!(q.body.matches("class=\"task-row\"").count(), 0);
 
@@ -139,8 +178,14 @@ async fn login_scoping_decisions_memory_and_export() {
     assert!(page.body.contains("<svg class=\"page\""));
     assert!(page.body.contains("id=\"line-0\""), "line box");
     assert!(page.body.contains(REWORDED_CODE), "the page's words");
-    assert!(page.body.contains(&format!("value=\"{PROPOSED_SKU}\"")), "the proposal");
-    assert!(page.body.contains(&format!("value=\"{REWORDED_SKU}\"")), "candidates");
+    assert!(
+        page.body.contains(&format!("value=\"{PROPOSED_SKU}\"")),
+        "the proposal"
+    );
+    assert!(
+        page.body.contains(&format!("value=\"{REWORDED_SKU}\"")),
+        "candidates"
+    );
     let cat = alice.get("/catalog?q=VENTA%20150%20duct%20fan").await;
     assert!(cat.body.contains(REWORDED_SKU), "{}", cat.body);
 
@@ -149,25 +194,40 @@ async fn login_scoping_decisions_memory_and_export() {
     let r = bob.get(&format!("/tasks/{ta}")).await;
     assert_eq!((r.status, r.code()), (StatusCode::NOT_FOUND, "not_found"));
     let r = bob
-        .post(&format!("/tasks/{ta}/decide"), &[("csrf", &bob_csrf), ("action", "approve")])
+        .post(
+            &format!("/tasks/{ta}/decide"),
+            &[("csrf", &bob_csrf), ("action", "approve")],
+        )
         .await;
     assert_eq!((r.status, r.code()), (StatusCode::NOT_FOUND, "not_found"));
     // --- a POST without the session's token: refused, nothing written
     let r = alice
         .post(&format!("/tasks/{ta}/decide"), &[("action", "approve")])
         .await;
-    assert_eq!((r.status, r.code()), (StatusCode::FORBIDDEN, "csrf_invalid"));
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::FORBIDDEN, "csrf_invalid")
+    );
     let r = alice
-        .post(&format!("/tasks/{ta}/decide"), &[("csrf", &bob_csrf), ("action", "approve")])
+        .post(
+            &format!("/tasks/{ta}/decide"),
+            &[("csrf", &bob_csrf), ("action", "approve")],
+        )
         .await;
-    assert_eq!((r.status, r.code()), (StatusCode::FORBIDDEN, "csrf_invalid"));
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::FORBIDDEN, "csrf_invalid")
+    );
     assert_eq!(env.count("SELECT count(*) FROM claims").await, 0);
     assert_eq!(env.count("SELECT count(*) FROM review_audit").await, 0);
 
     // --- approve A: claim by a manager, outbox, audit, upload claimed
     let csrf = alice.session_csrf().await;
     let r = alice
-        .post(&format!("/tasks/{ta}/decide"), &[("csrf", &csrf), ("action", "approve")])
+        .post(
+            &format!("/tasks/{ta}/decide"),
+            &[("csrf", &csrf), ("action", "approve")],
+        )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let row = sqlx::query(
@@ -188,7 +248,10 @@ async fn login_scoping_decisions_memory_and_export() {
     assert_eq!(row.get::<i64, _>("total_points"), proposed);
     assert_eq!(row.get::<String, _>("status"), "claimed");
     assert_eq!(row.get::<String, _>("task_status"), "approved");
-    assert_eq!(row.get::<Option<String>, _>("resolved_by").as_deref(), Some(ALICE));
+    assert_eq!(
+        row.get::<Option<String>, _>("resolved_by").as_deref(),
+        Some(ALICE)
+    );
     let keys: Vec<String> = sqlx::query_scalar(
         "SELECT message_id FROM outbox WHERE message_id LIKE '%u-a' OR message_id LIKE $1 ORDER BY 1",
     )
@@ -200,15 +263,23 @@ async fn login_scoping_decisions_memory_and_export() {
         assert!(keys.contains(&k.to_string()), "{keys:?}");
     }
     assert!(keys.contains(&format!("review.resolved:{ta}")), "{keys:?}");
-    let audit = sqlx::query("SELECT manager_email, action, before, after FROM review_audit WHERE task_id = $1::uuid")
-        .bind(&ta)
-        .fetch_one(&env.pg)
-        .await
-        .unwrap();
+    let audit = sqlx::query(
+        "SELECT manager_email, action, before, after FROM review_audit WHERE task_id = $1::uuid",
+    )
+    .bind(&ta)
+    .fetch_one(&env.pg)
+    .await
+    .unwrap();
     assert_eq!(audit.get::<String, _>("manager_email"), ALICE);
     assert_eq!(audit.get::<String, _>("action"), "approve");
-    assert_eq!(audit.get::<serde_json::Value, _>("before")["proposal"]["total_points"], proposed);
-    assert_eq!(audit.get::<serde_json::Value, _>("after")["total_points"], proposed);
+    assert_eq!(
+        audit.get::<serde_json::Value, _>("before")["proposal"]["total_points"],
+        proposed
+    );
+    assert_eq!(
+        audit.get::<serde_json::Value, _>("after")["total_points"],
+        proposed
+    );
     // The relay publishes what the decision queued, like the worker's own messages.
     let msgs = env.tap_messages(20, Duration::from_secs(10)).await;
     let claim = msgs
@@ -216,14 +287,26 @@ async fn login_scoping_decisions_memory_and_export() {
         .find(|(k, m)| k == "claim.created" && m["upload_id"] == "u-a")
         .expect("claim.created published");
     assert_eq!(claim.1["decided_by"], "manager");
-    assert!(msgs.iter().any(|(k, m)| k == "review.resolved" && m["task_id"] == ta.as_str()));
+    assert!(msgs
+        .iter()
+        .any(|(k, m)| k == "review.resolved" && m["task_id"] == ta.as_str()));
 
     // --- the same decision again: already decided, nothing twice
     let r = alice
-        .post(&format!("/tasks/{ta}/decide"), &[("csrf", &csrf), ("action", "approve")])
+        .post(
+            &format!("/tasks/{ta}/decide"),
+            &[("csrf", &csrf), ("action", "approve")],
+        )
         .await;
-    assert_eq!((r.status, r.code()), (StatusCode::CONFLICT, "already_decided"));
-    assert_eq!(env.count("SELECT count(*) FROM claims WHERE upload_id = 'u-a'").await, 1);
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::CONFLICT, "already_decided")
+    );
+    assert_eq!(
+        env.count("SELECT count(*) FROM claims WHERE upload_id = 'u-a'")
+            .await,
+        1
+    );
     assert_eq!(env.count("SELECT count(*) FROM review_audit").await, 1);
 
     // --- two managers decide B at once: exactly one wins
@@ -232,27 +315,58 @@ async fn login_scoping_decisions_memory_and_export() {
     carol.login("carol@example.com", PW).await;
     let carol_csrf = carol.session_csrf().await;
     let uri = format!("/tasks/{tb}/decide");
-    let f1 = [("csrf", csrf.as_str()), ("action", "reject"), ("reason", "suspected_fraud")];
+    let f1 = [
+        ("csrf", csrf.as_str()),
+        ("action", "reject"),
+        ("reason", "suspected_fraud"),
+    ];
     let f2 = [("csrf", carol_csrf.as_str()), ("action", "approve")];
     let (r1, r2) = tokio::join!(alice.post(&uri, &f1), carol.post(&uri, &f2));
     let mut statuses = [r1.status, r2.status];
     statuses.sort();
-    assert_eq!(statuses, [StatusCode::SEE_OTHER, StatusCode::CONFLICT], "{} / {}", r1.body, r2.body);
+    assert_eq!(
+        statuses,
+        [StatusCode::SEE_OTHER, StatusCode::CONFLICT],
+        "{} / {}",
+        r1.body,
+        r2.body
+    );
     assert_eq!(env.count("SELECT count(*) FROM review_audit WHERE task_id IN (SELECT task_id FROM review_tasks WHERE upload_id = 'u-b')").await, 1);
     let (status, code) = env.status("u-b").await.unwrap();
     if r1.status == StatusCode::SEE_OTHER {
-        assert_eq!((status.as_str(), code.as_deref()), ("rejected", Some("suspected_fraud")));
-        assert_eq!(env.count("SELECT count(*) FROM outbox WHERE message_id = 'upload.rejected:u-b'").await, 1);
-        assert_eq!(env.count("SELECT count(*) FROM claims WHERE upload_id = 'u-b'").await, 0);
+        assert_eq!(
+            (status.as_str(), code.as_deref()),
+            ("rejected", Some("suspected_fraud"))
+        );
+        assert_eq!(
+            env.count("SELECT count(*) FROM outbox WHERE message_id = 'upload.rejected:u-b'")
+                .await,
+            1
+        );
+        assert_eq!(
+            env.count("SELECT count(*) FROM claims WHERE upload_id = 'u-b'")
+                .await,
+            0
+        );
     } else {
         assert_eq!(status, "claimed");
-        assert_eq!(env.count("SELECT count(*) FROM outbox WHERE message_id = 'upload.rejected:u-b'").await, 0);
+        assert_eq!(
+            env.count("SELECT count(*) FROM outbox WHERE message_id = 'upload.rejected:u-b'")
+                .await,
+            0
+        );
     }
     // a reject without a reason is refused with its code
     let r = alice
-        .post(&format!("/tasks/{tc}/decide"), &[("csrf", &csrf), ("action", "reject")])
+        .post(
+            &format!("/tasks/{tc}/decide"),
+            &[("csrf", &csrf), ("action", "reject")],
+        )
         .await;
-    assert_eq!((r.status, r.code()), (StatusCode::UNPROCESSABLE_ENTITY, "bad_reason"));
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "bad_reason")
+    );
 
     // --- correct C: line 0 is NV-652022; a typo'd SKU is refused first
     let ex: serde_json::Value =
@@ -273,13 +387,22 @@ async fn login_scoping_decisions_memory_and_export() {
             l["sku"].as_str().unwrap_or("").to_string()
         };
         form.push((format!("sku_{n}"), sku));
-        form.push((format!("qty_{n}"), l["quantity"].as_f64().map(|q| q.to_string()).unwrap_or_default()));
+        form.push((
+            format!("qty_{n}"),
+            l["quantity"]
+                .as_f64()
+                .map(|q| q.to_string())
+                .unwrap_or_default(),
+        ));
     }
     let mut bad = form.clone();
     bad.iter_mut().find(|(k, _)| k == "sku_0").unwrap().1 = "NV-NOPE".into();
     let uri = format!("/tasks/{tc}/decide");
     let r = alice.post(&uri, &pairs(&bad)).await;
-    assert_eq!((r.status, r.code()), (StatusCode::UNPROCESSABLE_ENTITY, "unknown_sku"));
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "unknown_sku")
+    );
     let r = alice.post(&uri, &pairs(&form)).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let line0: (String, i64) = sqlx::query(
@@ -329,10 +452,16 @@ async fn login_scoping_decisions_memory_and_export() {
         .env("CLAIMSCAN_PIPELINE__VALIDATION_DATA", fixture(""))
         .output()
         .unwrap();
-    assert!(st_out.status.success(), "{}", String::from_utf8_lossy(&st_out.stderr));
+    assert!(
+        st_out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st_out.stderr)
+    );
     let text = std::fs::read_to_string(&out).unwrap();
-    let examples: Vec<serde_json::Value> =
-        text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let examples: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(examples.len(), 1, "{text}");
     let e = &examples[0];
     assert_eq!(e["sku"], REWORDED_SKU);
@@ -368,7 +497,11 @@ async fn engagement_view_is_scoped_and_draws_activity() {
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.body.contains("id=\"engagement-empty\""), "{}", r.body);
 
-    for (prog, partner, score) in [("prog", "p-drift", 0.82), ("prog", "p-fine", 0.1), ("other", "p-foreign", 0.95)] {
+    for (prog, partner, score) in [
+        ("prog", "p-drift", 0.82),
+        ("prog", "p-fine", 0.1),
+        ("other", "p-foreign", 0.95),
+    ] {
         sqlx::query(
             "INSERT INTO partner_scores (program_id, partner_id, as_of, score, segment, expected_purchases, reason)
              VALUES ($1, $2, current_date, $3, 'drifting', 0.4, 'buys half as often as usual')",
@@ -381,9 +514,16 @@ async fn engagement_view_is_scoped_and_draws_activity() {
         .unwrap();
     }
     // p-drift: 3 purchases 10 weeks ago, 1 this week; a claim 20 weeks ago.
-    for (i, (weeks_ago, kind)) in [(10, "purchase"), (10, "purchase"), (10, "purchase"), (0, "purchase"), (20, "claim"), (3, "login")]
-        .iter()
-        .enumerate()
+    for (i, (weeks_ago, kind)) in [
+        (10, "purchase"),
+        (10, "purchase"),
+        (10, "purchase"),
+        (0, "purchase"),
+        (20, "claim"),
+        (3, "login"),
+    ]
+    .iter()
+    .enumerate()
     {
         sqlx::query(
             "INSERT INTO activity_events (event_id, program_id, partner_id, occurred_at, kind)
@@ -407,16 +547,26 @@ async fn engagement_view_is_scoped_and_draws_activity() {
     let r = alice.get("/engagement").await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.body.contains("data-partner=\"p-drift\""));
-    assert!(!r.body.contains("p-fine"), "under the default 0.5 threshold");
+    assert!(
+        !r.body.contains("p-fine"),
+        "under the default 0.5 threshold"
+    );
     assert!(!r.body.contains("p-foreign"), "another program's partner");
     assert!(r.body.contains("Three orders, double points"));
     assert!(r.body.contains("scheduled: 3 purchases"));
     // 26 weekly bars; the busiest week (3 purchases, 10 weeks ago) is full height, this week 1/3
     assert_eq!(r.body.matches("<rect class=\"bar\"").count(), 26);
-    assert!(r.body.contains("<title>10 weeks ago: 3</title>"), "{}", r.body);
+    assert!(
+        r.body.contains("<title>10 weeks ago: 3</title>"),
+        "{}",
+        r.body
+    );
     assert!(r.body.contains("<title>0 weeks ago: 1</title>"));
     assert!(r.body.contains("<title>20 weeks ago: 1</title>"));
-    assert!(r.body.contains("<title>3 weeks ago: 0</title>"), "logins are not purchases");
+    assert!(
+        r.body.contains("<title>3 weeks ago: 0</title>"),
+        "logins are not purchases"
+    );
     let r = alice.get("/engagement?min_score=0").await;
     assert!(r.body.contains("p-fine") && !r.body.contains("p-foreign"));
     env.cleanup().await;
@@ -448,8 +598,15 @@ async fn queue_pages_10000_tasks_fast() {
     .execute(&env.pg)
     .await
     .unwrap();
-    sqlx::query("ANALYZE review_tasks").execute(&env.pg).await.unwrap();
-    assert_eq!(env.count("SELECT count(*) FROM review_tasks WHERE status = 'open'").await, 10_000);
+    sqlx::query("ANALYZE review_tasks")
+        .execute(&env.pg)
+        .await
+        .unwrap();
+    assert_eq!(
+        env.count("SELECT count(*) FROM review_tasks WHERE status = 'open'")
+            .await,
+        10_000
+    );
 
     let router = web::router(app(&env).await);
     let mut alice = Client::new(router);
@@ -553,20 +710,28 @@ async fn migration_0002_applies_after_later_ones() {
         max_connections: 1,
     };
     let db = claimscan_worker::db::Db::connect(&cfg).await.unwrap();
-    let r = sqlx::query("SELECT distributor_key, distributor_name FROM review_tasks WHERE upload_id = 'old-1'")
-        .fetch_one(&db.pool)
-        .await
-        .unwrap();
+    let r = sqlx::query(
+        "SELECT distributor_key, distributor_name FROM review_tasks WHERE upload_id = 'old-1'",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
     assert_eq!(r.get::<Option<String>, _>(0).as_deref(), Some("vat:x1"));
-    assert_eq!(r.get::<Option<String>, _>(1).as_deref(), Some("Old Supplier"));
-    let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM _sqlx_migrations ORDER BY version")
-        .fetch_all(&db.pool)
-        .await
-        .unwrap();
+    assert_eq!(
+        r.get::<Option<String>, _>(1).as_deref(),
+        Some("Old Supplier")
+    );
+    let applied: Vec<i64> =
+        sqlx::query_scalar("SELECT version FROM _sqlx_migrations ORDER BY version")
+            .fetch_all(&db.pool)
+            .await
+            .unwrap();
     assert_eq!(applied, [1, 2, 3, 4]);
     db.pool.close().await;
-    let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA \"{schema}\" CASCADE")))
-        .execute(&pool)
-        .await;
+    let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DROP SCHEMA \"{schema}\" CASCADE"
+    )))
+    .execute(&pool)
+    .await;
     let _ = std::fs::remove_dir_all(&dir);
 }

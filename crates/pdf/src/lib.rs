@@ -199,10 +199,12 @@ pub fn render_pages(bytes: &[u8], dpi: f32, max_pages: usize) -> Result<Vec<Gray
         .take(max_pages)
         .enumerate()
         .map(|(index, page)| {
-            render(&page, &opts).map(|r| r.0).map_err(|e| PdfError::Page {
-                page: index,
-                message: e.to_string(),
-            })
+            render(&page, &opts)
+                .map(|r| r.0)
+                .map_err(|e| PdfError::Page {
+                    page: index,
+                    message: e.to_string(),
+                })
         })
         .collect()
 }

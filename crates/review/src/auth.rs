@@ -267,7 +267,8 @@ impl FromRequestParts<AppState> for Manager {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let Some(token) = cookie_value(&parts.headers, SESSION_COOKIE).filter(|t| !t.is_empty()) else {
+        let Some(token) = cookie_value(&parts.headers, SESSION_COOKIE).filter(|t| !t.is_empty())
+        else {
             return Err(AuthRejection::Login);
         };
         let row = sqlx::query(
@@ -321,7 +322,13 @@ mod tests {
     #[test]
     fn session_cookie_is_locked_down() {
         let c = session_cookie("abc", true, 12);
-        for part in ["cs_session=abc", "HttpOnly", "Secure", "SameSite=Strict", "Path=/"] {
+        for part in [
+            "cs_session=abc",
+            "HttpOnly",
+            "Secure",
+            "SameSite=Strict",
+            "Path=/",
+        ] {
             assert!(c.contains(part), "{c}");
         }
         assert!(session_cookie("", true, 12).contains("Max-Age=0"));

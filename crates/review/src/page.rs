@@ -288,10 +288,16 @@ fn overlays(ex: &Extraction, page: usize) -> Vec<Overlay> {
         if bs.is_empty() {
             continue;
         }
-        let u = bs.iter().fold(
-            [f32::MAX, f32::MAX, f32::MIN, f32::MIN],
-            |a, b| [a[0].min(b[0]), a[1].min(b[1]), a[2].max(b[2]), a[3].max(b[3])],
-        );
+        let u = bs
+            .iter()
+            .fold([f32::MAX, f32::MAX, f32::MIN, f32::MIN], |a, b| {
+                [
+                    a[0].min(b[0]),
+                    a[1].min(b[1]),
+                    a[2].max(b[2]),
+                    a[3].max(b[3]),
+                ]
+            });
         let class = match ex.lines.get(i).map(|l| l.decision.as_str()) {
             Some("match") => "line ok",
             Some("review") => "line uncertain",

@@ -162,6 +162,11 @@ mod tests {
             }],
         );
         assert!(s.contains("A&amp;B") && s.contains("&lt;x&gt;"));
-        assert!(s.contains(r#"id="line-0" class="box line" x="10.0" y="20.0" width="30.0" height="10.0""#), "{s}");
+        assert!(
+            s.contains(
+                r#"id="line-0" class="box line" x="10.0" y="20.0" width="30.0" height="10.0""#
+            ),
+            "{s}"
+        );
     }
 }

@@ -30,7 +30,10 @@ pub fn templates() -> &'static Environment<'static> {
             ("login.html", include_str!("../templates/login.html")),
             ("queue.html", include_str!("../templates/queue.html")),
             ("task.html", include_str!("../templates/task.html")),
-            ("engagement.html", include_str!("../templates/engagement.html")),
+            (
+                "engagement.html",
+                include_str!("../templates/engagement.html"),
+            ),
             ("error.html", include_str!("../templates/error.html")),
         ] {
             env.add_template(name, src).expect("templates parse");
@@ -63,8 +66,14 @@ pub fn router(state: AppState) -> Router {
         .route("/tasks/{id}/decide", post(decide))
         .route("/catalog", get(catalog_search))
         .route("/engagement", get(engagement_page))
-        .route("/static/app.js", get(|| async { asset("text/javascript", APP_JS) }))
-        .route("/static/app.css", get(|| async { asset("text/css", APP_CSS) }))
+        .route(
+            "/static/app.js",
+            get(|| async { asset("text/javascript", APP_JS) }),
+        )
+        .route(
+            "/static/app.css",
+            get(|| async { asset("text/css", APP_CSS) }),
+        )
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -614,9 +614,9 @@ impl Db {
             sqlx::query(sqlx::AssertSqlSafe(format!(
                 "DELETE FROM {table} WHERE partner_id = $1"
             )))
-                .bind(partner_id)
-                .execute(&mut *tx)
-                .await?;
+            .bind(partner_id)
+            .execute(&mut *tx)
+            .await?;
         }
         sqlx::query(
             "INSERT INTO erasures (partner_hash, uploads, objects) VALUES ($1, $2, $3)

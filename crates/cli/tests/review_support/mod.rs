@@ -22,7 +22,10 @@ pub fn reworded_invoice(suffix: &str) -> (Vec<u8>, String) {
         &std::fs::read(fixture("fx03_digital_en_twoline.truth.json")).unwrap(),
     )
     .unwrap();
-    let number = truth["header"]["invoice_number"].as_str().unwrap().to_string();
+    let number = truth["header"]["invoice_number"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let new_number = format!("{number}{suffix}");
     let line = &truth["lines"][0];
     let desc_box: Vec<f64> = line["bbox"]["description"]
@@ -125,7 +128,11 @@ impl Resp {
     }
     /// The first form's CSRF token on the page.
     pub fn csrf(&self) -> String {
-        let at = self.body.find("name=\"csrf\" value=\"").expect("a csrf field") + 19;
+        let at = self
+            .body
+            .find("name=\"csrf\" value=\"")
+            .expect("a csrf field")
+            + 19;
         self.body[at..].split('"').next().unwrap().to_string()
     }
 }
@@ -150,7 +157,11 @@ impl Client {
     pub async fn send(&mut self, method: &str, uri: &str, form: Option<&[(&str, &str)]>) -> Resp {
         let mut b = Request::builder().method(method).uri(uri);
         if !self.cookies.is_empty() {
-            let c: Vec<String> = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            let c: Vec<String> = self
+                .cookies
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
             b = b.header(header::COOKIE, c.join("; "));
         }
         let body = match form {
@@ -160,7 +171,12 @@ impl Client {
             }
             None => Body::empty(),
         };
-        let r = self.app.clone().oneshot(b.body(body).unwrap()).await.unwrap();
+        let r = self
+            .app
+            .clone()
+            .oneshot(b.body(body).unwrap())
+            .await
+            .unwrap();
         for v in r.headers().get_all(header::SET_COOKIE) {
             let s = v.to_str().unwrap().to_string();
             let (kv, _) = s.split_once(';').unwrap_or((&s, ""));
@@ -196,7 +212,10 @@ impl Client {
         assert_eq!(page.status, StatusCode::OK);
         let csrf = page.csrf();
         let r = self
-            .post("/login", &[("email", email), ("password", password), ("csrf", &csrf)])
+            .post(
+                "/login",
+                &[("email", email), ("password", password), ("csrf", &csrf)],
+            )
             .await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "login {email}: {}", r.body);
         assert_eq!(r.location(), "/queue");
