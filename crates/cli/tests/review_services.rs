@@ -735,3 +735,61 @@ async fn migration_0002_applies_after_later_ones() {
     .await;
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A digital PDF sent to review (a credit note: `credit_note`) gets its pages pictured (100 DPI) by the worker, and the task page
+/// shows the picture under the boxes, in the page's own coordinates.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pdf_sent_to_review_is_pictured() {
+    let env = Env::new("reviewpdf").await;
+    let (_w, stop, h) = env.worker().await;
+    let pdf = std::fs::read(fixture("fx02_digital_fr_credit.pdf")).unwrap();
+    env.upload(pdf, "u-pdf", "partner-1", "pdf").await;
+    env.wait_decided(1, Duration::from_secs(90)).await;
+    let (status, reason) = env.status("u-pdf").await.unwrap();
+    assert_eq!(
+        status, "review",
+        "{reason:?}: this test needs a PDF that goes to review"
+    );
+    let png = env
+        .store
+        .get("artifacts", "extractions/prog/u-pdf/page-1.png")
+        .await
+        .expect("page picture stored");
+    let dims = image::load_from_memory(&png).unwrap();
+    // 100 DPI, where the extraction's boxes are in 300-DPI pixels
+    let size: serde_json::Value = sqlx::query_scalar(
+        "SELECT extraction->'page_sizes'->0 FROM uploads WHERE upload_id = 'u-pdf'",
+    )
+    .fetch_one(&env.pg)
+    .await
+    .unwrap();
+    let page_w = size[0].as_f64().unwrap();
+    assert!(
+        (f64::from(dims.width()) * 3.0 - page_w).abs() <= 6.0,
+        "{} vs {page_w}",
+        dims.width()
+    );
+    let schema = env.cfg.database.schema.clone();
+    add_manager(&schema, ALICE, PW, &["prog"]);
+    let mut alice = Client::new(web::router(app(&env).await));
+    alice.login(ALICE, PW).await;
+    let task = task_of(&env, "u-pdf").await;
+    let page = alice.get(&format!("/tasks/{task}")).await;
+    assert!(
+        page.body
+            .contains(&format!("href=\"/tasks/{task}/page/1.png\"")),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains(&format!("viewBox=\"0 0 {}", page_w.trunc() as i64)),
+        "page coordinates at 300 DPI: {page_w}"
+    );
+    let img = alice.get(&format!("/tasks/{task}/page/1.png")).await;
+    assert_eq!(img.status, StatusCode::OK);
+    assert_eq!(img.headers["content-type"], "image/png");
+    stop.send(true).unwrap();
+    h.await.unwrap().unwrap();
+    env.cleanup().await;
+}
