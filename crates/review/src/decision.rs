@@ -529,3 +529,77 @@ pub async fn decide(
     tracing::info!(outcome = task_status, "task decided");
     Ok(decided)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(no: u32, sku: Option<&str>, qty: Option<f64>) -> MatchedLine {
+        MatchedLine {
+            line_no: no,
+            description: Some(format!("item {no}")),
+            product_code: None,
+            quantity: qty,
+            unit_price: None,
+            amount: None,
+            read_confidence: 0.9,
+            sku: sku.map(Into::into),
+            decision: "review".into(),
+            match_probability: 0.5,
+            points_per_unit: None,
+            eligible: true,
+            family: None,
+            source: "index".into(),
+        }
+    }
+
+    #[test]
+    fn reject_reasons_parse_to_stable_codes() {
+        for r in RejectReason::ALL {
+            assert_eq!(RejectReason::parse(r.as_str()), Some(r));
+        }
+        assert_eq!(RejectReason::parse("Duplicate"), None);
+        assert_eq!(RejectReason::Duplicate.code(), "duplicate_invoice");
+    }
+
+    #[test]
+    fn form_fields_become_line_edits() {
+        let lines = [line(0, Some("A"), Some(2.0)), line(1, None, None)];
+        let form: HashMap<String, String> = [
+            ("sku_0", " B "),
+            ("qty_0", "3,5"),
+            ("sku_1", ""),
+            ("qty_1", ""),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let e = edits_from_form(&form, &lines).unwrap();
+        assert_eq!(
+            e,
+            [
+                LineEdit {
+                    line_no: 0,
+                    sku: Some("B".into()),
+                    quantity: Some(3.5)
+                },
+                LineEdit {
+                    line_no: 1,
+                    sku: None,
+                    quantity: None
+                }
+            ]
+        );
+        let mut bad = form.clone();
+        bad.insert("qty_0".into(), "-1".into());
+        assert_eq!(
+            edits_from_form(&bad, &lines).unwrap_err().code,
+            "bad_quantity"
+        );
+        bad.insert("qty_0".into(), "lots".into());
+        assert_eq!(
+            edits_from_form(&bad, &lines).unwrap_err().code,
+            "bad_quantity"
+        );
+    }
+}
