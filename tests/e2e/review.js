@@ -108,6 +108,9 @@ async function key(page, k) {
     await page.goto(`${BASE}/engagement`);
     await shot(page, "06-engagement");
     seen.engagement_rows = await page.locator("tr.partner").count();
+    check(seen.engagement_rows === 1, `one partner at risk, saw ${seen.engagement_rows}`);
+    check(await page.locator("tr.partner svg.plot rect.bar").count() === 26, "26 weekly bars");
+    check((await page.textContent("tr.partner .challenge")).includes("scheduled: 2 purchases"), "the scheduled challenge");
     await Promise.all([page.waitForNavigation(), page.click("header form button")]);
     check(page.url().endsWith("/login"), "logged out");
 

@@ -88,6 +88,15 @@ async fn browser_login_approve_correct_reject_and_denied() {
     .await
     .unwrap();
 
+    sqlx::query(
+        "INSERT INTO challenges (challenge_id, program_id, partner_id, segment, goal, window_start, window_end, multiplier, template, message, send_at)
+         VALUES ('ch-e2e', 'prog', 'partner-0', 'drifting', 2, now() + interval '1 day', now() + interval '31 days', 1.5, 'comeback',
+                 'Two orders this month earn 1.5x points', now() + interval '1 day')",
+    )
+    .execute(&env.pg)
+    .await
+    .unwrap();
+
     // --- the app, as deployed
     let port = free_port();
     let cfg = &env.cfg;
