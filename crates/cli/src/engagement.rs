@@ -3,6 +3,8 @@
 //! * `score`: disengagement score, segment, expected purchases and a reason per partner.
 //! * `segments`: silhouette / inertia over a range of k, to justify the segment count.
 //! * `synth`: simulated partner activity (Parquet) for benchmarks and evaluation.
+//! * `plan`: reactivation challenges for the partners at risk (offline; the worker plans the
+//!   same way from PostgreSQL).
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -15,21 +17,78 @@ use clap::{Args, Subcommand};
 #[derive(Debug, Args)]
 pub struct EngagementCmd {
     #[command(subcommand)]
-    cmd: Sub,
+    pub cmd: Sub,
 }
 
 #[derive(Debug, Subcommand)]
-enum Sub {
+pub enum Sub {
     /// Score every partner with a purchase before --as-of: P(no purchase in the horizon).
     Score(ScoreArgs),
     /// Print silhouette and inertia of KMeans segments for a range of k.
     Segments(SegmentsArgs),
     /// Write simulated partner activity to a Parquet file.
     Synth(SynthArgs),
+    /// Plan reactivation challenges for the partners at risk (CSV, or JSON for a .json --out).
+    Plan(PlanArgs),
 }
 
 #[derive(Debug, Args)]
-struct ScoreArgs {
+pub struct PlanArgs {
+    /// Events as CSV or Parquet: partner_id,occurred_at[,kind,quantity,amount]; its
+    /// `message_opened` rows teach each segment's send hour.
+    #[arg(long)]
+    events: PathBuf,
+    /// Plan as of this date (YYYY-MM-DD): scores use earlier events; "now" is its midnight in
+    /// the program's time unless --now is given.
+    #[arg(long)]
+    as_of: String,
+    /// The current time (RFC 3339), for send times.
+    #[arg(long)]
+    now: Option<String>,
+    #[arg(long, default_value_t = 91)]
+    horizon_days: i32,
+    #[arg(long, default_value_t = 5)]
+    segments: usize,
+    /// Program id written into the challenges.
+    #[arg(long, default_value = "default")]
+    program: String,
+    /// Consent: partner_id[,consented] (CSV or Parquet). Without it, nobody has consented
+    /// unless --all-consented.
+    #[arg(long)]
+    consent: Option<PathBuf>,
+    /// Treat every partner as consenting (trials on historical data).
+    #[arg(long, conflicts_with = "consent")]
+    all_consented: bool,
+    /// Earlier challenges: partner_id,send_at[,status] (for the cooldown).
+    #[arg(long)]
+    existing: Option<PathBuf>,
+    /// Program settings as JSON (the keys of `[engagement.plan]`, see the README).
+    #[arg(long)]
+    settings: Option<PathBuf>,
+    /// Extra points available for challenges (overrides the settings' budget_points).
+    #[arg(long)]
+    budget: Option<f64>,
+    /// Score at or above which a partner is at risk.
+    #[arg(long)]
+    threshold: Option<f64>,
+    #[arg(long)]
+    window_days: Option<i32>,
+    #[arg(long)]
+    cooldown_days: Option<i32>,
+    #[arg(long)]
+    multiplier: Option<f64>,
+    /// Program time zone as minutes east of UTC.
+    #[arg(long, allow_hyphen_values = true)]
+    utc_offset_minutes: Option<i32>,
+    /// Output: CSV (challenge_id,...,message) or JSON (with stats and send hours) for `.json`.
+    #[arg(long)]
+    out: PathBuf,
+    #[arg(long)]
+    quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ScoreArgs {
     /// Events as CSV or Parquet: partner_id,occurred_at[,kind,quantity,amount].
     #[arg(long)]
     events: PathBuf,
@@ -54,7 +113,7 @@ struct ScoreArgs {
 }
 
 #[derive(Debug, Args)]
-struct SegmentsArgs {
+pub struct SegmentsArgs {
     #[arg(long)]
     events: PathBuf,
     #[arg(long)]
@@ -72,7 +131,7 @@ struct SegmentsArgs {
 }
 
 #[derive(Debug, Args)]
-struct SynthArgs {
+pub struct SynthArgs {
     /// Output Parquet file.
     #[arg(long)]
     out: PathBuf,
@@ -105,6 +164,7 @@ impl EngagementCmd {
             Sub::Score(a) => score(a),
             Sub::Segments(a) => segments(a),
             Sub::Synth(a) => synth(a),
+            Sub::Plan(a) => plan(a),
         }
     }
 }
@@ -159,6 +219,135 @@ fn score(a: ScoreArgs) -> anyhow::Result<i32> {
                 seg.name, seg.size, seg.centroid[0], seg.centroid[1], seg.centroid[2], seg.centroid[3], seg.centroid[4]
             );
         }
+    }
+    Ok(0)
+}
+
+fn plan(a: PlanArgs) -> anyhow::Result<i32> {
+    anyhow::ensure!(a.horizon_days >= 1, "--horizon-days must be at least 1");
+    let as_of = eng::date::parse_date(&a.as_of)?;
+    let mut s: eng::plan::PlanSettings = match &a.settings {
+        Some(p) => serde_json::from_slice(
+            &std::fs::read(p).with_context(|| format!("reading {}", p.display()))?,
+        )
+        .with_context(|| format!("settings {}", p.display()))?,
+        None => Default::default(),
+    };
+    if let Some(v) = a.budget {
+        s.budget_points = v;
+    }
+    if let Some(v) = a.threshold {
+        s.threshold = v;
+    }
+    if let Some(v) = a.window_days {
+        s.window_days = v;
+    }
+    if let Some(v) = a.cooldown_days {
+        s.cooldown_days = v;
+    }
+    if let Some(v) = a.multiplier {
+        s.multiplier = v;
+        s.min_multiplier = s.min_multiplier.min(v);
+    }
+    if let Some(v) = a.utc_offset_minutes {
+        s.utc_offset_minutes = v;
+    }
+    let problems = s.problems("settings");
+    anyhow::ensure!(
+        problems.is_empty(),
+        "invalid settings:\n  - {}",
+        problems.join("\n  - ")
+    );
+    let now = match &a.now {
+        Some(t) => eng::tables::parse_timestamp(t, false)
+            .with_context(|| format!("--now {t:?} is not an RFC 3339 timestamp"))?,
+        None => i64::from(as_of) * 86_400 - i64::from(s.utc_offset_minutes) * 60,
+    };
+
+    let mut cfg = eng::ScoreConfig::new(as_of, a.horizon_days);
+    cfg.k = a.segments.max(1);
+    let table = eng::load(&a.events, as_of)
+        .with_context(|| format!("reading events from {}", a.events.display()))?;
+    let run = eng::score_table(&table, &cfg)?;
+    drop(table);
+    let opens = eng::tables::load_opens(&a.events, i64::from(as_of) * 86_400)?;
+    let consent = match (&a.consent, a.all_consented) {
+        (Some(p), _) => eng::tables::load_consent(p)?,
+        (None, true) => run.scores.iter().map(|s| s.partner_id.clone()).collect(),
+        (None, false) => Default::default(),
+    };
+    let existing = match &a.existing {
+        Some(p) => eng::tables::load_existing(p)?,
+        None => Vec::new(),
+    };
+    let plan = eng::plan::plan(
+        &eng::plan::PlanInput {
+            program_id: &a.program,
+            scores: &run.scores,
+            consent: &consent,
+            existing: &existing,
+            opens: &opens,
+            budget_remaining: s.budget_points,
+            now,
+        },
+        &s,
+    );
+    let json = a
+        .out
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    let mut w: Box<dyn Write> = if a.out.as_os_str() == "-" {
+        Box::new(std::io::BufWriter::new(std::io::stdout().lock()))
+    } else {
+        Box::new(std::io::BufWriter::new(
+            std::fs::File::create(&a.out)
+                .with_context(|| format!("creating {}", a.out.display()))?,
+        ))
+    };
+    if json {
+        let challenges: Vec<serde_json::Value> = plan
+            .challenges
+            .iter()
+            .map(|c| {
+                serde_json::json!({
+                    "challenge_id": c.challenge_id,
+                    "program_id": c.program_id,
+                    "partner_id": c.partner_id,
+                    "segment": c.segment,
+                    "score": c.score,
+                    "goal": c.goal,
+                    "window_start": eng::plan::rfc3339(c.window_start),
+                    "window_end": eng::plan::rfc3339(c.window_end),
+                    "multiplier": c.multiplier,
+                    "template": c.template,
+                    "message": c.message,
+                    "send_at": eng::plan::rfc3339(c.send_at),
+                    "send_hour_learned": c.send_hour_learned,
+                    "expected_cost": c.expected_cost,
+                })
+            })
+            .collect();
+        serde_json::to_writer_pretty(
+            &mut w,
+            &serde_json::json!({
+                "as_of": a.as_of,
+                "now": eng::plan::rfc3339(now),
+                "stats": plan.stats,
+                "send_hours": plan.send_hours,
+                "challenges": challenges,
+            }),
+        )?;
+        writeln!(w)?;
+    } else {
+        eng::tables::write_plan_csv(&plan.challenges, &mut w)?;
+    }
+    w.flush()?;
+    if !a.quiet {
+        let st = &plan.stats;
+        eprintln!(
+            "{} partners scored, {} at risk: {} planned ({:.0} of {:.0} budget points), {} without consent, {} in cooldown, {} over budget",
+            st.scored, st.at_risk, st.planned, st.cost, s.budget_points, st.no_consent, st.cooldown, st.over_budget
+        );
     }
     Ok(0)
 }
@@ -339,6 +528,98 @@ mod tests {
         assert!(rows
             .iter()
             .all(|r| r[1].parse::<f64>().unwrap().is_finite()));
+    }
+
+    /// Purchases every 5 days from 2023-06-01; drifting partners stop on 2024-04-15 and buy
+    /// once more on 2024-05-10.
+    fn rhythm_events() -> PathBuf {
+        let start = eng::date::parse_date("2023-06-01").unwrap();
+        let stop = eng::date::parse_date("2024-04-15").unwrap();
+        let end = eng::date::parse_date("2024-05-30").unwrap();
+        let mut csv = String::from("partner_id,occurred_at,kind\n");
+        for (id, drifting) in [("s1", false), ("d1", true), ("d2", true)] {
+            let mut d = start;
+            while d < end {
+                if !drifting || d < stop {
+                    csv.push_str(&format!(
+                        "{id},{}T09:00:00Z,purchase\n",
+                        eng::date::format_date(d)
+                    ));
+                }
+                d += 5;
+            }
+            if drifting {
+                csv.push_str(&format!("{id},2024-05-10T11:00:00Z,purchase\n"));
+            }
+        }
+        let events = tmp("plan_events.csv");
+        std::fs::write(&events, csv).unwrap();
+        events
+    }
+
+    #[test]
+    fn plan_contract_challenges_only_for_consented_partners_at_risk() {
+        let events = rhythm_events();
+        let consent = tmp("plan_consent.csv");
+        std::fs::write(
+            &consent,
+            "partner_id,consented\ns1,true\nd1,true\nd2,false\n",
+        )
+        .unwrap();
+        let out = tmp("plan_out.json");
+        let args = |out: &std::path::Path| {
+            vec![
+                "plan".to_string(),
+                "--events".into(),
+                events.display().to_string(),
+                "--as-of".into(),
+                "2024-06-01".into(),
+                "--now".into(),
+                "2024-06-01T12:00:00Z".into(),
+                "--consent".into(),
+                consent.display().to_string(),
+                "--program".into(),
+                "prog-1".into(),
+                "--out".into(),
+                out.display().to_string(),
+                "--quiet".into(),
+            ]
+        };
+        let a = args(&out);
+        assert_eq!(run(&a.iter().map(String::as_str).collect::<Vec<_>>()), 0);
+        let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+        let ch = v["challenges"].as_array().unwrap();
+        let ids: Vec<&str> = ch
+            .iter()
+            .map(|c| c["partner_id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, ["d1"], "{v:#}");
+        assert_eq!(v["stats"]["at_risk"], 2);
+        assert_eq!(v["stats"]["no_consent"], 1);
+        let c = &ch[0];
+        assert_eq!(c["program_id"], "prog-1");
+        assert!(c["goal"].as_u64().unwrap() >= 1);
+        assert!(c["multiplier"].as_f64().unwrap() > 1.0);
+        // Noon is past the default hour (10:00): tomorrow at 10:00, 14-day window.
+        assert_eq!(c["send_at"], "2024-06-02T10:00:00Z");
+        assert_eq!(c["window_end"], "2024-06-16T10:00:00Z");
+        assert!(!c["message"].as_str().unwrap().contains('{'));
+
+        // The same as CSV; and an earlier challenge puts d1 in cooldown.
+        let csv_out = tmp("plan_out.csv");
+        let existing = tmp("plan_existing.csv");
+        std::fs::write(&existing, "partner_id,send_at\nd1,2024-05-20T10:00:00Z\n").unwrap();
+        let mut a = args(&csv_out);
+        a.extend(["--existing".to_string(), existing.display().to_string()]);
+        assert_eq!(run(&a.iter().map(String::as_str).collect::<Vec<_>>()), 0);
+        let text = std::fs::read_to_string(&csv_out).unwrap();
+        assert_eq!(text.lines().count(), 1, "{text}");
+        assert!(text.starts_with("challenge_id,program_id,partner_id,"));
+        let a = args(&csv_out);
+        assert_eq!(run(&a.iter().map(String::as_str).collect::<Vec<_>>()), 0);
+        let text = std::fs::read_to_string(&csv_out).unwrap();
+        assert_eq!(text.lines().count(), 2, "{text}");
+        assert!(text.lines().nth(1).unwrap().contains(",prog-1,d1,"));
     }
 
     #[test]

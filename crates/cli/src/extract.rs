@@ -40,8 +40,9 @@ pub struct ExtractCmd {
     /// Write each page as a PNG with its word boxes drawn, into this directory.
     #[arg(long, value_name = "DIR")]
     pub debug_image: Option<PathBuf>,
-    /// Tesseract languages, `+`-joined.
-    #[arg(long, env = "CLAIMSCAN_OCR_LANG", default_value = "eng")]
+    /// Tesseract languages, `+`-joined (`eng`, `deu+eng`), or `auto`: detect each document's
+    /// language (from a quick read of the first page's top) and read it with that model.
+    #[arg(long, env = "CLAIMSCAN_OCR_LANG", default_value = "auto")]
     pub lang: String,
     /// Refuse PDFs with more pages than this.
     #[arg(long, default_value_t = 20)]

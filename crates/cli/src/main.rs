@@ -3,6 +3,7 @@
 //! Thin glue: argument parsing and output. The work lives in the library crates.
 
 mod engagement;
+mod engagement_service;
 mod extract;
 mod matching;
 mod model;
@@ -45,8 +46,8 @@ enum Command {
     Doctor,
     /// Match invoice lines to catalog SKUs (or to none).
     Match(matching::MatchCmd),
-    /// Score partners for disengagement, plan reactivation challenges.
-    Engagement(engagement::EngagementCmd),
+    /// Score partners for disengagement, plan reactivation challenges, run the engagement worker.
+    Engagement(engagement_service::EngagementCmd),
     /// The whole pipeline on one machine: a folder in, claims out (SQLite state, no broker).
     Run(run::RunCmd),
     /// Layout models: check and evaluate side by side (`check`, `eval`); hot swap, rollback and

@@ -333,6 +333,49 @@ impl Message for ActivityRecorded {
     }
 }
 
+/// A reactivation challenge is due: the app shows it to the partner (and sends `message`).
+/// Published once per challenge by the engagement worker's scheduler, at `send_at`; the
+/// AMQP `message_id` is `challenge.scheduled:<challenge_id>` (dedupe on it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChallengeScheduled {
+    pub challenge_id: String,
+    pub program_id: String,
+    pub partner_id: String,
+    /// Purchases to make within the window.
+    pub goal: u32,
+    /// RFC 3339 (UTC).
+    pub window_start: String,
+    /// RFC 3339 (UTC), after `window_start`.
+    pub window_end: String,
+    /// Points multiplier while the window is open, at least 1.
+    pub multiplier: f64,
+    /// The filled-in message for the partner.
+    pub message: String,
+    /// RFC 3339 (UTC): when it was due.
+    pub send_at: String,
+}
+
+impl Message for ChallengeScheduled {
+    const TYPE: &'static str = "challenge.scheduled";
+    fn validate(&self) -> Result<(), String> {
+        require("challenge_id", &self.challenge_id)?;
+        require("program_id", &self.program_id)?;
+        require("partner_id", &self.partner_id)?;
+        if self.goal == 0 {
+            return Err("`goal` must be at least 1".into());
+        }
+        if !(self.multiplier.is_finite() && self.multiplier >= 1.0) {
+            return Err("`multiplier` must be at least 1".into());
+        }
+        if self.message.trim().is_empty() {
+            return Err("`message` is empty".into());
+        }
+        require_timestamp("window_start", &self.window_start)?;
+        require_timestamp("window_end", &self.window_end)?;
+        require_timestamp("send_at", &self.send_at)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -394,6 +437,39 @@ mod tests {
         let mut v: serde_json::Value = serde_json::from_slice(&encode(&uploaded())).unwrap();
         v["app_build"] = "4.2.0".into();
         assert!(decode::<InvoiceUploaded>(&serde_json::to_vec(&v).unwrap()).is_ok());
+    }
+
+    #[test]
+    fn challenge_scheduled_round_trip_and_checks() {
+        let mut c = ChallengeScheduled {
+            challenge_id: "c-1".into(),
+            program_id: "prog".into(),
+            partner_id: "p-1".into(),
+            goal: 3,
+            window_start: "2026-12-04T10:00:00Z".into(),
+            window_end: "2026-12-18T10:00:00Z".into(),
+            multiplier: 2.0,
+            message: "3 purchases and x2".into(),
+            send_at: "2026-12-04T10:00:00Z".into(),
+        };
+        let body = encode(&c);
+        let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(v["type"], "challenge.scheduled");
+        assert_eq!(v["version"], 1);
+        assert_eq!(decode::<ChallengeScheduled>(&body).unwrap(), c);
+        c.goal = 0;
+        assert_eq!(
+            decode::<ChallengeScheduled>(&encode(&c))
+                .unwrap_err()
+                .code(),
+            "message_invalid"
+        );
+        c.goal = 1;
+        c.multiplier = 0.5;
+        assert!(decode::<ChallengeScheduled>(&encode(&c)).is_err());
+        c.multiplier = 1.0;
+        c.send_at = "tomorrow".into();
+        assert!(decode::<ChallengeScheduled>(&encode(&c)).is_err());
     }
 
     #[test]

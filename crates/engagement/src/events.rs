@@ -441,3 +441,49 @@ pub fn load_lazy(mut lf: LazyFrame, as_of: i32) -> Result<ActivityTable> {
         min_day,
     })
 }
+
+/// Events held in memory (e.g. read from a database), one entry per event.
+#[derive(Debug, Default, Clone)]
+pub struct EventRows {
+    pub partner_id: Vec<String>,
+    /// Days since 1970-01-01 (the event's calendar date in the program's time).
+    pub day: Vec<i32>,
+    pub kind: Vec<String>,
+    pub quantity: Vec<Option<f64>>,
+    pub amount: Vec<Option<f64>>,
+}
+
+impl EventRows {
+    pub fn len(&self) -> usize {
+        self.partner_id.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.partner_id.is_empty()
+    }
+
+    /// As [`load`]: the events strictly before `as_of`, grouped per partner.
+    pub fn into_table(self, as_of: i32) -> Result<ActivityTable> {
+        let n = self.len();
+        if [
+            self.day.len(),
+            self.kind.len(),
+            self.quantity.len(),
+            self.amount.len(),
+        ]
+        .iter()
+        .any(|&l| l != n)
+        {
+            return Err(Error::Invalid("event columns differ in length".into()));
+        }
+        let day = Series::new("occurred_at".into(), self.day).cast(&DataType::Date)?;
+        let df = DataFrame::new_infer_height(vec![
+            Column::new("partner_id".into(), self.partner_id),
+            day.into(),
+            Column::new("kind".into(), self.kind),
+            Column::new("quantity".into(), self.quantity),
+            Column::new("amount".into(), self.amount),
+        ])?;
+        load_lazy(df.lazy(), as_of)
+    }
+}

@@ -5,15 +5,19 @@
 //! * [`model`]: ridge logistic / Poisson regression fitted by Newton's method.
 //! * [`score`]: back-dated training, scores in `[0,1]`, expected purchases, reasons.
 //! * [`segment`]: linfa KMeans segments named by their centroids.
+//! * [`plan`]: reactivation challenges (goal, multiplier, budget, send time, message).
+//! * [`tables`]: consent, earlier challenges and message opens from files; the plan as CSV.
 //! * [`synth`]: a fast synthetic activity generator for the scale benchmark.
 
 pub mod date;
 pub mod events;
 pub mod features;
 pub mod model;
+pub mod plan;
 pub mod score;
 pub mod segment;
 pub mod synth;
+pub mod tables;
 
 pub use events::{load, ActivityTable, Kind};
 pub use score::{score_table, write_csv, PartnerScore, ScoreConfig, ScoreRun};

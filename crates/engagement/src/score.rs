@@ -352,7 +352,7 @@ pub fn score_table(table: &ActivityTable, cfg: &ScoreConfig) -> Result<ScoreRun>
 }
 
 /// Quote a CSV field when needed.
-fn csv_field(s: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn csv_field(s: &str) -> std::borrow::Cow<'_, str> {
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\"")).into()
     } else {

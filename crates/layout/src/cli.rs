@@ -70,6 +70,10 @@ pub struct EvalArgs {
     /// rendering and Tesseract; the figure a partner will see).
     #[arg(long, value_enum, default_value = "truth")]
     pub words: WordsFrom,
+    /// With `--words read`: keep each document's read words here as `<doc_id>.words.json` and reuse
+    /// them on the next run, so candidates are compared on the very same words without re-reading.
+    #[arg(long)]
+    pub read_cache: Option<PathBuf>,
     /// Fit an isotonic calibration of the first model's raw invoice confidence on this data and
     /// print it as the manifest's `[calibration]` table (use documents the model was not trained on).
     #[arg(long)]
@@ -163,18 +167,45 @@ pub fn load_truths(
 /// The documents to evaluate on, one per truth: the truth's own words, or the original file read
 /// by the real pipeline. A file that cannot be read becomes a document without words (the reader
 /// then gets it wrong, as it would in production); the second value counts them.
-pub fn documents(truths: &[Truth], words: WordsFrom) -> (Vec<Document>, usize) {
+///
+/// With a `cache` directory, read documents are stored there as `<doc_id>.words.json` and read
+/// back on later runs instead of reading the original again.
+pub fn documents(
+    truths: &[Truth],
+    words: WordsFrom,
+    cache: Option<&Path>,
+) -> (Vec<Document>, usize) {
     match words {
         WordsFrom::Truth => (truths.iter().map(Truth::document).collect(), 0),
         WordsFrom::Read => {
             use rayon::prelude::*;
             let opts = claimscan_read::ReadOptions::default();
+            if let Some(dir) = cache {
+                if let Err(e) = std::fs::create_dir_all(dir) {
+                    eprintln!("{}: {e}; not caching read words", dir.display());
+                }
+            }
             let read: Vec<Option<Document>> = truths
                 .par_iter()
                 .map(|t| {
+                    let cached = cache.map(|d| d.join(format!("{}.words.json", t.doc_id)));
+                    if let Some(doc) = cached
+                        .as_ref()
+                        .and_then(|c| std::fs::read(c).ok())
+                        .and_then(|b| serde_json::from_slice::<Document>(&b).ok())
+                    {
+                        return Some(doc);
+                    }
                     let path = t.original()?;
                     match claimscan_read::read_path(&path, &opts) {
-                        Ok(d) => Some(d),
+                        Ok(d) => {
+                            if let Some(c) = &cached {
+                                if let Ok(b) = serde_json::to_vec(&d) {
+                                    let _ = std::fs::write(c, b);
+                                }
+                            }
+                            Some(d)
+                        }
                         Err(e) => {
                             eprintln!("{}: {} ({})", path.display(), e, e.code());
                             None
@@ -189,7 +220,10 @@ pub fn documents(truths: &[Truth], words: WordsFrom) -> (Vec<Document>, usize) {
                 .map(|(t, d)| {
                     d.unwrap_or_else(|| {
                         let mut doc = t.document();
-                        doc.pages.iter_mut().for_each(|p| p.words.clear());
+                        doc.pages.iter_mut().for_each(|p| {
+                            p.words.clear();
+                            p.lines.clear();
+                        });
                         doc
                     })
                 })
@@ -260,9 +294,12 @@ pub fn score(reader: &InvoiceReader, truths: &[Truth], docs: &[Document], verbos
         let right = h.iter().all(|x| *x) && c.0 == c.1 && c.0 == c.2;
         if verbose {
             let codes: Vec<&str> = got.errors.iter().map(|e| e.code.as_str()).collect();
+            let confs: Vec<f32> = doc.words().map(|w| w.confidence).collect();
+            let mean = confs.iter().sum::<f32>() / confs.len().max(1) as f32;
+            let low = confs.iter().filter(|c| **c < 0.9).count() as f32 / confs.len().max(1) as f32;
             println!(
-                "DOC {} [{}] conf {:.4} right {} errors {:?}",
-                t.doc_id, t.kind, got.confidence, right, codes
+                "DOC {} [{}] conf {:.4} right {} word_conf_mean {:.3} low_conf_words {:.3} errors {:?}",
+                t.doc_id, t.kind, got.confidence, right, mean, low, codes
             );
         }
         if right {
@@ -289,7 +326,7 @@ fn run_eval(a: &EvalArgs) -> anyhow_lite::Result<()> {
         readers.push(reader);
     }
     let start = Instant::now();
-    let (docs, unreadable) = documents(&truths, a.words);
+    let (docs, unreadable) = documents(&truths, a.words, a.read_cache.as_deref());
     let pages: usize = docs.iter().map(|d| d.pages.len()).sum();
     println!(
         "data: {} ({} documents, {} pages, split {}, words {})",

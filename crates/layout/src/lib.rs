@@ -136,6 +136,16 @@ impl InvoiceReader {
                 }
             },
         };
+        // A value is only as sure as the words it is made of: a word the OCR engine was unsure
+        // of lowers the confidence of every field and line it is part of (text-layer and input
+        // words have confidence 1). Without this, an OCR misreading that keeps the sums right
+        // ("HOSVV" for "HOSE") would be as confident as a clean digital PDF.
+        let mut tags = tags;
+        for (ptags, page) in tags.iter_mut().zip(&work.pages) {
+            for (tag, word) in ptags.iter_mut().zip(&page.words) {
+                tag.prob *= word.confidence.clamp(0.0, 1.0);
+            }
+        }
         // rows come from the upright geometry, boxes from the input
         let mut inv = match &upright {
             Some(up) => {

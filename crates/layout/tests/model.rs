@@ -112,7 +112,7 @@ fn digital_fixtures_read_through_pdfium_are_read_right_and_confidently() {
         .collect();
     assert_eq!(truths.len(), 5);
     assert!(truths.iter().all(|t| t.original().is_some()));
-    let (docs, unreadable) = documents(&truths, WordsFrom::Read);
+    let (docs, unreadable) = documents(&truths, WordsFrom::Read, None);
     assert_eq!(unreadable, 0);
     let mut confident = 0;
     for (t, doc) in truths.iter().zip(&docs) {
@@ -129,4 +129,51 @@ fn digital_fixtures_read_through_pdfium_are_read_right_and_confidently() {
     }
     // measured: 4 of 5 at 0.99 (fx04 0.50); with ink boxes it was 0 of 5 at >= 0.95
     assert!(confident >= 4, "{confident} of 5 confident");
+}
+
+/// An OCR engine's doubt about a word carries into the values made of it: the same document
+/// with one amount word read at confidence 0.5 gives that line, and the invoice, less confidence.
+#[test]
+fn unsure_ocr_words_lower_the_confidence_of_their_values() {
+    let t = Truth::load(&root().join("training-data/fixtures/fx03_digital_en_twoline.truth.json"))
+        .unwrap();
+    let doc = t.document();
+    let reader = InvoiceReader::rules();
+    let sure = reader.read(&doc);
+    let line = &sure.lines[0];
+    assert!(line.confidence > 0.3 && sure.confidence > 0.1, "{sure:?}");
+    let amount = line
+        .boxes
+        .get("amount")
+        .expect("first line has an amount box");
+    let mut doubtful = doc.clone();
+    let mut touched = 0;
+    for w in &mut doubtful.pages[amount.page].words {
+        let b = w.bbox;
+        let c = [(b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0];
+        let a = amount.bbox;
+        if c[0] >= a[0] && c[0] <= a[2] && c[1] >= a[1] && c[1] <= a[3] {
+            w.confidence = 0.5;
+            touched += 1;
+        }
+    }
+    assert!(touched >= 1, "the amount's word was found");
+    let unsure = reader.read(&doubtful);
+    assert_eq!(
+        unsure.lines[0].amount, line.amount,
+        "the value itself is unchanged"
+    );
+    assert!(
+        unsure.lines[0].confidence <= 0.5 * line.confidence + 1e-6,
+        "line: {} -> {}",
+        line.confidence,
+        unsure.lines[0].confidence
+    );
+    assert!(unsure.lines[1].confidence == sure.lines[1].confidence);
+    assert!(
+        unsure.confidence < sure.confidence,
+        "invoice: {} -> {}",
+        sure.confidence,
+        unsure.confidence
+    );
 }

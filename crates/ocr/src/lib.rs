@@ -18,7 +18,8 @@ pub const OMP_ENV: (&str, &str) = ("OMP_THREAD_LIMIT", "1");
 /// OCR settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OcrOptions {
-    /// Tesseract languages, `+`-joined (`eng`, `eng+deu`, ...).
+    /// Tesseract languages, `+`-joined (`eng`, `eng+deu`, ...), or [`AUTO`] (the default): each
+    /// document's language is detected and read with that language's model.
     pub languages: String,
     /// Page segmentation: automatic (the CLI's default, mode 3) suits invoices; the API's own
     /// default is a single block (mode 6), which merges columns.
@@ -30,7 +31,7 @@ pub struct OcrOptions {
 impl Default for OcrOptions {
     fn default() -> Self {
         OcrOptions {
-            languages: "eng".into(),
+            languages: AUTO.into(),
             psm: Psm::Auto,
             variables: env_variables(),
         }
@@ -99,8 +100,12 @@ struct Engine {
     tess: Tesseract,
 }
 
+/// Engines kept per thread: one per language set in use (the language probe of
+/// [`detect_language`] and the detected language's engine live side by side).
+const ENGINES_PER_THREAD: usize = 3;
+
 thread_local! {
-    static ENGINE: RefCell<Option<Engine>> = const { RefCell::new(None) };
+    static ENGINES: RefCell<Vec<Engine>> = const { RefCell::new(Vec::new()) };
 }
 
 fn new_engine(options: &OcrOptions) -> Result<Engine, OcrError> {
@@ -145,7 +150,15 @@ fn new_engine(options: &OcrOptions) -> Result<Engine, OcrError> {
 }
 
 /// Creates this thread's engine ahead of time, so the first page is not slower than the rest.
+/// With [`AUTO`], that is the English engine of the language probe.
 pub fn warm_up(options: &OcrOptions) -> Result<(), OcrError> {
+    if options.languages == AUTO {
+        let probe = OcrOptions {
+            languages: "eng".into(),
+            ..options.clone()
+        };
+        return with_engine(&probe, |tess| Ok((tess, ())));
+    }
     with_engine(options, |tess| Ok((tess, ())))
 }
 
@@ -153,19 +166,74 @@ fn with_engine<T>(
     options: &OcrOptions,
     f: impl FnOnce(Tesseract) -> Result<(Tesseract, T), OcrError>,
 ) -> Result<T, OcrError> {
-    ENGINE.with(|cell| {
-        let mut slot = cell.borrow_mut();
-        let engine = match slot.take() {
-            Some(e) if e.options == *options => e,
-            _ => new_engine(options)?,
+    ENGINES.with(|cell| {
+        let mut engines = cell.borrow_mut();
+        let engine = match engines.iter().position(|e| e.options == *options) {
+            Some(i) => engines.remove(i),
+            None => new_engine(options)?,
         };
         let Engine { options, tess } = engine;
         // On error the engine is consumed (the tesseract crate's builder takes `self`); the next
         // call creates a fresh one.
         let (tess, out) = f(tess)?;
-        *slot = Some(Engine { options, tess });
+        // most recently used first; the least recently used engine goes when there are too many
+        engines.insert(0, Engine { options, tess });
+        engines.truncate(ENGINES_PER_THREAD);
         Ok(out)
     })
+}
+
+/// The languages claimscan reads, as (Tesseract code, whatlang language).
+const LANGUAGES: [(&str, whatlang::Lang); 8] = [
+    ("eng", whatlang::Lang::Eng),
+    ("deu", whatlang::Lang::Deu),
+    ("fra", whatlang::Lang::Fra),
+    ("spa", whatlang::Lang::Spa),
+    ("ita", whatlang::Lang::Ita),
+    ("pol", whatlang::Lang::Pol),
+    ("nld", whatlang::Lang::Nld),
+    ("por", whatlang::Lang::Por),
+];
+
+/// The value of [`OcrOptions::languages`] that asks for the language to be detected per document.
+pub const AUTO: &str = "auto";
+
+/// The language of a page, from a quick English read of its top part (letterhead, title and
+/// address block: "Rechnung", "Factura", street names), as a Tesseract code (`deu`, `spa`...).
+/// Reading with the right language's model is what gets diacritics right ("Gebäudetechnik",
+/// "Calefacción", "Kozłowski"); the English model drops or mangles them.
+/// `None` when the page has too little text to tell.
+pub fn detect_language(image: &GrayImage, dpi: f32, options: &OcrOptions) -> Option<&'static str> {
+    let (w, h) = image.dimensions();
+    let top = (h as f32 * 0.35).round() as u32;
+    if w == 0 || top == 0 {
+        return None;
+    }
+    let crop = image::imageops::crop_imm(image, 0, 0, w, top).to_image();
+    let probe = OcrOptions {
+        languages: "eng".into(),
+        ..options.clone()
+    };
+    let words = recognise(&crop, dpi, &probe).ok()?;
+    language_of(words.iter().map(|w| w.text.as_str()))
+}
+
+/// The language of some words (only confident-looking words with letters count), among the
+/// languages claimscan reads.
+pub fn language_of<'a>(words: impl Iterator<Item = &'a str>) -> Option<&'static str> {
+    let text: Vec<&str> = words
+        .filter(|w| w.chars().filter(|c| c.is_alphabetic()).count() >= 3)
+        .filter(|w| !w.chars().any(|c| c.is_ascii_digit()))
+        .collect();
+    if text.len() < 4 {
+        return None;
+    }
+    let detector = whatlang::Detector::with_allowlist(LANGUAGES.iter().map(|(_, l)| *l).collect());
+    let info = detector.detect(&text.join(" "))?;
+    LANGUAGES
+        .iter()
+        .find(|(_, l)| *l == info.lang())
+        .map(|(code, _)| *code)
 }
 
 /// Recognises the words of a grayscale page image. Boxes are in the image's pixels; confidence
@@ -177,6 +245,15 @@ pub fn recognise(image: &GrayImage, dpi: f32, options: &OcrOptions) -> Result<Ve
     }
     if w > 32_000 || h > 32_000 {
         return Err(OcrError::TooLarge(w, h));
+    }
+    if options.languages == AUTO {
+        // a caller that did not resolve the language itself: detect it for this image
+        let lang = detect_language(image, dpi, options).unwrap_or("eng");
+        let resolved = OcrOptions {
+            languages: lang.into(),
+            ..options.clone()
+        };
+        return recognise(image, dpi, &resolved);
     }
     let tsv = with_engine(options, |tess| {
         let mut tess = tess
@@ -214,7 +291,10 @@ pub fn parse_tsv(tsv: &str, width: f32, height: f32) -> Vec<Word> {
                 };
             }
             "5" => {
-                let text = cols[11].trim();
+                // table rules and the paper's edge come out as `_`, `|` or `~` glued to words
+                let text = cols[11]
+                    .trim()
+                    .trim_matches(|c| matches!(c, '_' | '|' | '~'));
                 if text.is_empty() {
                     continue;
                 }
@@ -249,6 +329,24 @@ mod tests {
     use super::*;
 
     #[test]
+    fn languages_are_told_apart_from_english_reads_of_invoice_headers() {
+        let cases = [
+            ("Rechnung Datum Kunde Lieferschein Gebaudetechnik Hoffmann Hauptstrasse Bezeichnung Menge", "deu"),
+            ("Facture Date Client Adresse de livraison Materiel Electrique Designation Quantite Prix unitaire", "fra"),
+            ("Factura Fecha Cliente Fontaneria Calefaccion Descripcion Cantidad Precio unitario Calle Mayor", "spa"),
+            ("Fattura Data Cliente Termoidraulica Descrizione Quantita Prezzo unitario Via Roma Partita", "ita"),
+            ("Faktura Data Nabywca Instalacje Sanitarne Nazwa towaru Ilosc Cena jednostkowa Sprzedawca ulica", "pol"),
+            ("Factuur Datum Klant Installatietechniek Omschrijving Aantal Prijs Bedrag Vervaldatum referentie", "nld"),
+            ("Fatura Data Cliente Materiais de Construcao Descricao Quantidade Preco unitario Rua", "por"),
+            ("Invoice Date Customer Delivery address Description Quantity Unit price Amount Street", "eng"),
+        ];
+        for (text, want) in cases {
+            assert_eq!(language_of(text.split(' ')), Some(want), "{text}");
+        }
+        assert_eq!(language_of("12 34 ab".split(' ')), None);
+    }
+
+    #[test]
     fn tsv_words_only_level_five_with_text() {
         let tsv = "1\t1\t0\t0\t0\t0\t0\t0\t100\t50\t-1\t\n\
                    5\t1\t1\t1\t1\t1\t10\t20\t30\t12\t96.5\tInvoice\n\
@@ -260,6 +358,16 @@ mod tests {
         assert_eq!(words[0].bbox, [10.0, 20.0, 40.0, 32.0]);
         assert!((words[0].confidence - 0.965).abs() < 1e-6);
         assert_eq!(words[1].text, "No.");
+    }
+
+    #[test]
+    fn rule_debris_is_trimmed_from_words() {
+        let tsv = "5\t1\t1\t1\t1\t1\t10\t20\t30\t12\t80\t_VDC01629\n\
+                   5\t1\t1\t1\t1\t2\t45\t20\t20\t12\t70\t|\n\
+                   5\t1\t1\t1\t1\t3\t70\t21\t25\t11\t88\t-12,50~\n";
+        let words = parse_tsv(tsv, 100.0, 50.0);
+        let texts: Vec<&str> = words.iter().map(|w| w.text.as_str()).collect();
+        assert_eq!(texts, ["VDC01629", "-12,50"]);
     }
 
     #[test]

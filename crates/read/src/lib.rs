@@ -318,6 +318,7 @@ fn read_pdf(bytes: &[u8], opts: &ReadOptions) -> Result<Vec<PageAndImage>, ReadE
     // Render pages one by one and OCR them in batches as wide as the pool, so memory holds only
     // a few page images at a time while all threads stay busy.
     let batch = rayon::current_num_threads().max(1);
+    let language = std::sync::OnceLock::new();
     let mut pages: Vec<PageAndImage> = Vec::new();
     let mut pending: Vec<(usize, GrayImage, f32)> = Vec::new();
     let mut failed: Option<ReadError> = None;
@@ -326,7 +327,9 @@ fn read_pdf(bytes: &[u8], opts: &ReadOptions) -> Result<Vec<PageAndImage>, ReadE
                  failed: &mut Option<ReadError>| {
         let done: Vec<Result<PageAndImage, ReadError>> = pending
             .par_drain(..)
-            .map(|(index, image, dpi)| ocr_page(index, image, Some(dpi), &opts.scan, opts))
+            .map(|(index, image, dpi)| {
+                ocr_page(index, image, Some(dpi), &opts.scan, opts, &language)
+            })
             .collect();
         for r in done {
             match r {
@@ -371,7 +374,8 @@ fn read_pdf(bytes: &[u8], opts: &ReadOptions) -> Result<Vec<PageAndImage>, ReadE
 fn read_image(bytes: &[u8], opts: &ReadOptions) -> Result<PageAndImage, ReadError> {
     let decoded = claimscan_imaging::decode(bytes, opts.decode)?;
     let gray = decoded.image.into_luma8();
-    let (mut page, image) = ocr_page(0, gray, None, &opts.photo, opts)?;
+    let language = std::sync::OnceLock::new();
+    let (mut page, image) = ocr_page(0, gray, None, &opts.photo, opts, &language)?;
     let info = page.preprocessing.get_or_insert_with(Default::default);
     info.exif_rotation = decoded.rotation;
     info.exif_mirrored = decoded.mirrored;
@@ -380,12 +384,15 @@ fn read_image(bytes: &[u8], opts: &ReadOptions) -> Result<PageAndImage, ReadErro
 }
 
 /// Cleans up an image and OCRs it; retries the other orientations when it reads poorly.
+/// With languages `auto`, the document's language is detected on its first OCR'd page and kept in
+/// `language` for the others.
 fn ocr_page(
     index: usize,
     image: GrayImage,
     dpi: Option<f32>,
     prep: &PrepareOptions,
     opts: &ReadOptions,
+    language: &std::sync::OnceLock<String>,
 ) -> Result<PageAndImage, ReadError> {
     let started = std::time::Instant::now();
     let prepared = claimscan_imaging::prepare(image, prep);
@@ -400,7 +407,20 @@ fn ocr_page(
     // Tesseract wants the resolution; after rescaling, the effective DPI changes with the scale.
     let eff_dpi = dpi.map_or(300.0, |d| d * info.scale);
     let started = std::time::Instant::now();
-    let mut words = claimscan_ocr::recognise(&image, eff_dpi, &opts.ocr)?;
+    let ocr = if opts.ocr.languages == claimscan_ocr::AUTO {
+        let lang = language.get_or_init(|| {
+            let lang = claimscan_ocr::detect_language(&image, eff_dpi, &opts.ocr);
+            tracing::debug!(page = index, ?lang, "language");
+            lang.unwrap_or("eng").to_string()
+        });
+        claimscan_ocr::OcrOptions {
+            languages: lang.clone(),
+            ..opts.ocr.clone()
+        }
+    } else {
+        opts.ocr.clone()
+    };
+    let mut words = claimscan_ocr::recognise(&image, eff_dpi, &ocr)?;
     tracing::debug!(
         page = index,
         ms = started.elapsed().as_millis() as u64,
@@ -417,7 +437,7 @@ fn ocr_page(
             (270, image::imageops::rotate270(&image)),
             (180, image::imageops::rotate180(&image)),
         ] {
-            let w = claimscan_ocr::recognise(&rotated, eff_dpi, &opts.ocr)?;
+            let w = claimscan_ocr::recognise(&rotated, eff_dpi, &ocr)?;
             let s = score(&w);
             tracing::debug!(page = index, rotation = deg, score = s, "orientation retry");
             if s > best.0 * 1.5 + 2.0 {

@@ -51,7 +51,7 @@ pub fn router(readers: Arc<Readers>, metrics: Arc<Metrics>, token: &str) -> Rout
 }
 
 /// Compares in time independent of where the strings first differ.
-fn same(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn same(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 

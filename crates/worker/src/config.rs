@@ -114,7 +114,7 @@ pub struct PipelineConfig {
     pub reader: String,
     /// Refuse PDFs with more pages.
     pub max_pages: usize,
-    /// Tesseract languages (`eng+deu+fra`...).
+    /// Tesseract languages (`eng+deu+fra`...), or `auto` (detect each document's language).
     pub ocr_languages: String,
     /// Threads for extraction (CPU-bound work runs on this many blocking threads at once).
     pub extraction_threads: usize,
@@ -137,7 +137,7 @@ impl Default for PipelineConfig {
             catalog: PathBuf::from("training-data/fixtures/catalog.csv"),
             reader: "rules".into(),
             max_pages: 20,
-            ocr_languages: "eng".into(),
+            ocr_languages: "auto".into(),
             extraction_threads: 2,
             shadow_reader: String::new(),
             validation_data: PathBuf::from("training-data/fixtures"),

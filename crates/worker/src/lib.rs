@@ -5,6 +5,7 @@
 //! - [`pipeline`]: read -> layout -> matching, plain functions shared with `claimscan run`.
 //! - [`decide`]: the pure decision (checks, points, review reasons).
 //! - [`db`], [`s3`], [`amqp`]: the adapters; [`worker`]: the consume loop; [`metrics`]: HTTP.
+//! - [`engagement`]: the engagement worker (activity in, scores, challenges, `challenge.scheduled` out).
 //! - [`models`]: hot swap, rollback and shadow mode of the layout model; [`admin`]: their HTTP API.
 
 pub mod admin;
@@ -13,6 +14,7 @@ pub mod config;
 pub mod db;
 pub mod decide;
 pub mod embedded;
+pub mod engagement;
 pub mod erase;
 pub mod metrics;
 pub mod models;
