@@ -73,3 +73,26 @@ if [ ! -x "$S3_VENV/bin/moto_server" ] || [ "$(cat "$S3_STAMP" 2>/dev/null)" != 
   echo "$want" > "$S3_STAMP"
 fi
 log "S3 test server: $S3_VENV/bin/moto_server"
+
+# --- browser tests of the review app (chromium + playwright-core) -------------------------------
+# crates/cli/tests/review_e2e.rs drives Debian's chromium through playwright-core from npm
+# (`npx playwright install` downloads browsers, which cannot work here: we use Debian's).
+e2e_missing=()
+dpkg-query -W -f='${Status}' chromium 2>/dev/null | grep -q "install ok installed" || e2e_missing+=(chromium)
+command -v node >/dev/null 2>&1 || e2e_missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || e2e_missing+=(npm)
+if ((${#e2e_missing[@]})); then
+  log "installing Debian packages for the browser tests: ${e2e_missing[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${e2e_missing[@]}" >/dev/null
+fi
+E2E="$ROOT/tests/e2e"
+E2E_STAMP="$E2E/node_modules/.package-lock.sha256"
+want="$(sha256sum "$E2E/package-lock.json" | cut -d' ' -f1)"
+if [ ! -d "$E2E/node_modules/playwright-core" ] || [ "$(cat "$E2E_STAMP" 2>/dev/null)" != "$want" ]; then
+  log "installing playwright-core (npm ci in tests/e2e)"
+  (cd "$E2E" && npm ci --no-audit --no-fund --silent)
+  echo "$want" > "$E2E_STAMP"
+fi
+log "browser tests: $(command -v chromium || echo /usr/bin/chromium), playwright-core $(node -p "require('$E2E/node_modules/playwright-core/package.json').version")"

@@ -7,6 +7,7 @@ mod engagement_service;
 mod extract;
 mod matching;
 mod model;
+mod review;
 mod run;
 mod worker;
 
@@ -58,6 +59,8 @@ enum Command {
     Submit(worker::SubmitCmd),
     /// Partner data: right of erasure.
     Partner(worker::PartnerCmd),
+    /// The manager review web app (`serve`), its managers (`add-manager`), corrections (`export`).
+    Review(review::ReviewCmd),
 }
 
 /// Tesseract's OpenMP reads `OMP_THREAD_LIMIT` when the library loads, before `main` runs; if it
@@ -107,6 +110,7 @@ fn main() -> ExitCode {
         Command::Worker(cmd) => cmd.run(),
         Command::Submit(cmd) => cmd.run(),
         Command::Partner(cmd) => cmd.run(),
+        Command::Review(cmd) => cmd.run(),
     };
     match result {
         Ok(code) => ExitCode::from(code.clamp(0, 255) as u8),

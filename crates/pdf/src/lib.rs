@@ -185,6 +185,30 @@ pub fn read_each(
     Ok(())
 }
 
+/// Renders the first `max_pages` pages at `dpi`, for pictures only (the review UI shows them with
+/// the read boxes drawn over them); no text is read.
+pub fn render_pages(bytes: &[u8], dpi: f32, max_pages: usize) -> Result<Vec<GrayImage>, PdfError> {
+    let pdfium = pdfium()?;
+    let doc = open(pdfium, bytes)?;
+    let opts = PdfOptions {
+        render_dpi: dpi,
+        ..Default::default()
+    };
+    doc.pages()
+        .iter()
+        .take(max_pages)
+        .enumerate()
+        .map(|(index, page)| {
+            render(&page, &opts)
+                .map(|r| r.0)
+                .map_err(|e| PdfError::Page {
+                    page: index,
+                    message: e.to_string(),
+                })
+        })
+        .collect()
+}
+
 /// Renders a page to grayscale at the configured DPI, lowered if the page is huge.
 fn render(page: &PdfPage_, opts: &PdfOptions) -> Result<(GrayImage, f32), PdfiumError> {
     let (w_in, h_in) = (page.width().value / 72.0, page.height().value / 72.0);

@@ -17,6 +17,8 @@ pub struct Config {
     pub pipeline: PipelineConfig,
     pub rules: RulesConfig,
     pub http: HttpConfig,
+    /// The manager review web app (`claimscan review serve`).
+    pub review: ReviewConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -219,6 +221,32 @@ impl Default for HttpConfig {
         HttpConfig {
             listen: "127.0.0.1:9464".into(),
             admin_token: String::new(),
+        }
+    }
+}
+
+/// The manager review web app (`claimscan review serve`); it shares the database, object storage,
+/// catalog and rules of the worker.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReviewConfig {
+    /// Address the web app listens on.
+    pub listen: String,
+    /// Mark the session cookie `Secure` (keep on; browsers accept it on http://localhost too).
+    pub cookie_secure: bool,
+    /// A login lasts this long.
+    pub session_hours: u32,
+    /// Tasks per queue page.
+    pub page_size: u32,
+}
+
+impl Default for ReviewConfig {
+    fn default() -> Self {
+        ReviewConfig {
+            listen: "127.0.0.1:8080".into(),
+            cookie_secure: true,
+            session_hours: 12,
+            page_size: 50,
         }
     }
 }

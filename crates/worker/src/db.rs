@@ -63,7 +63,7 @@ pub struct ErasePlan {
     pub artifact_prefixes: Vec<String>,
 }
 
-fn now_rfc3339() -> String {
+pub fn now_rfc3339() -> String {
     Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
@@ -633,7 +633,8 @@ impl Db {
     }
 }
 
-async fn insert_lines(
+/// Inserts a claim's lines (shared with the review app's decisions).
+pub async fn insert_lines(
     tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
     claim_id: uuid::Uuid,
     lines: &[ClaimLine],
@@ -656,7 +657,8 @@ async fn insert_lines(
     Ok(())
 }
 
-pub(crate) async fn outbox(
+/// Queues a message in the outbox, in the caller's transaction (shared with the review app).
+pub async fn outbox(
     tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
     message_id: &str,
     routing_key: &str,

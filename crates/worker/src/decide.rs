@@ -89,7 +89,7 @@ fn close(a: f64, b: f64, tol: f64) -> bool {
 }
 
 /// Campaign multiplier for a line on an invoice dated `date` (the largest that applies).
-fn multiplier(line: &MatchedLine, date: Option<NaiveDate>, rules: &RulesConfig) -> f64 {
+pub fn multiplier(line: &MatchedLine, date: Option<NaiveDate>, rules: &RulesConfig) -> f64 {
     let (Some(date), Some(sku)) = (date, line.sku.as_deref()) else {
         return 1.0;
     };
@@ -430,6 +430,7 @@ mod tests {
             phash: None,
             distributor_key: Some("name:alpha".into()),
             timings: Default::default(),
+            page_sizes: Vec::new(),
         }
     }
 

@@ -113,6 +113,9 @@ pub struct Extraction {
     pub phash: Option<u64>,
     pub distributor_key: Option<String>,
     pub timings: Timings,
+    /// Width and height of each page in the coordinates of its boxes (for the review UI).
+    #[serde(default)]
+    pub page_sizes: Vec<[f32; 2]>,
 }
 
 /// The loaded pipeline: reading options, layout readers (live, previous, shadow), catalog matcher.
@@ -262,6 +265,12 @@ impl Pipeline {
             phash: stage.phash,
             distributor_key: stage.distributor_key.clone(),
             timings,
+            page_sizes: stage
+                .document
+                .pages
+                .iter()
+                .map(|p| [p.width, p.height])
+                .collect(),
         }
     }
 }

@@ -28,6 +28,11 @@ use crate::metrics::{Health, Metrics};
 use crate::pipeline::{memory_from, Pipeline};
 use crate::s3::{S3Error, Store};
 
+/// Resolution of the PDF page pictures stored for the review UI (pictures only, never read).
+const REVIEW_PAGE_DPI: f32 = 100.0;
+/// Pages pictured per upload for the review UI.
+const REVIEW_MAX_PAGES: usize = 5;
+
 /// A failure worth another attempt later.
 #[derive(Debug)]
 pub struct Transient {
@@ -339,7 +344,7 @@ impl Worker {
             );
             return self.record(m, None, &o, None).await;
         }
-        let bytes = self.store.get(&m.bucket, &m.key).await?;
+        let bytes = Arc::new(self.store.get(&m.bucket, &m.key).await?);
         self.metrics.observe("fetch", t.elapsed().as_secs_f64());
 
         // --- read + layout on a blocking thread, bounded (the wait is measured apart)
@@ -354,8 +359,9 @@ impl Worker {
             .observe("wait_extraction", t.elapsed().as_secs_f64());
         let pipeline = self.pipeline.clone();
         let name = m.key.rsplit('/').next().unwrap_or("upload").to_string();
+        let read_bytes = bytes.clone();
         let read = tokio::task::spawn_blocking(move || {
-            let r = pipeline.read(&bytes, &name);
+            let r = pipeline.read(&read_bytes, &name);
             drop(permit);
             r
         })
@@ -422,8 +428,24 @@ impl Worker {
             )
             .await?;
         if matches!(outcome, Outcome::Review { .. }) {
-            for (i, img) in stage.images.iter().enumerate() {
-                let Some(img) = img.clone() else { continue };
+            // Photos keep their cleaned picture; a PDF's pages are rendered now, at a modest
+            // DPI, only for uploads a manager will look at.
+            let mut images = stage.images.clone();
+            if ex.format == "pdf" && images.iter().all(Option::is_none) {
+                let b = bytes.clone();
+                images = tokio::task::spawn_blocking(move || {
+                    claimscan_pdf::render_pages(&b, REVIEW_PAGE_DPI, REVIEW_MAX_PAGES)
+                })
+                .await
+                .map_err(|e| Transient::new("extraction_crashed", e))?
+                .map(|v| v.into_iter().map(Some).collect())
+                .unwrap_or_else(|e| {
+                    tracing::warn!(error = %e, "pages not rendered for review");
+                    Vec::new()
+                });
+            }
+            for (i, img) in images.into_iter().enumerate() {
+                let Some(img) = img else { continue };
                 let png = tokio::task::spawn_blocking(move || {
                     let mut buf = std::io::Cursor::new(Vec::new());
                     img.write_to(&mut buf, image::ImageFormat::Png)
