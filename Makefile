@@ -6,7 +6,7 @@ export OMP_THREAD_LIMIT := 1
 CARGO ?= cargo
 BIN := $(CARGO_TARGET_DIR)/release/claimscan
 
-.PHONY: setup services build release demo test lint unit training-data bench bench-worker train eval-layout bench-engagement eval-engagement match-bench match-eval fuzz
+.PHONY: setup services build release demo test lint unit training-data bench bench-worker train eval-layout bench-engagement eval-engagement eval-engagement-sim match-bench match-eval fuzz
 
 setup:
 	@bash scripts/setup.sh
@@ -56,6 +56,9 @@ bench-engagement: setup
 
 eval-engagement: setup
 	@bash pipelines/engagement/eval.sh
+
+eval-engagement-sim: setup
+	@bash pipelines/engagement/eval.sh sim
 
 MATCH_DATA ?= $(HOME)/.cache/claimscan/matching-data
 

@@ -8,6 +8,7 @@
 # Binary: $CLAIMSCAN_BIN, else $CARGO_TARGET_DIR/release/claimscan if it has the engagement
 # subcommand, else the engagement crate's stand-alone CLI example (built here in release).
 # The simulated file goes to $BENCH_DIR (default: a temporary directory, removed on exit).
+# A file kept there from before 2026-12-04 has 6.5 M-event row groups (more load memory): delete it.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 partners=${1:-1000000}

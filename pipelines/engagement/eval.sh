@@ -3,6 +3,11 @@
 # days-since-last-purchase on CDNOW (as of 1997-10-01, horizons 180 and 91 days).
 #
 #   pipelines/engagement/eval.sh [CLAIMSCAN_BIN] [extra eval.py args]
+#   pipelines/engagement/eval.sh sim [CLAIMSCAN_BIN] [extra eval_sim.py args]
+#
+# The `sim` form runs eval_sim.py instead: the same three methods on the simulator
+# (`claimscan engagement synth --truth`), weekly as-of dates, detection lead time before the
+# last purchase and false alarms per 1,000 healthy partners; it needs no CDNOW data.
 #
 # CLAIMSCAN_BIN defaults to $CLAIMSCAN_BIN, else $CARGO_TARGET_DIR/release/claimscan if it has
 # the engagement subcommand, else the crate's stand-alone CLI example (built here).
@@ -11,8 +16,13 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
+script=eval.py
+if [ "${1:-}" = sim ]; then
+    script=eval_sim.py
+    shift
+fi
 data=${CDNOW:-$repo/../shared/data/transactions/CDNOW_master.txt}
-if [ ! -f "$data" ]; then
+if [ "$script" = eval.py ] && [ ! -f "$data" ]; then
     echo "engagement eval: CDNOW data not found at $data; skipping." >&2
     exit 0
 fi
@@ -40,4 +50,8 @@ fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/claimscan-engagement-eval.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-"$venv/bin/python" "$here/eval.py" --data "$data" --bin "$bin" --work "$work" "$@"
+if [ "$script" = eval_sim.py ]; then
+    "$venv/bin/python" "$here/eval_sim.py" --bin "$bin" --work "$work" "$@"
+else
+    "$venv/bin/python" "$here/eval.py" --data "$data" --bin "$bin" --work "$work" "$@"
+fi

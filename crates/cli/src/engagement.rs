@@ -178,6 +178,7 @@ fn score(a: ScoreArgs) -> anyhow::Result<i32> {
     let table = eng::load(&a.events, as_of)
         .with_context(|| format!("reading events from {}", a.events.display()))?;
     let loaded = start.elapsed();
+    let rss_loaded = peak_rss_mib();
     let run = eng::score_table(&table, &cfg)?;
     drop(table);
     let scored = start.elapsed();
@@ -205,8 +206,9 @@ fn score(a: ScoreArgs) -> anyhow::Result<i32> {
             s.partners, s.events, s.as_of, s.horizon_days, s.method, s.training_rows
         );
         eprintln!(
-            "load {:.2}s, score {:.2}s, total {:.2}s, {:.0} events/s, peak RSS {} MiB; {:?}",
+            "load {:.2}s (peak RSS {} MiB), score {:.2}s, total {:.2}s, {:.0} events/s, peak RSS {} MiB; {:?}",
             loaded.as_secs_f64(),
+            rss_loaded.map_or("?".to_string(), |m| format!("{m:.0}")),
             (scored - loaded).as_secs_f64(),
             total,
             s.events as f64 / total.max(1e-9),
@@ -382,7 +384,10 @@ fn synth(a: SynthArgs) -> anyhow::Result<i32> {
         start_day: eng::date::parse_date(&a.start)?,
         days: a.days,
         seed: a.seed,
-        batch: 50_000,
+        // About 1 M events per row group (pyarrow's default row-group cap is 1 Mi rows): a
+        // reader decodes whole row groups, so 50,000 partners (6.5 M events) per group cost
+        // the scoring load over 1 GB of decode buffers at 1 M partners.
+        batch: 8_000,
     };
     let (n, truth) = eng::synth::generate_parquet(&cfg, &a.out)?;
     if let Some(p) = &a.truth {
