@@ -37,6 +37,38 @@ pub enum AmqpError {
     Nacked,
 }
 
+/// Runs broker sessions until one ends cleanly (on shutdown), reconnecting after each failure
+/// with a backoff growing from 250 ms to 15 s; `connected` is cleared while the broker is away.
+/// A session gets its own receiver of the shutdown signal.
+pub async fn reconnecting<F, Fut>(
+    connected: &std::sync::atomic::AtomicBool,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+    mut session: F,
+) -> anyhow::Result<()>
+where
+    F: FnMut(tokio::sync::watch::Receiver<bool>) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    let mut backoff = std::time::Duration::from_millis(250);
+    loop {
+        if *shutdown.borrow() {
+            return Ok(());
+        }
+        match session(shutdown.clone()).await {
+            Ok(()) => return Ok(()),
+            Err(e) => {
+                connected.store(false, std::sync::atomic::Ordering::Relaxed);
+                tracing::warn!(error = %e, retry_in_ms = backoff.as_millis() as u64, "broker session ended; reconnecting");
+                tokio::select! {
+                    _ = tokio::time::sleep(backoff) => {}
+                    _ = shutdown.changed() => {}
+                }
+                backoff = (backoff * 2).min(std::time::Duration::from_secs(15));
+            }
+        }
+    }
+}
+
 pub async fn connect(url: &str) -> Result<Connection, lapin::Error> {
     Connection::connect(url, ConnectionProperties::default()).await
 }

@@ -110,25 +110,13 @@ impl Worker {
 
     /// Consumes until `shutdown` turns true, reconnecting with backoff when the broker goes away.
     /// On shutdown: stop consuming, finish and ack what is in flight, return.
-    pub async fn run(self: Arc<Self>, mut shutdown: watch::Receiver<bool>) -> anyhow::Result<()> {
-        let mut backoff = Duration::from_millis(250);
-        loop {
-            if *shutdown.borrow() {
-                return Ok(());
-            }
-            match self.session(&mut shutdown).await {
-                Ok(()) => return Ok(()),
-                Err(e) => {
-                    self.health.broker.store(false, Ordering::Relaxed);
-                    warn!(error = %e, retry_in_ms = backoff.as_millis() as u64, "broker session ended; reconnecting");
-                    tokio::select! {
-                        _ = tokio::time::sleep(backoff) => {}
-                        _ = shutdown.changed() => {}
-                    }
-                    backoff = (backoff * 2).min(Duration::from_secs(15));
-                }
-            }
-        }
+    pub async fn run(self: Arc<Self>, shutdown: watch::Receiver<bool>) -> anyhow::Result<()> {
+        let me = self.clone();
+        amqp::reconnecting(&self.health.broker, shutdown, move |mut rx| {
+            let me = me.clone();
+            async move { me.session(&mut rx).await }
+        })
+        .await
     }
 
     /// One broker connection's life. `Ok` only on shutdown.
