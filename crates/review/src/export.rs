@@ -15,16 +15,10 @@ pub struct Example {
     pub distributor_key: Option<String>,
     pub upload_id: String,
     pub task_id: String,
-    pub line_no: u32,
-    /// What the invoice said.
-    pub description: Option<String>,
-    pub product_code: Option<String>,
-    /// What the system proposed.
-    pub original_sku: Option<String>,
-    pub original_quantity: Option<f64>,
-    /// The manager's answer (`sku: null` = not one of our products).
-    pub sku: Option<String>,
-    pub quantity: Option<f64>,
+    /// What the invoice said, what the system proposed and the manager's answer
+    /// (`sku: null` = not one of our products).
+    #[serde(flatten)]
+    pub line: CorrectedLine,
     pub decided_at: String,
 }
 
@@ -49,13 +43,7 @@ pub async fn export(pool: &PgPool, out: &mut dyn Write) -> anyhow::Result<usize>
                 distributor_key: r.get(1),
                 upload_id: r.get(2),
                 task_id: r.get(3),
-                line_no: c.line_no,
-                description: c.description,
-                product_code: c.product_code,
-                original_sku: c.original_sku,
-                original_quantity: c.original_quantity,
-                sku: c.sku,
-                quantity: c.quantity,
+                line: c,
                 decided_at: r.get(5),
             };
             serde_json::to_writer(&mut *out, &ex)?;
