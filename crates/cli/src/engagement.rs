@@ -296,6 +296,8 @@ fn plan(a: PlanArgs) -> anyhow::Result<i32> {
             opens: &opens,
             budget_remaining: s.budget_points,
             now,
+            // One scoring from a file: no history for the alert memory (`confirm_days`).
+            at_risk_days: None,
         },
         &s,
     );
