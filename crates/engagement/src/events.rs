@@ -407,7 +407,7 @@ enum Source {
         slices: Vec<(usize, usize)>,
     },
     /// Any lazy frame, run on the streaming engine.
-    Lazy(LazyFrame),
+    Lazy(Box<LazyFrame>),
 }
 
 /// Slices of at most `max_rows` rows, none crossing a row group boundary.
@@ -468,6 +468,7 @@ fn produce(
             }
         }
         Source::Lazy(lf) => {
+            let lf = *lf;
             let callback = PlanCallback::new(move |batch: DataFrame| -> PolarsResult<bool> {
                 if batch.height() == 0 {
                     return Ok(false);
@@ -649,7 +650,7 @@ pub(crate) fn load_with(path: &Path, as_of: i32, slice_rows: usize) -> Result<Ac
 /// As [`load`], from any lazy frame with the input columns.
 pub fn load_lazy(mut lf: LazyFrame, as_of: i32) -> Result<ActivityTable> {
     let schema = lf.collect_schema()?;
-    load_source(&Source::Lazy(lf), &schema, as_of)
+    load_source(&Source::Lazy(Box::new(lf)), &schema, as_of)
 }
 
 fn load_source(src: &Source, schema: &Schema, as_of: i32) -> Result<ActivityTable> {
