@@ -11,6 +11,15 @@ flags its top `--flag-top` share (the same rule for every method). From the flag
   the churn day; median and quartiles over detected churners, plus the share detected at all;
 * false alarms per 1,000 healthy partners: partners who never churn (and bought before the first
   as-of date) flagged at least once over the period, and flagged on an average as-of date.
+
+Alert rules with memory (`--rules`), applied identically to every method:
+
+* `none`: flagged when in the top share at this date;
+* `confirmK` (e.g. `confirm4`): flagged when in the top share at this date and at the K-1
+  weekly dates before it (the product's `confirm_days = 7 (K - 1)` with weekly scorings: the
+  default `confirm_days = 21` is `confirm4`);
+* `meanK` (e.g. `mean2`): the top share by the mean of the partner's last K weekly scores (those
+  it has; a partner first scored this week uses this week's alone).
 """
 import argparse
 import contextlib
@@ -67,7 +76,9 @@ def main():
     ap.add_argument("--weeks", type=int, default=39)
     ap.add_argument("--horizon", type=int, default=91)
     ap.add_argument("--flag-top", default="0.05,0.10")
+    ap.add_argument("--rules", default="none,confirm2,confirm3,confirm4,mean2")
     a = ap.parse_args()
+    rules = a.rules.split(",")
 
     events, truth_csv = f"{a.work}/sim.parquet", f"{a.work}/truth.csv"
     subprocess.run([a.bin, "engagement", "synth", "--out", events, "--partners", str(a.partners),
@@ -89,8 +100,9 @@ def main():
     print(f"simulator: {a.partners} partners, {len(ev)} purchases, {a.start} + {a.days} days, seed {a.seed}; "
           f"{len(dates)} weekly as-of dates {dates[0].date()}..{dates[-1].date()}, horizon {a.horizon} days")
 
-    # flags[method][frac] = {partner_id: [as-of dates flagged]}
-    flags = {m: {f: {} for f in fracs} for m in methods}
+    # per[method] = [score Series per as-of date]; pools = [alert pool ids per as-of date]
+    history = {m: [] for m in methods}
+    pools = []
     scored_counts, pool_sizes = [], []
     bg_fail, bg_pen, times = 0, {}, {m: 0.0 for m in methods}
     for as_of in dates:
@@ -121,10 +133,38 @@ def main():
         last = cal.groupby("partner_id")["d"].max()
         pool = last.index[(as_of - last).dt.days <= a.horizon]
         pool_sizes.append(len(pool))
-        for m, s in per.items():
-            for f in fracs:
-                for pid in flag_top(s.reindex(pool).dropna(), f):
-                    flags[m][f].setdefault(pid, []).append(as_of)
+        pools.append(pool)
+        for m in methods:
+            history[m].append(per.get(m))
+
+    # flags[rule][method][frac] = {partner_id: [as-of dates flagged]}
+    flags = {r: {m: {f: {} for f in fracs} for m in methods} for r in rules}
+    for m in methods:
+        for f in fracs:
+            raws = []  # raw top-share flags per date (None: the method failed there)
+            for i, as_of in enumerate(dates):
+                s = history[m][i]
+                raws.append(None if s is None else flag_top(s.reindex(pools[i]).dropna(), f))
+                if s is None:
+                    continue
+                for r in rules:
+                    k = int(r[len(r.rstrip("0123456789")):] or 1)
+                    if r == "none":
+                        got = raws[i]
+                    elif r.startswith("confirm"):
+                        # In the top share at this date and the k-1 dates before.
+                        prev = raws[max(0, i - k + 1):i + 1]
+                        got = set.intersection(*prev) if len(prev) == k and all(
+                            x is not None for x in prev) else set()
+                    elif r.startswith("mean"):
+                        # Top share by the mean of the last k scores (those the partner has).
+                        past = [x for x in history[m][max(0, i - k + 1):i + 1] if x is not None]
+                        sm = pd.concat([x.reindex(s.index) for x in past], axis=1).mean(axis=1)
+                        got = flag_top(sm.reindex(pools[i]).dropna(), f)
+                    else:
+                        raise SystemExit(f"unknown rule {r}")
+                    for pid in got:
+                        flags[r][m][f].setdefault(pid, []).append(as_of)
 
     # Churners whose churn day lies inside the period, with at least one purchase before it.
     ch = truth[truth["churn_day"].notna()].copy()
@@ -140,12 +180,12 @@ def main():
           f"{a.horizon} days) {min(pool_sizes)}..{max(pool_sizes)}")
     print(f"BG/NBD: {len(dates) - bg_fail}/{len(dates)} dates fitted (penalizer used: {bg_pen}); "
           f"wall: " + ", ".join(f"{m.split(' ')[0]} {t:.0f}s" for m, t in times.items()))
-    for f in fracs:
-        print(f"\nflag the top {f:.0%} of the alert pool at each weekly as-of date")
+    for r, f in [(r, f) for f in fracs for r in rules]:
+        print(f"\nrule {r}: flag the top {f:.0%} of the alert pool at each weekly as-of date")
         print(f"  {'method':40s} {'detected':>8s} {'lead vs last purchase (d) q1/med/q3':>36s} "
               f"{'delay after churn (d) q1/med/q3':>32s} {'FA/1000 ever':>12s} {'FA/1000 per date':>16s}")
         for m in methods:
-            fl = flags[m][f]
+            fl = flags[r][m][f]
             leads, delays = [], []
             for pid, row in ch.iterrows():
                 hit = [d for d in fl.get(pid, []) if d >= row["churn_day"] - pd.Timedelta(days=a.horizon)]

@@ -148,6 +148,10 @@ pub struct SynthArgs {
     /// Also write partner_id,profile,churn_day as CSV.
     #[arg(long)]
     truth: Option<PathBuf>,
+    /// Partners per Parquet row group (8,000 is about 1 M events; the loader reads any size
+    /// in slices of at most 1 Mi rows).
+    #[arg(long, default_value_t = 8_000)]
+    row_group_partners: usize,
 }
 
 /// Peak resident set size of this process in MiB (Linux), if known.
@@ -179,6 +183,7 @@ fn score(a: ScoreArgs) -> anyhow::Result<i32> {
         .with_context(|| format!("reading events from {}", a.events.display()))?;
     let loaded = start.elapsed();
     let rss_loaded = peak_rss_mib();
+    let storage = table.storage();
     let run = eng::score_table(&table, &cfg)?;
     drop(table);
     let scored = start.elapsed();
@@ -206,7 +211,7 @@ fn score(a: ScoreArgs) -> anyhow::Result<i32> {
             s.partners, s.events, s.as_of, s.horizon_days, s.method, s.training_rows
         );
         eprintln!(
-            "load {:.2}s (peak RSS {} MiB), score {:.2}s, total {:.2}s, {:.0} events/s, peak RSS {} MiB; {:?}",
+            "load {:.2}s (peak RSS {} MiB; {storage}), score {:.2}s, total {:.2}s, {:.0} events/s, peak RSS {} MiB; {:?}",
             loaded.as_secs_f64(),
             rss_loaded.map_or("?".to_string(), |m| format!("{m:.0}")),
             (scored - loaded).as_secs_f64(),
@@ -291,6 +296,8 @@ fn plan(a: PlanArgs) -> anyhow::Result<i32> {
             opens: &opens,
             budget_remaining: s.budget_points,
             now,
+            // One scoring from a file: no history for the alert memory (`confirm_days`).
+            at_risk_days: None,
         },
         &s,
     );
@@ -384,10 +391,8 @@ fn synth(a: SynthArgs) -> anyhow::Result<i32> {
         start_day: eng::date::parse_date(&a.start)?,
         days: a.days,
         seed: a.seed,
-        // About 1 M events per row group (pyarrow's default row-group cap is 1 Mi rows): a
-        // reader decodes whole row groups, so 50,000 partners (6.5 M events) per group cost
-        // the scoring load over 1 GB of decode buffers at 1 M partners.
-        batch: 8_000,
+        // About 1 M events per row group by default (pyarrow's default cap is 1 Mi rows).
+        batch: a.row_group_partners.max(1),
     };
     let (n, truth) = eng::synth::generate_parquet(&cfg, &a.out)?;
     if let Some(p) = &a.truth {

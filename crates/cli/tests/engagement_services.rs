@@ -239,6 +239,8 @@ async fn activity_scores_and_one_challenge_sent_once_across_a_restart() {
     cfg.engagement.plan.quiet_start_hour = 0;
     cfg.engagement.plan.quiet_end_hour = 0;
     cfg.engagement.plan.default_send_hour = hour;
+    // Alert memory: at risk on consecutive scorings spanning a week (the default is 21 days).
+    cfg.engagement.plan.confirm_days = 7;
     cfg.validate().unwrap();
     let (w, stop, h) = env.worker(&cfg).await;
 
@@ -339,6 +341,22 @@ async fn activity_scores_and_one_challenge_sent_once_across_a_restart() {
     let cycle = w.score_and_plan(Utc::now()).await.unwrap();
     assert_eq!(cycle.len(), 1);
     assert_eq!(cycle[0].scored, 3);
+    // Alert memory: the drifting partners are at risk on this first scoring only, so nobody
+    // gets a challenge yet.
+    assert_eq!(
+        (
+            cycle[0].stats.at_risk,
+            cycle[0].stats.unconfirmed,
+            cycle[0].planned
+        ),
+        (2, 2, 0)
+    );
+    assert_eq!(env.count("SELECT count(*) FROM challenges").await, 0);
+    assert_eq!(
+        env.count("SELECT count(*) FROM partner_scores WHERE at_risk_since = as_of")
+            .await,
+        2
+    );
     let scores: Vec<(String, f64, String, String)> = sqlx::query(
         "SELECT partner_id, score, segment, reason FROM partner_scores WHERE program_id = 'prog' ORDER BY partner_id",
     )
@@ -361,6 +379,16 @@ async fn activity_scores_and_one_challenge_sent_once_across_a_restart() {
     assert!(
         drifting_reason.contains("usual gap 5 days, current gap 22"),
         "{drifting_reason}"
+    );
+
+    // A week later, still at risk: confirmed.
+    let later = Utc::now() + chrono::Duration::days(7);
+    let cycle = w.score_and_plan(later).await.unwrap();
+    assert_eq!((cycle[0].stats.unconfirmed, cycle[0].planned), (0, 1));
+    assert_eq!(
+        env.count("SELECT count(*) FROM partner_scores WHERE at_risk_since = as_of - 7")
+            .await,
+        2
     );
 
     let rows = sqlx::query(
@@ -387,7 +415,8 @@ async fn activity_scores_and_one_challenge_sent_once_across_a_restart() {
     assert!(!r.get::<String, _>("message").contains('{'));
 
     // Planning again: the cooldown holds, nothing new.
-    w.score_and_plan(Utc::now()).await.unwrap();
+    let cycle = w.score_and_plan(later).await.unwrap();
+    assert_eq!(cycle[0].stats.cooldown, 1);
     assert_eq!(env.count("SELECT count(*) FROM challenges").await, 1);
     // Not due yet: nothing sent.
     assert!(env
@@ -422,7 +451,7 @@ async fn activity_scores_and_one_challenge_sent_once_across_a_restart() {
     h.await.unwrap().unwrap();
     let (w2, stop2, h2) = env.worker(&cfg).await;
     assert_eq!(w2.publish_due(Utc::now()).await.unwrap().published, 0);
-    w2.score_and_plan(Utc::now()).await.unwrap();
+    w2.score_and_plan(later).await.unwrap();
     assert!(env.tap_messages(1, Duration::from_secs(2)).await.is_empty());
     assert_eq!(env.count("SELECT count(*) FROM challenges").await, 1);
     stop2.send(true).unwrap();

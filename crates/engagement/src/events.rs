@@ -5,18 +5,29 @@
 //! `occurred_at` may be a Date, a Datetime, an ISO-8601 string (`YYYY-MM-DD`, optionally followed
 //! by a time and offset: the written calendar date is used) or a `YYYYMMDD` integer/string.
 //!
-//! The scan is lazy and runs on polars' streaming engine in two passes: events are projected,
-//! filtered to before the as-of date and narrowed (day `i32`, kind `u8`, quantity/amount
-//! `f32`); pass one counts events per partner (group_by), pass two streams batches and
-//! scatters them into per-partner slots. The raw input is never in memory at once, and the
-//! kept events cost 13 bytes each.
+//! Two passes over the input, batch by batch: events are projected, filtered to before the
+//! as-of date and narrowed (day, purchase or not, quantity, amount); pass one counts events per
+//! partner, pass two scatters them into per-partner slots. A Parquet file is read with polars'
+//! Parquet reader one slice of at most [`SLICE_ROWS`] rows at a time (a row group larger than
+//! that is read in several slices, and the file is mapped only while a slice is read), so the
+//! memory held for decoding does not depend on how the file was written; CSV and in-memory
+//! frames go through polars' streaming engine. The raw input is never in memory at once.
+//!
+//! What scoring reads is all that is kept: a purchase costs 8 bytes (day as a `u16` offset
+//! from the earliest day, quantity as `u16`, amount `f32`), any other event 2 bytes (its day).
+//! Days spanning more than 65,536 days fall back to `i32`, quantities that are not whole
+//! numbers in `0..=65535` to `f32`.
 
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::mpsc::{sync_channel, SyncSender};
+use std::sync::Arc;
 
 use polars::prelude::*;
 
 use crate::{Error, Result};
+
+/// Rows decoded at a time from a Parquet file (a larger row group is read in slices).
+pub const SLICE_ROWS: usize = 1 << 20;
 
 /// Event kinds, stored as a `u8` code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,29 +60,148 @@ impl Kind {
     }
 }
 
+/// Event days: `u16` offsets from `base` when every kept day fits, else `i32`.
+enum Days {
+    Narrow { base: i32, v: Vec<u16> },
+    Wide(Vec<i32>),
+}
+
+impl Days {
+    fn new(n: usize, min: i32, max: i32) -> Self {
+        if i64::from(max) - i64::from(min) <= i64::from(u16::MAX) {
+            Days::Narrow {
+                base: min,
+                v: vec![0; n],
+            }
+        } else {
+            Days::Wide(vec![0; n])
+        }
+    }
+
+    #[inline]
+    fn set(&mut self, pos: usize, day: i32) {
+        match self {
+            // In range: `min <= day <= max` was seen in the counting pass.
+            Days::Narrow { base, v } => v[pos] = (day - *base) as u16,
+            Days::Wide(v) => v[pos] = day,
+        }
+    }
+
+    fn slice(&self, a: usize, b: usize) -> DaySlice<'_> {
+        match self {
+            Days::Narrow { base, v } => DaySlice::Narrow(*base, &v[a..b]),
+            Days::Wide(v) => DaySlice::Wide(&v[a..b]),
+        }
+    }
+
+    fn is_narrow(&self) -> bool {
+        matches!(self, Days::Narrow { .. })
+    }
+}
+
+/// One partner's event days (days since 1970-01-01).
+#[derive(Debug, Clone, Copy)]
+pub enum DaySlice<'a> {
+    /// Offsets from a base day.
+    Narrow(i32, &'a [u16]),
+    Wide(&'a [i32]),
+}
+
+impl DaySlice<'_> {
+    pub fn len(&self) -> usize {
+        match self {
+            DaySlice::Narrow(_, v) => v.len(),
+            DaySlice::Wide(v) => v.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    #[inline]
+    pub fn get(&self, i: usize) -> i32 {
+        match self {
+            DaySlice::Narrow(base, v) => base + i32::from(v[i]),
+            DaySlice::Wide(v) => v[i],
+        }
+    }
+}
+
+/// Purchase quantities: `u16` while every value is a whole number in `0..=65535`, else `f32`
+/// (switched on the first value that does not fit).
+enum Qty {
+    Narrow(Vec<u16>),
+    Wide(Vec<f32>),
+}
+
+impl Qty {
+    #[inline]
+    fn set(&mut self, pos: usize, q: f32) {
+        if let Qty::Narrow(v) = self {
+            let n = q as u16;
+            if f32::from(n).to_bits() == q.to_bits() {
+                v[pos] = n;
+                return;
+            }
+            *self = Qty::Wide(v.iter().map(|&x| f32::from(x)).collect());
+        }
+        if let Qty::Wide(v) = self {
+            v[pos] = q;
+        }
+    }
+
+    fn slice(&self, a: usize, b: usize) -> QtySlice<'_> {
+        match self {
+            Qty::Narrow(v) => QtySlice::Narrow(&v[a..b]),
+            Qty::Wide(v) => QtySlice::Wide(&v[a..b]),
+        }
+    }
+}
+
+/// One partner's purchase quantities.
+#[derive(Debug, Clone, Copy)]
+pub enum QtySlice<'a> {
+    Narrow(&'a [u16]),
+    Wide(&'a [f32]),
+}
+
+impl QtySlice<'_> {
+    #[inline]
+    pub fn get(&self, i: usize) -> f32 {
+        match self {
+            QtySlice::Narrow(v) => f32::from(v[i]),
+            QtySlice::Wide(v) => v[i],
+        }
+    }
+}
+
 /// Events per partner in a compressed-sparse-row layout: partner `i` (in ascending
-/// `partner_id` order) owns rows `offsets[i]..offsets[i+1]` of the event columns, unsorted.
+/// `partner_id` order) owns purchases `p_off[i]..p_off[i+1]` and other events
+/// `o_off[i]..o_off[i+1]`, each in input order.
 pub struct ActivityTable {
     ids: Vec<String>,
     /// Partner rows in ascending `partner_id` order (here the identity; kept for callers).
     pub order: Vec<u32>,
-    offsets: Vec<u64>,
-    days: Vec<i32>,
-    kinds: Vec<u8>,
-    qty: Vec<f32>,
-    amt: Vec<f32>,
+    p_off: Vec<u64>,
+    p_day: Days,
+    p_qty: Qty,
+    p_amt: Vec<f32>,
+    o_off: Vec<u64>,
+    o_day: Days,
     /// Number of events kept (before `as_of`).
     pub n_events: usize,
     /// Earliest event day kept.
     pub min_day: Option<i32>,
 }
 
-/// Borrowed per-partner slices of an [`ActivityTable`].
+/// Borrowed per-partner slices of an [`ActivityTable`]: purchases (`days`, `qty`, `amt`, same
+/// length) and the days of other activity.
 pub struct PartnerEvents<'a> {
-    pub days: &'a [i32],
-    pub kinds: &'a [u8],
-    pub qty: &'a [f32],
+    pub days: DaySlice<'a>,
+    pub qty: QtySlice<'a>,
     pub amt: &'a [f32],
+    pub other: DaySlice<'a>,
 }
 
 impl ActivityTable {
@@ -90,81 +220,31 @@ impl ActivityTable {
 
     /// Events of table row `row`.
     pub fn events(&self, row: usize) -> PartnerEvents<'_> {
-        let (a, b) = (self.offsets[row] as usize, self.offsets[row + 1] as usize);
+        let (a, b) = (self.p_off[row] as usize, self.p_off[row + 1] as usize);
+        let (c, d) = (self.o_off[row] as usize, self.o_off[row + 1] as usize);
         PartnerEvents {
-            days: &self.days[a..b],
-            kinds: &self.kinds[a..b],
-            qty: &self.qty[a..b],
-            amt: &self.amt[a..b],
+            days: self.p_day.slice(a, b),
+            qty: self.p_qty.slice(a, b),
+            amt: &self.p_amt[a..b],
+            other: self.o_day.slice(c, d),
         }
     }
-}
 
-struct Scatter {
-    offsets: Vec<u64>,
-    cursor: Vec<u64>,
-    days: Vec<i32>,
-    kinds: Vec<u8>,
-    qty: Vec<f32>,
-    amt: Vec<f32>,
-    seen: usize,
-}
-
-impl Scatter {
-    fn scatter(
-        &mut self,
-        idx: &[u32],
-        d: &[i32],
-        k: &[u8],
-        q: &[f32],
-        m: &[f32],
-    ) -> PolarsResult<()> {
-        for (r, &p) in idx.iter().enumerate() {
-            let p = p as usize;
-            let pos = self.cursor[p] as usize;
-            polars_ensure!(pos < self.offsets[p + 1] as usize, ComputeError: "events changed between passes");
-            self.cursor[p] += 1;
-            self.days[pos] = d[r];
-            self.kinds[pos] = k[r];
-            self.qty[pos] = q[r];
-            self.amt[pos] = m[r];
-        }
-        self.seen += idx.len();
-        Ok(())
-    }
-}
-
-/// Partner key to dense index, for integer or text ids.
-enum KeyIndex {
-    Int(PlHashMap<i64, u32>),
-    Str(PlHashMap<String, u32>),
-}
-
-impl KeyIndex {
-    fn is_int(dt: &DataType) -> bool {
-        dt.is_integer()
-    }
-
-    /// Dense indices of a batch's partner ids (every id was seen in the counting pass).
-    fn lookup(&self, c: &Column) -> Result<Vec<u32>> {
-        let missing = || Error::Invalid("partner id missing from counting pass".into());
-        match self {
-            KeyIndex::Int(m) => {
-                let s = c.cast(&DataType::Int64)?;
-                s.i64()?
-                    .into_no_null_iter()
-                    .map(|k| m.get(&k).copied().ok_or_else(missing))
-                    .collect()
+    /// Bytes held per kept event, as stored (for the load report).
+    pub fn storage(&self) -> String {
+        format!(
+            "days {}, quantities {}",
+            if self.p_day.is_narrow() && self.o_day.is_narrow() {
+                "u16"
+            } else {
+                "i32"
+            },
+            if matches!(self.p_qty, Qty::Narrow(_)) {
+                "u16"
+            } else {
+                "f32"
             }
-            KeyIndex::Str(m) => {
-                let s = c.cast(&DataType::String)?;
-                s.str()?
-                    .downcast_iter()
-                    .flat_map(|a| a.values_iter())
-                    .map(|k| m.get(k).copied().ok_or_else(missing))
-                    .collect()
-            }
-        }
+        )
     }
 }
 
@@ -257,29 +337,6 @@ fn day_expr(dt: &DataType) -> Result<Expr> {
     Ok(date.cast(DataType::Int32))
 }
 
-fn kind_expr(dt: Option<&DataType>) -> Expr {
-    match dt {
-        None => lit(Kind::Purchase as u8),
-        // Scoring only tells purchases from other activity: one comparison per row keeps the
-        // scan cheap (a full kind-name match costs several string comparisons per event).
-        Some(DataType::String) => {
-            let k = col("kind");
-            let purchase = k
-                .clone()
-                .is_null()
-                .or(k.clone().eq(lit("")))
-                .or(k.eq(lit(Kind::Purchase.name())));
-            when(purchase)
-                .then(lit(Kind::Purchase as u8))
-                .otherwise(lit(Kind::Other as u8))
-        }
-        // Numeric kinds are taken as codes.
-        Some(_) => col("kind")
-            .cast(DataType::UInt8)
-            .fill_null(lit(Kind::Purchase as u8)),
-    }
-}
-
 fn num_expr(name: &str, dt: Option<&DataType>, default: f32) -> Expr {
     match dt {
         None => lit(default),
@@ -290,14 +347,313 @@ fn num_expr(name: &str, dt: Option<&DataType>, default: f32) -> Expr {
     }
 }
 
+/// `true` for purchases: no `kind` column, an empty kind or `purchase`; numeric kinds are codes
+/// (`0` = purchase, as [`Kind`]).
+fn purchase_expr(dt: Option<&DataType>) -> Expr {
+    match dt {
+        None => lit(true),
+        // One comparison per row keeps the scan cheap.
+        Some(DataType::String) => {
+            let k = col("kind");
+            k.clone()
+                .is_null()
+                .or(k.clone().eq(lit("")))
+                .or(k.eq(lit(Kind::Purchase.name())))
+        }
+        Some(_) => col("kind")
+            .cast(DataType::UInt8)
+            .fill_null(lit(Kind::Purchase as u8))
+            .eq(lit(Kind::Purchase as u8)),
+    }
+}
+
+/// The narrowed events of `lf`: `partner_id`, `day` (days since 1970-01-01, `Int32`),
+/// `purchase` (bool) and, with `amounts`, `qty` and `amt` (`Float32`); only rows with an id
+/// and a day before `as_of`.
+fn narrow(lf: LazyFrame, schema: &Schema, as_of: i32, amounts: bool) -> Result<LazyFrame> {
+    let day = day_expr(schema.get("occurred_at").expect("checked"))?;
+    let mut sel = vec![
+        col("partner_id"),
+        day.alias("day"),
+        purchase_expr(schema.get("kind")).alias("purchase"),
+    ];
+    if amounts {
+        sel.push(
+            num_expr("quantity", schema.get("quantity"), 1.0)
+                .cast(DataType::Float32)
+                .alias("qty"),
+        );
+        sel.push(
+            num_expr("amount", schema.get("amount"), 0.0)
+                .cast(DataType::Float32)
+                .alias("amt"),
+        );
+    }
+    Ok(lf.select(sel).filter(
+        col("partner_id")
+            .is_not_null()
+            .and(col("day").is_not_null())
+            .and(col("day").lt(lit(as_of))),
+    ))
+}
+
+/// Where the events come from.
+#[derive(Clone)]
+enum Source {
+    /// A Parquet file read slice by slice: `(first row, rows)` per slice.
+    Parquet {
+        path: std::path::PathBuf,
+        meta: FileMetadataRef,
+        slices: Vec<(usize, usize)>,
+    },
+    /// Any lazy frame, run on the streaming engine.
+    Lazy(Box<LazyFrame>),
+}
+
+/// Slices of at most `max_rows` rows, none crossing a row group boundary.
+fn parquet_slices(meta: &FileMetadataRef, max_rows: usize) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut start = 0usize;
+    for rg in &meta.row_groups {
+        let n = rg.num_rows();
+        let parts = n.div_ceil(max_rows.max(1)).max(1);
+        let mut off = 0;
+        for p in 0..parts {
+            let len = n * (p + 1) / parts - off;
+            if len > 0 {
+                out.push((start + off, len));
+            }
+            off += len;
+        }
+        start += n;
+    }
+    out
+}
+
+/// Sends the narrowed batches of `src` to `tx` until the input ends or the receiver hangs up.
+fn produce(
+    src: Source,
+    schema: &Schema,
+    as_of: i32,
+    amounts: bool,
+    tx: SyncSender<DataFrame>,
+) -> Result<()> {
+    match src {
+        Source::Parquet { path, meta, slices } => {
+            let mut cols = vec!["partner_id".to_string(), "occurred_at".to_string()];
+            let wanted: &[&str] = if amounts {
+                &["kind", "quantity", "amount"]
+            } else {
+                &["kind"]
+            };
+            cols.extend(
+                wanted
+                    .iter()
+                    .filter(|c| schema.get(c).is_some())
+                    .map(|c| c.to_string()),
+            );
+            for (off, len) in slices {
+                // The file is mapped by the reader only while this slice is decoded.
+                let file = std::fs::File::open(&path)
+                    .map_err(|e| Error::Io(path.display().to_string(), e))?;
+                let mut r = ParquetReader::new(file)
+                    .with_columns(Some(cols.clone()))
+                    .with_slice(Some((off, len)))
+                    .read_parallel(ParallelStrategy::Columns);
+                r.set_metadata(meta.clone());
+                let df = narrow(r.finish()?.lazy(), schema, as_of, amounts)?.collect()?;
+                if tx.send(df).is_err() {
+                    break;
+                }
+            }
+        }
+        Source::Lazy(lf) => {
+            let lf = *lf;
+            let callback = PlanCallback::new(move |batch: DataFrame| -> PolarsResult<bool> {
+                if batch.height() == 0 {
+                    return Ok(false);
+                }
+                // `true` stops the scan (the loader failed and hung up).
+                Ok(tx.send(batch).is_err())
+            });
+            narrow(lf, schema, as_of, amounts)?
+                .sink_batches(callback, true, std::num::NonZeroUsize::new(1 << 18))?
+                .collect_with_engine(Engine::Streaming)?;
+        }
+    }
+    Ok(())
+}
+
+/// Runs `f` on every narrowed batch of `src`, decoding the next batch while `f` runs.
+fn for_each_batch(
+    src: &Source,
+    schema: &Schema,
+    as_of: i32,
+    amounts: bool,
+    mut f: impl FnMut(&DataFrame) -> Result<()>,
+) -> Result<()> {
+    let (tx, rx) = sync_channel::<DataFrame>(1);
+    let src = src.clone();
+    std::thread::scope(|sc| {
+        let producer = sc.spawn(move || produce(src, schema, as_of, amounts, tx));
+        let mut res = Ok(());
+        for df in rx.iter() {
+            if let Err(e) = f(&df) {
+                res = Err(e);
+                break;
+            }
+        }
+        drop(rx);
+        let read = producer
+            .join()
+            .unwrap_or_else(|_| Err(Error::Invalid("the event reader panicked".into())));
+        res.and(read)
+    })
+}
+
+/// A partner's counts (counting pass) and table row.
+#[derive(Debug, Default, Clone, Copy)]
+struct Slot {
+    purchases: u64,
+    other: u64,
+    row: u32,
+}
+
+/// Partner id to [`Slot`], for integer or text ids.
+enum Keys {
+    Int(PlHashMap<i64, Slot>),
+    Str(PlHashMap<String, Slot>),
+}
+
+impl Keys {
+    fn new(dt: &DataType) -> Self {
+        if dt.is_integer() {
+            Keys::Int(PlHashMap::default())
+        } else {
+            Keys::Str(PlHashMap::default())
+        }
+    }
+
+    /// Calls `f(slot, row)` for each row of a batch's ids; unseen ids are added when `insert`,
+    /// else they are an error.
+    fn for_each(
+        &mut self,
+        c: &Column,
+        insert: bool,
+        mut f: impl FnMut(&mut Slot, usize) -> Result<()>,
+    ) -> Result<()> {
+        let missing = || {
+            Error::Invalid(
+                "partner id missing from counting pass: did the input change while loading?".into(),
+            )
+        };
+        match self {
+            Keys::Int(m) => {
+                let s = c.cast(&DataType::Int64)?;
+                for (r, k) in s.i64()?.into_no_null_iter().enumerate() {
+                    let slot = if insert {
+                        m.entry(k).or_default()
+                    } else {
+                        m.get_mut(&k).ok_or_else(missing)?
+                    };
+                    f(slot, r)?;
+                }
+            }
+            Keys::Str(m) => {
+                let s = c.cast(&DataType::String)?;
+                let keys = s.str()?.downcast_iter().flat_map(|a| a.values_iter());
+                for (r, k) in keys.enumerate() {
+                    if insert && !m.contains_key(k) {
+                        m.insert(k.to_string(), Slot::default());
+                    }
+                    f(m.get_mut(k).ok_or_else(missing)?, r)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Numbers the partners in ascending id order; returns their ids (as text) and
+    /// `[purchases, other]` counts in that order.
+    fn number(&mut self) -> (Vec<String>, Vec<[u64; 2]>) {
+        match self {
+            Keys::Int(m) => {
+                let mut ks: Vec<i64> = m.keys().copied().collect();
+                ks.sort_unstable();
+                let counts = ks
+                    .iter()
+                    .enumerate()
+                    .map(|(i, k)| {
+                        let s = m.get_mut(k).expect("own key");
+                        s.row = i as u32;
+                        [s.purchases, s.other]
+                    })
+                    .collect();
+                (ks.iter().map(|k| k.to_string()).collect(), counts)
+            }
+            Keys::Str(m) => {
+                let mut ks: Vec<String> = m.keys().cloned().collect();
+                ks.sort_unstable();
+                let counts = ks
+                    .iter()
+                    .enumerate()
+                    .map(|(i, k)| {
+                        let s = m.get_mut(k.as_str()).expect("own key");
+                        s.row = i as u32;
+                        [s.purchases, s.other]
+                    })
+                    .collect();
+                (ks, counts)
+            }
+        }
+    }
+}
+
+fn bools(c: &Column) -> Result<Vec<bool>> {
+    Ok(c.bool()?
+        .downcast_iter()
+        .flat_map(|a| a.values_iter())
+        .collect())
+}
+
+fn offsets(counts: impl Iterator<Item = u64>) -> Vec<u64> {
+    let mut out = vec![0u64];
+    for n in counts {
+        out.push(out.last().copied().unwrap_or(0) + n);
+    }
+    out
+}
+
 /// Load events strictly before `as_of` (days since 1970-01-01) and group them per partner.
 pub fn load(path: &Path, as_of: i32) -> Result<ActivityTable> {
-    load_lazy(scan(path)?, as_of)
+    load_with(path, as_of, SLICE_ROWS)
+}
+
+/// As [`load`], reading a Parquet file in slices of at most `slice_rows` rows.
+pub(crate) fn load_with(path: &Path, as_of: i32, slice_rows: usize) -> Result<ActivityTable> {
+    let mut lf = scan(path)?;
+    if !is_parquet(path) {
+        return load_lazy(lf, as_of);
+    }
+    let schema = lf.collect_schema()?;
+    let file = std::fs::File::open(path).map_err(|e| Error::Io(path.display().to_string(), e))?;
+    let meta = ParquetReader::new(file).get_metadata()?.clone();
+    let slices = parquet_slices(&meta, slice_rows);
+    let src = Source::Parquet {
+        path: path.to_path_buf(),
+        meta,
+        slices,
+    };
+    load_source(&src, &schema, as_of)
 }
 
 /// As [`load`], from any lazy frame with the input columns.
 pub fn load_lazy(mut lf: LazyFrame, as_of: i32) -> Result<ActivityTable> {
     let schema = lf.collect_schema()?;
+    load_source(&Source::Lazy(Box::new(lf)), &schema, as_of)
+}
+
+fn load_source(src: &Source, schema: &Schema, as_of: i32) -> Result<ActivityTable> {
     for req in ["partner_id", "occurred_at"] {
         if schema.get(req).is_none() {
             return Err(Error::Invalid(format!(
@@ -310,135 +666,95 @@ pub fn load_lazy(mut lf: LazyFrame, as_of: i32) -> Result<ActivityTable> {
             )));
         }
     }
-    let day = day_expr(schema.get("occurred_at").expect("checked"))?;
-    let key_dt = schema.get("partner_id").expect("checked").clone();
-    let events = lf
-        .select([
-            col("partner_id"),
-            day.alias("day"),
-            kind_expr(schema.get("kind"))
-                .cast(DataType::UInt8)
-                .alias("kind"),
-            num_expr("quantity", schema.get("quantity"), 1.0)
-                .cast(DataType::Float32)
-                .alias("qty"),
-            num_expr("amount", schema.get("amount"), 0.0)
-                .cast(DataType::Float32)
-                .alias("amt"),
-        ])
-        .filter(
-            col("partner_id")
-                .is_not_null()
-                .and(col("day").is_not_null())
-                .and(col("day").lt(lit(as_of))),
-        );
+    let mut keys = Keys::new(schema.get("partner_id").expect("checked"));
 
-    // Pass 1 (streaming): events per partner, in ascending id order.
-    let counts = events
-        .clone()
-        .group_by([col("partner_id")])
-        .agg([len().alias("n"), col("day").min().alias("first")])
-        .sort(["partner_id"], SortMultipleOptions::default())
-        .collect_with_engine(Engine::Streaming)?
-        .unwrap_single();
-    let key = counts.column("partner_id")?;
-    let n_partners = counts.height();
-    let ids: Vec<String> = key
-        .cast(&DataType::String)?
-        .str()?
-        .downcast_iter()
-        .flat_map(|a| a.values_iter())
-        .map(str::to_string)
-        .collect();
-    let index = if KeyIndex::is_int(&key_dt) {
-        let k = key.cast(&DataType::Int64)?;
-        let mut m = PlHashMap::with_capacity(n_partners);
-        for (i, v) in k.i64()?.into_no_null_iter().enumerate() {
-            m.insert(v, i as u32);
+    // Pass 1: events per partner and kind, and the range of days.
+    let (mut min_day, mut max_day) = (i32::MAX, i32::MIN);
+    for_each_batch(src, schema, as_of, false, |df| {
+        let day = df.column("day")?.i32()?;
+        if let (Some(a), Some(b)) = (day.min(), day.max()) {
+            min_day = min_day.min(a);
+            max_day = max_day.max(b);
         }
-        KeyIndex::Int(m)
-    } else {
-        let mut m = PlHashMap::with_capacity(n_partners);
-        for (i, v) in ids.iter().enumerate() {
-            m.insert(v.clone(), i as u32);
-        }
-        KeyIndex::Str(m)
-    };
-    let n_col = counts.column("n")?.cast(&DataType::UInt64)?;
-    let mut offsets = Vec::with_capacity(n_partners + 1);
-    offsets.push(0u64);
-    for n in n_col.u64()?.into_no_null_iter() {
-        offsets.push(offsets.last().copied().unwrap_or(0) + n);
-    }
-    let min_day = counts.column("first")?.i32()?.min();
+        let purchase = bools(df.column("purchase")?)?;
+        keys.for_each(df.column("partner_id")?, true, |slot, r| {
+            if purchase[r] {
+                slot.purchases += 1;
+            } else {
+                slot.other += 1;
+            }
+            Ok(())
+        })
+    })?;
+    let (ids, counts) = keys.number();
+    let n_partners = ids.len();
+    let p_off = offsets(counts.iter().map(|c| c[0]));
+    let o_off = offsets(counts.iter().map(|c| c[1]));
     drop(counts);
-    let total = *offsets.last().expect("non-empty") as usize;
+    let n_p = *p_off.last().expect("non-empty") as usize;
+    let n_o = *o_off.last().expect("non-empty") as usize;
+    let min = if n_p + n_o > 0 { min_day } else { as_of };
+    let max = if n_p + n_o > 0 { max_day } else { as_of };
 
-    // Pass 2 (streaming batches): scatter events into their partner's slots. Ids are looked
-    // up outside the lock; only the scatter itself is serialised.
-    let state = Arc::new(Mutex::new(Scatter {
-        cursor: offsets[..n_partners].to_vec(),
-        offsets,
-        days: vec![0i32; total],
-        kinds: vec![0u8; total],
-        qty: vec![0f32; total],
-        amt: vec![0f32; total],
-        seen: 0,
-    }));
-    let index = Arc::new(index);
-    let sink_state = Arc::clone(&state);
-    let callback = PlanCallback::new(move |batch: DataFrame| -> PolarsResult<bool> {
-        if batch.height() == 0 {
-            return Ok(false);
+    // Pass 2: scatter every event into its partner's slot.
+    let mut p_cur = p_off[..n_partners].to_vec();
+    let mut o_cur = o_off[..n_partners].to_vec();
+    let mut p_day = Days::new(n_p, min, max);
+    let mut p_qty = Qty::Narrow(vec![0; n_p]);
+    let mut p_amt = vec![0f32; n_p];
+    let mut o_day = Days::new(n_o, min, max);
+    let mut seen = 0usize;
+    let changed = || Error::Invalid("events changed between passes".into());
+    for_each_batch(src, schema, as_of, true, |df| {
+        let day = df.column("day")?.i32()?.rechunk();
+        let qty = df.column("qty")?.f32()?.rechunk();
+        let amt = df.column("amt")?.f32()?.rechunk();
+        let (d, q, m) = (day.cont_slice()?, qty.cont_slice()?, amt.cont_slice()?);
+        if d.iter().any(|&x| x < min || x > max) {
+            return Err(changed());
         }
-        let idx = index
-            .lookup(batch.column("partner_id")?)
-            .map_err(|e| polars_err!(ComputeError: "{e}"))?;
-        let d = batch.column("day")?.i32()?.rechunk();
-        let k = batch.column("kind")?.u8()?.rechunk();
-        let q = batch.column("qty")?.f32()?.rechunk();
-        let m = batch.column("amt")?.f32()?.rechunk();
-        let mut st = sink_state
-            .lock()
-            .map_err(|_| polars_err!(ComputeError: "poisoned"))?;
-        st.scatter(
-            &idx,
-            d.cont_slice()?,
-            k.cont_slice()?,
-            q.cont_slice()?,
-            m.cont_slice()?,
-        )?;
-        Ok(false)
-    });
-    events
-        .sink_batches(callback, false, std::num::NonZeroUsize::new(1 << 18))?
-        .collect_with_engine(Engine::Streaming)?;
-    let mut st = state
-        .lock()
-        .map_err(|_| Error::Invalid("poisoned".into()))?;
-    if st.seen != total {
+        let purchase = bools(df.column("purchase")?)?;
+        keys.for_each(df.column("partner_id")?, false, |slot, r| {
+            let i = slot.row as usize;
+            if purchase[r] {
+                let pos = p_cur[i] as usize;
+                if pos >= p_off[i + 1] as usize {
+                    return Err(changed());
+                }
+                p_cur[i] += 1;
+                p_day.set(pos, d[r]);
+                p_qty.set(pos, q[r]);
+                p_amt[pos] = m[r];
+            } else {
+                let pos = o_cur[i] as usize;
+                if pos >= o_off[i + 1] as usize {
+                    return Err(changed());
+                }
+                o_cur[i] += 1;
+                o_day.set(pos, d[r]);
+            }
+            Ok(())
+        })?;
+        seen += df.height();
+        Ok(())
+    })?;
+    let total = n_p + n_o;
+    if seen != total {
         return Err(Error::Invalid(format!(
-            "read {} events, counted {total}: did the input change while loading?",
-            st.seen
+            "read {seen} events, counted {total}: did the input change while loading?"
         )));
     }
-    let (offsets, days, kinds, qty, amt) = (
-        std::mem::take(&mut st.offsets),
-        std::mem::take(&mut st.days),
-        std::mem::take(&mut st.kinds),
-        std::mem::take(&mut st.qty),
-        std::mem::take(&mut st.amt),
-    );
     Ok(ActivityTable {
         ids,
         order: (0..n_partners as u32).collect(),
-        offsets,
-        days,
-        kinds,
-        qty,
-        amt,
+        p_off,
+        p_day,
+        p_qty,
+        p_amt,
+        o_off,
+        o_day,
         n_events: total,
-        min_day,
+        min_day: (total > 0).then_some(min),
     })
 }
 
@@ -485,5 +801,109 @@ impl EventRows {
             Column::new("amount".into(), self.amount),
         ])?;
         load_lazy(df.lazy(), as_of)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::score::{score_table, write_csv, ScoreConfig};
+    use crate::synth::{generate_parquet, SynthConfig};
+
+    fn scores_csv(t: &ActivityTable, as_of: i32) -> Vec<u8> {
+        let run = score_table(t, &ScoreConfig::new(as_of, 91)).unwrap();
+        let mut out = Vec::new();
+        write_csv(&run.scores, &mut out).unwrap();
+        out
+    }
+
+    fn row_groups(p: &Path) -> usize {
+        let f = std::fs::File::open(p).unwrap();
+        ParquetReader::new(f)
+            .get_metadata()
+            .unwrap()
+            .row_groups
+            .len()
+    }
+
+    #[test]
+    fn row_groups_and_slices_do_not_change_scores() {
+        let dir = std::env::temp_dir().join(format!("claimscan-eng-events-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let start = crate::date::parse_date("2023-01-01").unwrap();
+        let cfg = |batch| SynthConfig {
+            partners: 600,
+            start_day: start,
+            days: 500,
+            seed: 3,
+            batch,
+        };
+        let (one, many) = (dir.join("one.parquet"), dir.join("many.parquet"));
+        let (n1, _) = generate_parquet(&cfg(600), &one).unwrap();
+        let (n2, _) = generate_parquet(&cfg(7), &many).unwrap();
+        assert_eq!(n1, n2);
+        assert_eq!(row_groups(&one), 1);
+        assert!(row_groups(&many) > 50, "{}", row_groups(&many));
+        let as_of = start + 450;
+        let table = load(&one, as_of).unwrap();
+        assert!(table.n_events > 10_000 && table.len() > 500);
+        assert_eq!(table.storage(), "days u16, quantities u16");
+        let base = scores_csv(&table, as_of);
+        assert!(base.len() > 20_000);
+        assert_eq!(scores_csv(&load(&many, as_of).unwrap(), as_of), base);
+        // Slices smaller than a row group, and not dividing it evenly.
+        assert_eq!(
+            scores_csv(&load_with(&one, as_of, 997).unwrap(), as_of),
+            base
+        );
+        assert_eq!(
+            scores_csv(&load_with(&many, as_of, 3).unwrap(), as_of),
+            base
+        );
+        // The streaming engine over the same file agrees.
+        let lazy = load_lazy(scan(&one).unwrap(), as_of).unwrap();
+        assert_eq!(lazy.n_events, table.n_events);
+        assert_eq!(scores_csv(&lazy, as_of), base);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    fn days_of(e: &PartnerEvents<'_>) -> Vec<i32> {
+        (0..e.days.len()).map(|i| e.days.get(i)).collect()
+    }
+
+    #[test]
+    fn wide_days_and_fractional_quantities_fall_back() {
+        let as_of = crate::date::parse_date("2024-02-01").unwrap();
+        let d = |s: &str| crate::date::parse_date(s).unwrap();
+        let frame = |first: &str, q: f64| {
+            df!(
+                "partner_id" => ["a", "a", "b", "a", "c"],
+                "occurred_at" => [first, "2024-01-02", "2024-01-03", "2024-01-05", "2024-03-01"],
+                "kind" => ["purchase", "purchase", "login", "", "purchase"],
+                "quantity" => [1.0, q, 3.0, 2.0, 1.0]
+            )
+            .unwrap()
+        };
+        let narrow = load_lazy(frame("2023-12-30", 4.0).lazy(), as_of).unwrap();
+        assert_eq!(narrow.storage(), "days u16, quantities u16");
+        let wide = load_lazy(frame("1800-01-01", 2.5).lazy(), as_of).unwrap();
+        assert_eq!(wide.storage(), "days i32, quantities f32");
+        for (t, first, q) in [(&narrow, "2023-12-30", 4.0), (&wide, "1800-01-01", 2.5)] {
+            // "c" only has an event after the as-of date.
+            assert_eq!((t.len(), t.n_events), (2, 4));
+            assert_eq!(t.min_day, Some(d(first)));
+            let a = t.events(0);
+            assert_eq!(t.id(0), "a");
+            assert_eq!(days_of(&a), [d(first), d("2024-01-02"), d("2024-01-05")]);
+            assert_eq!(
+                (0..3).map(|i| a.qty.get(i)).collect::<Vec<_>>(),
+                [1.0, q, 2.0]
+            );
+            assert!(a.other.is_empty());
+            let b = t.events(1);
+            assert!(b.days.is_empty());
+            assert_eq!(b.other.len(), 1);
+            assert_eq!(b.other.get(0), d("2024-01-03"));
+        }
     }
 }

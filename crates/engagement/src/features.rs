@@ -2,7 +2,7 @@
 //!
 //! All features at time `t` use only events strictly before `t`.
 
-use crate::events::{Kind, PartnerEvents};
+use crate::events::PartnerEvents;
 
 /// A partner's activity compacted to distinct days, sorted ascending.
 #[derive(Debug, Default, Clone)]
@@ -17,28 +17,26 @@ pub struct PartnerSeries {
 }
 
 impl PartnerSeries {
-    /// Build from a partner's (unsorted) events; `scratch` is reused between partners.
-    pub fn from_events(ev: &PartnerEvents<'_>, scratch: &mut Vec<u32>) -> Self {
+    /// Build from a partner's events (each kind in input order); `scratch` is reused between
+    /// partners. Same-day purchases are summed in input order.
+    pub fn from_events(ev: &PartnerEvents<'_>, scratch: &mut Vec<(i32, u32)>) -> Self {
         scratch.clear();
-        scratch.extend(0..ev.days.len() as u32);
-        scratch.sort_unstable_by_key(|&i| ev.days[i as usize]);
+        scratch.extend((0..ev.days.len()).map(|i| (ev.days.get(i), i as u32)));
+        scratch.sort_unstable();
         let mut s = PartnerSeries::default();
-        for &i in scratch.iter() {
+        for &(d, i) in scratch.iter() {
             let i = i as usize;
-            let d = ev.days[i];
-            if ev.kinds[i] == Kind::Purchase as u8 {
-                if s.days.last() == Some(&d) {
-                    *s.qty.last_mut().expect("same len") += ev.qty[i];
-                    *s.amt.last_mut().expect("same len") += ev.amt[i];
-                } else {
-                    s.days.push(d);
-                    s.qty.push(ev.qty[i]);
-                    s.amt.push(ev.amt[i]);
-                }
+            if s.days.last() == Some(&d) {
+                *s.qty.last_mut().expect("same len") += ev.qty.get(i);
+                *s.amt.last_mut().expect("same len") += ev.amt[i];
             } else {
-                s.other.push(d);
+                s.days.push(d);
+                s.qty.push(ev.qty.get(i));
+                s.amt.push(ev.amt[i]);
             }
         }
+        s.other = (0..ev.other.len()).map(|i| ev.other.get(i)).collect();
+        s.other.sort_unstable();
         s
     }
 
@@ -255,21 +253,22 @@ mod tests {
 
     #[test]
     fn compacts_same_day_purchases_and_splits_other_activity() {
-        let days = [5, 3, 3, 9, 4];
-        let kinds = [0, 0, 0, Kind::Login as u8, 0];
-        let qty = [1.0, 2.0, 3.0, 1.0, 1.0];
-        let amt = [10.0, 1.0, 2.0, 0.0, 4.0];
+        use crate::events::{DaySlice, QtySlice};
+        let days = [5u16, 3, 3, 4];
+        let qty = [1u16, 2, 3, 1];
+        let amt = [10.0, 1.0, 2.0, 4.0];
+        let other = [9i32, 2];
         let ev = PartnerEvents {
-            days: &days,
-            kinds: &kinds,
-            qty: &qty,
+            days: DaySlice::Narrow(100, &days),
+            qty: QtySlice::Narrow(&qty),
             amt: &amt,
+            other: DaySlice::Wide(&other),
         };
         let s = PartnerSeries::from_events(&ev, &mut Vec::new());
-        assert_eq!(s.days, vec![3, 4, 5]);
+        assert_eq!(s.days, vec![103, 104, 105]);
         assert_eq!(s.qty, vec![5.0, 1.0, 1.0]);
         assert_eq!(s.amt, vec![3.0, 4.0, 10.0]);
-        assert_eq!(s.other, vec![9]);
+        assert_eq!(s.other, vec![2, 9]);
     }
 
     #[test]

@@ -4,7 +4,14 @@
 //! remaining budget and the current time); the worker and `claimscan engagement plan` feed it.
 //!
 //! Rules, in order, for each scored partner:
-//! 1. **At risk**: score at or above `threshold`.
+//! 1. **At risk**: score at or above `threshold`, and (alert memory) at or above it on
+//!    consecutive scorings for at least `confirm_days` (21: with weekly scorings, four in a
+//!    row), so that alerts stay on partners who keep drifting instead of moving between
+//!    healthy partners from week to week; applied when the caller knows each partner's run of
+//!    scorings at risk (`PlanInput::at_risk_days`, kept by the worker in
+//!    `partner_scores.at_risk_since`). On the simulator (pipelines/engagement/README.md) 21
+//!    days is the shortest memory at which claimscan beats BG/NBD and recency on both churners
+//!    detected and healthy partners ever alerted; 7 alerts about two weeks earlier.
 //! 2. **Consent**: only partners in the consent set.
 //! 3. **Cooldown**: no challenge for a partner whose last one (scheduled or sent, its `send_at`)
 //!    is less than `cooldown_days` before now, or still to come.
@@ -33,6 +40,9 @@ use crate::score::PartnerScore;
 pub struct PlanSettings {
     /// Partners scored at or above this get a challenge (P(no purchase in the horizon)).
     pub threshold: f64,
+    /// Alert memory: a partner is at risk only once scored at or above `threshold` on
+    /// consecutive scorings spanning at least this many days (0: on the first such scoring).
+    pub confirm_days: i32,
     /// Challenge window, in days.
     pub window_days: i32,
     /// Share of the partner's usual purchases over the window asked for, by segment name
@@ -87,6 +97,7 @@ impl Default for PlanSettings {
         ];
         PlanSettings {
             threshold: 0.5,
+            confirm_days: 21,
             window_days: 14,
             goal_fractions: fractions
                 .iter()
@@ -146,6 +157,9 @@ impl PlanSettings {
         let mut p = Vec::new();
         if !(0.0..=1.0).contains(&self.threshold) {
             p.push(format!("{prefix}.threshold must be in 0..1"));
+        }
+        if !(0..=90).contains(&self.confirm_days) {
+            p.push(format!("{prefix}.confirm_days must be 0-90"));
         }
         if !(1..=90).contains(&self.window_days) {
             p.push(format!("{prefix}.window_days must be 1-90"));
@@ -346,6 +360,8 @@ pub struct Challenge {
 pub struct PlanStats {
     pub scored: usize,
     pub at_risk: usize,
+    /// At or above the threshold, but not yet for `confirm_days` (alert memory).
+    pub unconfirmed: usize,
     pub no_consent: usize,
     pub cooldown: usize,
     pub over_budget: usize,
@@ -367,6 +383,11 @@ pub struct PlanInput<'a> {
     pub budget_remaining: f64,
     /// Current time (UTC seconds).
     pub now: i64,
+    /// Alert memory: for each partner at or above the threshold now, the days since the first
+    /// of their consecutive scorings at or above it (0 = this scoring is the first). `None`
+    /// when there is no scoring history (e.g. a one-off plan from a file): then `confirm_days`
+    /// is not applied.
+    pub at_risk_days: Option<&'a HashMap<String, i32>>,
 }
 
 pub struct Plan {
@@ -451,6 +472,12 @@ pub fn plan(input: &PlanInput<'_>, s: &PlanSettings) -> Plan {
             continue;
         }
         stats.at_risk += 1;
+        if let Some(days) = input.at_risk_days {
+            if s.confirm_days > 0 && days.get(&p.partner_id).is_none_or(|&d| d < s.confirm_days) {
+                stats.unconfirmed += 1;
+                continue;
+            }
+        }
         if !input.consent.contains(&p.partner_id) {
             stats.no_consent += 1;
             continue;
@@ -602,6 +629,7 @@ mod tests {
                 opens,
                 budget_remaining: budget,
                 now: NOW,
+                at_risk_days: None,
             },
             s,
         )
@@ -640,6 +668,56 @@ mod tests {
                 .len(),
             1
         );
+    }
+
+    #[test]
+    fn alert_memory_needs_consecutive_scorings_at_risk() {
+        let s = PlanSettings::default();
+        assert_eq!(s.confirm_days, 21);
+        let scores = vec![
+            partner("new", 0.9, "struggling", 5, 30, 0.0),
+            partner("week", 0.9, "struggling", 5, 30, 0.0),
+            partner("six", 0.9, "struggling", 5, 30, 0.0),
+            partner("unknown", 0.9, "struggling", 5, 30, 0.0),
+            partner("safe", 0.1, "established", 5, 2, 0.0),
+        ];
+        let c = consent(&["new", "week", "six", "unknown", "safe"]);
+        let days: HashMap<String, i32> = [("new", 0), ("week", 21), ("six", 20)]
+            .iter()
+            .map(|(k, v)| (k.to_string(), *v))
+            .collect();
+        let with = |s: &PlanSettings| {
+            plan(
+                &PlanInput {
+                    program_id: "prog",
+                    scores: &scores,
+                    consent: &c,
+                    existing: &[],
+                    opens: &[],
+                    budget_remaining: 1e9,
+                    now: NOW,
+                    at_risk_days: Some(&days),
+                },
+                s,
+            )
+        };
+        let p = with(&s);
+        let ids: Vec<&str> = p.challenges.iter().map(|c| c.partner_id.as_str()).collect();
+        assert_eq!(ids, ["week"]);
+        assert_eq!((p.stats.at_risk, p.stats.unconfirmed), (4, 3));
+        // Off: every partner at risk now.
+        let off = PlanSettings {
+            confirm_days: 0,
+            ..PlanSettings::default()
+        };
+        assert_eq!(with(&off).challenges.len(), 4);
+        // No history (a one-off plan): not applied.
+        assert_eq!(run(&scores, &c, &[], &[], 1e9, &s).challenges.len(), 4);
+        let bad = PlanSettings {
+            confirm_days: -1,
+            ..PlanSettings::default()
+        };
+        assert!(bad.problems("p").iter().any(|m| m.contains("confirm_days")));
     }
 
     #[test]

@@ -446,8 +446,9 @@ impl EngagementWorker {
         let t = Instant::now();
         let as_of_date = chrono::NaiveDate::from_num_days_from_ce_opt(as_of + 719_163)
             .ok_or_else(|| anyhow::anyhow!("as-of date out of range"))?;
-        self.db
-            .upsert_scores(program, as_of_date, &run.scores)
+        let at_risk_days = self
+            .db
+            .upsert_scores(program, as_of_date, &run.scores, s.threshold)
             .await?;
         self.metrics
             .scored
@@ -477,6 +478,7 @@ impl EngagementWorker {
                         opens: &opens,
                         budget_remaining: budget,
                         now: now.timestamp(),
+                        at_risk_days: Some(&at_risk_days),
                     },
                     &s,
                 );
@@ -495,6 +497,7 @@ impl EngagementWorker {
             scored = run.scores.len(),
             method = %run.summary.method,
             at_risk = stats.at_risk,
+            unconfirmed = stats.unconfirmed,
             planned = inserted.len(),
             no_consent = stats.no_consent,
             cooldown = stats.cooldown,

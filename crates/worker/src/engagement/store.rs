@@ -1,6 +1,6 @@
 //! PostgreSQL side of the engagement worker (tables of migrations 0003 and 0005).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use claimscan_contracts::{encode, ChallengeScheduled};
@@ -149,22 +149,30 @@ impl Db {
         Ok(out)
     }
 
-    /// Replaces the program's partners' latest scores.
+    /// Replaces the program's partners' latest scores, keeping the alert memory: a partner's
+    /// `at_risk_since` is the as-of date of the first of their consecutive scorings at or above
+    /// `threshold` (NULL below it). Returns, for the partners at or above it now, the days since
+    /// that date.
     pub async fn upsert_scores(
         &self,
         program_id: &str,
         as_of: chrono::NaiveDate,
         scores: &[PartnerScore],
-    ) -> Result<(), DbError> {
+        threshold: f64,
+    ) -> Result<HashMap<String, i32>, DbError> {
+        let mut at_risk_days = HashMap::new();
         for chunk in scores.chunks(10_000) {
-            sqlx::query(
-                "INSERT INTO partner_scores (program_id, partner_id, as_of, score, segment, expected_purchases, reason, scored_at)
-                 SELECT $1, p, $2, s, g, e, r, now()
+            let rows = sqlx::query(
+                "INSERT INTO partner_scores (program_id, partner_id, as_of, score, segment, expected_purchases, reason, scored_at, at_risk_since)
+                 SELECT $1, p, $2, s, g, e, r, now(), CASE WHEN s >= $8 THEN $2::date END
                  FROM UNNEST($3::text[], $4::float8[], $5::text[], $6::float8[], $7::text[]) AS t(p, s, g, e, r)
                  ON CONFLICT (program_id, partner_id) DO UPDATE SET
                     as_of = EXCLUDED.as_of, score = EXCLUDED.score, segment = EXCLUDED.segment,
                     expected_purchases = EXCLUDED.expected_purchases, reason = EXCLUDED.reason,
-                    scored_at = EXCLUDED.scored_at",
+                    scored_at = EXCLUDED.scored_at,
+                    at_risk_since = CASE WHEN EXCLUDED.score >= $8
+                        THEN coalesce(partner_scores.at_risk_since, EXCLUDED.as_of) END
+                 RETURNING partner_id, at_risk_since",
             )
             .bind(program_id)
             .bind(as_of)
@@ -173,10 +181,19 @@ impl Db {
             .bind(chunk.iter().map(|s| s.segment.clone()).collect::<Vec<_>>())
             .bind(chunk.iter().map(|s| s.expected_purchases).collect::<Vec<_>>())
             .bind(chunk.iter().map(|s| s.reason.clone()).collect::<Vec<_>>())
-            .execute(&self.pool)
+            .bind(threshold)
+            .fetch_all(&self.pool)
             .await?;
+            for r in rows {
+                if let Some(since) = r.get::<Option<chrono::NaiveDate>, _>("at_risk_since") {
+                    at_risk_days.insert(
+                        r.get::<String, _>("partner_id"),
+                        (as_of - since).num_days() as i32,
+                    );
+                }
+            }
         }
-        Ok(())
+        Ok(at_risk_days)
     }
 
     /// Consented partners of a program.
