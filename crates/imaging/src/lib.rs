@@ -117,6 +117,9 @@ pub struct PrepareOptions {
     pub target_text_height: f32,
     /// Remove small rotations (up to +-8 degrees).
     pub deskew: bool,
+    /// Leave the image as it is when the estimated skew is smaller than this (degrees): Tesseract
+    /// copes with a slight slant, and every rotation blurs the glyphs a little.
+    pub min_skew_degrees: f32,
     /// Sauvola binarisation (Tesseract binarises itself; measured: see the bench).
     pub binarise: bool,
     /// Never produce more pixels than this.
@@ -132,6 +135,7 @@ impl PrepareOptions {
             rescale: true,
             target_text_height: 26.0,
             deskew: true,
+            min_skew_degrees: 0.15,
             binarise: false,
             max_output_pixels: 40_000_000,
         }
@@ -151,6 +155,7 @@ impl PrepareOptions {
             rescale: false,
             target_text_height: 26.0,
             deskew: false,
+            min_skew_degrees: 0.15,
             binarise: false,
             max_output_pixels: u64::MAX,
         }
@@ -197,7 +202,7 @@ pub fn prepare(mut gray: GrayImage, opts: &PrepareOptions) -> Prepared {
     }
     if opts.deskew {
         let angle = estimate_skew(&gray);
-        if angle.abs() >= 0.15 {
+        if angle.abs() >= opts.min_skew_degrees.max(0.05) {
             gray = rotate_about_center(
                 &gray,
                 -angle.to_radians(),
