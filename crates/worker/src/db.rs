@@ -4,6 +4,11 @@
 //! are written in one transaction, guarded by `status = 'processing'`; a delivery is acked only
 //! after that commit. A crash anywhere means redelivery, and the redelivered message finds the
 //! upload decided (ack, nothing more) or still processing (do it again; nothing was written).
+//!
+//! Two pools: `pool` for the decisions (fully durable commits) and `progress`, a small pool whose
+//! connections run with `synchronous_commit = off`, for writes that only record progress (see
+//! [`Db::progress`]).
+
 
 use std::collections::HashMap;
 
@@ -74,7 +79,22 @@ pub fn partner_hash(partner_id: &str) -> String {
 
 #[derive(Clone)]
 pub struct Db {
+    /// Decisions and everything read: commits wait for the WAL flush (durable).
     pub pool: PgPool,
+    /// Progress only (an upload registered as processing, its attempt counter, a shadow
+    /// comparison, the outbox relay's `published_at`): commits do not wait for the WAL flush
+    /// (`synchronous_commit = off`).
+    ///
+    /// Why that is safe: PostgreSQL still writes these commits in order and never corrupts
+    /// anything; a server crash can only lose the last few hundred milliseconds of them. A lost
+    /// progress row only means redoing work: the delivery was not acked (acks wait for the
+    /// decision), so it comes back, `begin_upload` registers the upload again and the pipeline
+    /// runs again; a lost `published_at` republishes an outbox message, which consumers already
+    /// dedupe on `message_id` (the relay is at-least-once anyway). The decision transaction
+    /// (upload status, claim or task, outbox rows) runs on `pool` and is fully durable, and since
+    /// the WAL is one sequence, its flush also makes every earlier progress commit durable.
+    /// Connected lazily: tools that never write progress open no connection here.
+    pub progress: PgPool,
 }
 
 impl Db {
@@ -97,13 +117,17 @@ impl Db {
         let pool = PgPoolOptions::new()
             .max_connections(cfg.max_connections)
             .acquire_timeout(std::time::Duration::from_secs(10))
-            .connect_with(opts)
+            .connect_with(opts.clone())
             .await?;
         MIGRATOR
             .run(&pool)
             .await
             .map_err(|e| DbError::Migrate(Box::new(e)))?;
-        Ok(Db { pool })
+        let progress = PgPoolOptions::new()
+            .max_connections((cfg.max_connections / 2).clamp(1, 4))
+            .acquire_timeout(std::time::Duration::from_secs(10))
+            .connect_lazy_with(opts.options([("synchronous_commit", "off")]));
+        Ok(Db { pool, progress })
     }
 
     pub async fn ping(&self) -> Result<(), DbError> {
@@ -113,7 +137,8 @@ impl Db {
             .map(|_| ())
     }
 
-    /// Registers the upload (first delivery) or finds its state (any later one).
+    /// Registers the upload (first delivery) or finds its state (any later one). Progress only
+    /// (see [`Db::progress`]).
     pub async fn begin_upload(&self, m: &InvoiceUploaded) -> Result<Begin, DbError> {
         let uploaded_at = chrono::DateTime::parse_from_rfc3339(&m.uploaded_at).ok();
         let row = sqlx::query(
@@ -129,7 +154,7 @@ impl Db {
         .bind(&m.key)
         .bind(&m.content_type)
         .bind(uploaded_at)
-        .fetch_one(&self.pool)
+        .fetch_one(&self.progress)
         .await?;
         let status: String = row.get("status");
         let same = row.get::<String, _>("program_id") == m.program_id
@@ -162,7 +187,7 @@ impl Db {
         .bind(&diff.shadow)
         .bind(diff.agree)
         .bind(serde_json::to_string(diff).unwrap_or_else(|_| "{}".into()))
-        .execute(&self.pool)
+        .execute(&self.progress)
         .await?;
         Ok(())
     }
@@ -507,7 +532,8 @@ impl Db {
         exchange: &str,
         limit: i64,
     ) -> anyhow::Result<usize> {
-        let mut tx = self.pool.begin().await?;
+        // Marking messages published is progress (at-least-once either way): see `progress`.
+        let mut tx = self.progress.begin().await?;
         let rows = sqlx::query(
             "SELECT id, message_id, routing_key, body FROM outbox WHERE published_at IS NULL
              ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
