@@ -278,8 +278,12 @@ fn table(runs: &[Run]) {
         println!();
     };
     row("upload (delivery->ack)", &|r| format!("{:.1}", r.upload_ms));
-    row("  without wait_extraction", &|r| format!("{:.1}", r.busy_ms));
-    row("  extraction (r+l+m)", &|r| format!("{:.1}", r.extraction_ms));
+    row("  without wait_extraction", &|r| {
+        format!("{:.1}", r.busy_ms)
+    });
+    row("  extraction (r+l+m)", &|r| {
+        format!("{:.1}", r.extraction_ms)
+    });
     row("outside extraction %", &|r| format!("{:.1}", r.outside()));
     row("uploads/min", &|r| {
         format!("{:.1}", r.n as f64 * 60.0 / r.wall)

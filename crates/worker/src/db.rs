@@ -294,7 +294,6 @@ impl Db {
             similar_image_of: row.get("similar_image_of"),
             partner_max_quantity,
             partner_points_this_month: row.get("month_points"),
-            ..Default::default()
         };
         let memory: serde_json::Value = row.get("memory");
         let confirmations = match distributor_key {

@@ -104,7 +104,8 @@ impl Store {
                 return Ok(Fetched::TooLarge(len as u64));
             }
         }
-        let mut out = Vec::with_capacity(o.content_length().unwrap_or(0).clamp(0, 1 << 26) as usize);
+        let mut out =
+            Vec::with_capacity(o.content_length().unwrap_or(0).clamp(0, 1 << 26) as usize);
         while let Some(chunk) = o.body.next().await {
             let chunk = chunk.map_err(transport)?;
             out.extend_from_slice(&chunk);
