@@ -29,12 +29,13 @@ use claimscan_worker::Worker;
 use services::*;
 
 /// Every stage histogram the worker may observe, in pipeline order.
-const STAGES: [&str; 10] = [
+const STAGES: [&str; 11] = [
     "begin",
     "fetch",
     "wait_extraction",
     "read",
     "layout",
+    "hash",
     "context",
     "match",
     "decide",

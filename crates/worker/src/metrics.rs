@@ -15,7 +15,7 @@ use prometheus::{
 pub struct Metrics {
     pub registry: Registry,
     /// Seconds per stage: begin (register the upload), fetch, wait_extraction (for a free
-    /// extraction thread), read, layout, context (memory + decision facts), match, decide,
+    /// extraction thread), read, layout, hash (fingerprint and picture hash), context (memory + decision facts), match, decide,
     /// artifacts (overlaps record), record; shadow in shadow mode.
     pub stage_seconds: HistogramVec,
     /// Seconds from delivery to acknowledgement, by outcome.

@@ -52,6 +52,9 @@ pub struct Timings {
     /// runs on the same thread: shadow mode costs a second layout pass per upload).
     #[serde(default)]
     pub shadow_ms: f64,
+    /// Fingerprint, gradient hash of the picture and distributor key (after layout).
+    #[serde(default)]
+    pub hash_ms: f64,
 }
 
 /// One invoice line after matching.
@@ -159,7 +162,7 @@ impl Pipeline {
         })
     }
 
-    /// Read and layout (CPU-bound: run on a blocking thread).
+    /// Read and layout (CPU-bound: the worker runs it on one of its extraction threads).
     pub fn read(&self, bytes: &[u8], name: &str) -> Result<ReadStage, ReadError> {
         let t0 = Instant::now();
         let format = claimscan_read::detect(bytes)?;
@@ -189,9 +192,12 @@ impl Pipeline {
             .first()
             .and_then(|i| i.as_ref())
             .map(gradient_hash);
+        let fingerprint = fingerprint(&invoice);
+        let distributor_key = distributor_key(&invoice);
+        let t4 = Instant::now();
         Ok(ReadStage {
-            fingerprint: fingerprint(&invoice),
-            distributor_key: distributor_key(&invoice),
+            fingerprint,
+            distributor_key,
             phash,
             document: read.document,
             invoice,
@@ -201,6 +207,7 @@ impl Pipeline {
                 layout_ms: ms(t2 - t1),
                 match_ms: 0.0,
                 shadow_ms: ms(t3 - t2),
+                hash_ms: ms(t4 - t3),
             },
             reader: reader_name,
             shadow,

@@ -375,6 +375,7 @@ impl Worker {
                     Ok(s) => {
                         metrics.observe("read", s.timings.read_ms / 1000.0);
                         metrics.observe("layout", s.timings.layout_ms / 1000.0);
+                        metrics.observe("hash", s.timings.hash_ms / 1000.0);
                     }
                     Err(_) => metrics.observe("read", t.elapsed().as_secs_f64()),
                 }
