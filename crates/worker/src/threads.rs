@@ -39,7 +39,8 @@ pub struct Threads {
 
 impl Threads {
     /// Starts `n` threads named `{name}-{i}`. Each runs `init(i)` once before its first job (to
-    /// warm its engines); a panic in `init` is logged and the thread goes on.
+    /// warm its engines); a panic in `init` is logged and the thread goes on. Returns once every
+    /// thread has run `init` (blocking: call it from a blocking context in async code).
     pub fn start(
         n: usize,
         name: &str,
@@ -48,16 +49,20 @@ impl Threads {
         let (tx, rx) = mpsc::channel::<Job>();
         let rx = Arc::new(Mutex::new(rx));
         let init = Arc::new(init);
+        let (ready_tx, ready_rx) = mpsc::channel::<()>();
         let mut handles = Vec::with_capacity(n);
         for i in 0..n.max(1) {
             let rx = rx.clone();
             let init = init.clone();
+            let ready = ready_tx.clone();
             let h = std::thread::Builder::new()
                 .name(format!("{name}-{i}"))
                 .spawn(move || {
                     if let Err(p) = catch_unwind(AssertUnwindSafe(|| init(i))) {
                         tracing::warn!(thread = i, panic = %panic_message(&*p), "thread warm-up panicked");
                     }
+                    let _ = ready.send(());
+                    drop(ready);
                     loop {
                         // One idle thread at a time waits in `recv`; the others wait for the lock.
                         let job = match rx.lock() {
@@ -75,6 +80,9 @@ impl Threads {
                 })?;
             handles.push(h);
         }
+        drop(ready_tx);
+        // every thread warm (a thread that died early just closes its sender)
+        while ready_rx.recv().is_ok() {}
         Ok(Threads {
             tx: Mutex::new(Some(tx)),
             handles: Mutex::new(handles),
@@ -157,16 +165,29 @@ mod tests {
             w.fetch_add(1, Ordering::SeqCst);
         })
         .unwrap();
+        thread_local! {
+            static JOBS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+        }
         let mut names = std::collections::HashSet::new();
+        let mut most = 0;
         for _ in 0..20 {
-            let name = t
-                .run(|| std::thread::current().name().unwrap().to_string())
+            let (name, jobs) = t
+                .run(|| {
+                    JOBS.with(|j| j.set(j.get() + 1));
+                    (
+                        std::thread::current().name().unwrap().to_string(),
+                        JOBS.with(|j| j.get()),
+                    )
+                })
                 .await
                 .unwrap();
             names.insert(name);
+            most = most.max(jobs);
         }
         assert!(names.iter().all(|n| n.starts_with("t-test-")), "{names:?}");
         assert!(names.len() <= 2);
+        // a thread's state (its warm engines, in the worker) outlives each job
+        assert!(most >= 10, "{most}");
         assert_eq!(warmed.load(Ordering::SeqCst), 2);
         assert_eq!(t.run(|| 6 * 7).await, Ok(42));
     }

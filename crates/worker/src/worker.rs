@@ -97,15 +97,20 @@ impl Worker {
     /// Loads the pipeline, connects to the database (migrating it) and object storage.
     pub async fn start(cfg: Config) -> anyhow::Result<Arc<Worker>> {
         let pcfg = cfg.pipeline.clone();
-        let pipeline = tokio::task::spawn_blocking(move || Pipeline::load(&pcfg)).await??;
-        // Each extraction thread loads pdfium and builds its OCR engine before its first job.
-        let ocr = pipeline.read_options.ocr.clone();
-        let threads = Threads::start(cfg.pipeline.extraction_threads, "extract", move |_| {
-            let _ = claimscan_pdf::pdfium();
-            if let Err(e) = claimscan_ocr::warm_up(&ocr) {
-                warn!(error = %e, "OCR engine not warmed up");
-            }
-        })?;
+        let (pipeline, threads) = tokio::task::spawn_blocking(move || {
+            let pipeline = Pipeline::load(&pcfg)?;
+            // Each extraction thread loads pdfium and builds its OCR engine before its first
+            // job; this returns once they all have.
+            let ocr = pipeline.read_options.ocr.clone();
+            let threads = Threads::start(pcfg.extraction_threads, "extract", move |_| {
+                let _ = claimscan_pdf::pdfium();
+                if let Err(e) = claimscan_ocr::warm_up(&ocr) {
+                    warn!(error = %e, "OCR engine not warmed up");
+                }
+            })?;
+            anyhow::Ok((pipeline, threads))
+        })
+        .await??;
         let metrics = Metrics::new();
         let health = Arc::new(Health::default());
         health.pipeline.store(true, Ordering::Relaxed);
