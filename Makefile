@@ -48,8 +48,9 @@ LAYOUT_DATA ?= $(HOME)/.cache/claimscan/layout-work/set-a
 eval-layout: setup
 	$(CARGO) run --release -p claimscan-cli -- model eval rules models/layout-gbdt models/layout-gbdt-cord --data $(LAYOUT_DATA)/docs --split heldout
 
+# --workspace (not -p): the same feature unification as the test build, so polars is not rebuilt.
 bench-worker: setup services
-	$(CARGO) bench -p claimscan-cli --bench worker
+	$(CARGO) bench --workspace --bench worker
 
 bench-engagement: setup
 	@bash benches/engagement.sh 1000000 730

@@ -1,89 +1,299 @@
 //! Whole-stack throughput and latency of the invoice worker on this machine: the real RabbitMQ,
 //! PostgreSQL, an S3-compatible server (moto) and the real pipeline, in one process.
 //!
-//! `cargo bench -p claimscan-cli --bench worker` (or `make bench-worker`) prints, for a digital-PDF
-//! mix and a photo mix: uploads per minute, the share of each upload's time spent outside
-//! extraction (broker, storage, database, decision), and the upload-to-decision latency of a
-//! one-page photo on an idle worker (p50/p95), next to the time `claimscan_read` + layout alone
-//! take on the same file (the reference: extraction without any of the service around it).
+//! `cargo bench --workspace --bench worker --profile dev` (or `make bench-worker`) runs three
+//! mixes (digital PDFs, photos, and 20% digital / 80% photos), each twice:
+//! - **idle**: one upload at a time, the next sent only after the previous one was acked;
+//! - **load**: every object stored first, then every message published at once.
+//!
+//! It prints a per-stage table (mean ms per upload of each `claimscan_stage_seconds` stage, read
+//! from the worker's own histograms once they have all been observed), uploads/min, the share of
+//! each upload's time spent outside extraction (broker, storage, database, decision; the wait for
+//! a free extraction thread is queueing and excluded), and under load the share of extraction
+//! thread time left idle while uploads were waiting to be extracted (published, not started).
+//! Last, the upload-to-decision latency of a one-page photo on an idle worker (p50/p95), next
+//! to the time `claimscan_read` + layout alone take on the same file.
+//!
+//! Environment: `BENCH_COPIES` (default 6: copies of the digital set; the photo sets get half),
+//! `BENCH_PREFETCH` (the worker's `amqp.prefetch`, default the tests' 4), `BENCH_MIXES`
+//! (comma-separated subset of `digital,photo,mix`), `BENCH_MODES` (`idle,load`).
 
 #[path = "../tests/services/mod.rs"]
 mod services;
 
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use claimscan_worker::Worker;
 use services::*;
 
-fn stage_sum(w: &claimscan_worker::Worker, stages: &[&str]) -> f64 {
-    stages
-        .iter()
-        .map(|s| {
-            w.metrics
-                .stage_seconds
-                .with_label_values(&[s])
-                .get_sample_sum()
-        })
-        .sum()
+/// Every stage histogram the worker may observe, in pipeline order.
+const STAGES: [&str; 11] = [
+    "begin",
+    "fetch",
+    "wait_extraction",
+    "read",
+    "layout",
+    "hash",
+    "context",
+    "match",
+    "decide",
+    "artifacts",
+    "record",
+];
+/// Extraction proper: what runs on an extraction thread, plus matching.
+const EXTRACTION: [&str; 3] = ["read", "layout", "match"];
+
+#[derive(Clone)]
+struct Snap {
+    sums: Vec<f64>,
+    counts: Vec<u64>,
+    upload_sum: f64,
+    uploads: u64,
 }
 
-fn upload_sum(w: &claimscan_worker::Worker) -> (f64, u64) {
-    ["claim", "review", "reject"]
+fn snap(w: &Worker) -> Snap {
+    let h = |s: &str| w.metrics.stage_seconds.with_label_values(&[s]);
+    let (upload_sum, uploads) = ["claim", "review", "reject", "duplicate_message", "retry"]
         .iter()
         .fold((0.0, 0), |(s, n), k| {
             let h = w.metrics.upload_seconds.with_label_values(&[k]);
             (s + h.get_sample_sum(), n + h.get_sample_count())
-        })
+        });
+    Snap {
+        sums: STAGES.iter().map(|s| h(s).get_sample_sum()).collect(),
+        counts: STAGES.iter().map(|s| h(s).get_sample_count()).collect(),
+        upload_sum,
+        uploads,
+    }
 }
 
-async fn mix(env: &Env, label: &str, files: &[&str], copies: usize, round: &mut usize) {
-    let (w, stop, h) = env.worker().await;
-    // Warm-up: one upload through every stage (engines, pools, connections).
-    let bytes = std::fs::read(fixture(files[0])).unwrap();
-    *round += 1;
-    env.upload(bytes, &format!("warm-{round}"), "bench", "bin")
-        .await;
-    let before: i64 = env
-        .count("SELECT count(*) FROM uploads WHERE status <> 'processing'")
-        .await;
-    env.wait_decided(before, Duration::from_secs(120)).await;
-    let (u0, n0) = upload_sum(&w);
-    let e0 = stage_sum(&w, &["read", "layout", "match"]);
-    let q0 = stage_sum(&w, &["wait_extraction"]);
+fn stage_index(s: &str) -> usize {
+    STAGES.iter().position(|x| *x == s).unwrap()
+}
 
-    let mut n = 0;
+/// Waits until the worker has acked (and observed) `n` uploads in total.
+async fn wait_uploads(w: &Worker, n: u64, timeout: Duration) {
     let t0 = Instant::now();
+    while snap(w).uploads < n {
+        assert!(
+            t0.elapsed() < timeout,
+            "only {} of {n} uploads done after {timeout:?}",
+            snap(w).uploads
+        );
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Mode {
+    Idle,
+    Load,
+}
+
+struct Run {
+    name: String,
+    n: u64,
+    wall: f64,
+    /// Mean ms per upload of each stage (None: never observed).
+    stages: Vec<Option<f64>>,
+    upload_ms: f64,
+    busy_ms: f64,
+    extraction_ms: f64,
+    idle_threads: Option<f64>,
+}
+
+impl Run {
+    fn outside(&self) -> f64 {
+        100.0 * (self.busy_ms - self.extraction_ms).max(0.0) / self.busy_ms
+    }
+}
+
+async fn scenario(env: &Env, mix: &str, files: &[&str], copies: usize, mode: Mode) -> Run {
+    let (w, stop, h) = env.worker().await;
+    let threads = env.cfg.pipeline.extraction_threads;
+    // Warm-up: as many uploads at once as there are extraction threads (engines, pools,
+    // connections), then wait until they are acked.
+    let base = snap(&w).uploads;
+    for i in 0..threads {
+        let f = files[i % files.len()];
+        let ext = f.rsplit('.').next().unwrap();
+        let bytes = std::fs::read(fixture(f)).unwrap();
+        let id = unique(&format!("warm-{mix}-{i}"));
+        env.upload(bytes, &id, &format!("warm{i}"), ext).await;
+    }
+    wait_uploads(&w, base + threads as u64, Duration::from_secs(300)).await;
+    let s0 = snap(&w);
+    let wi = stage_index("wait_extraction");
+    let ri = stage_index("read");
+
+    let tag = match mode {
+        Mode::Idle => "idle",
+        Mode::Load => "load",
+    };
+    let mut items = Vec::new();
     for c in 0..copies {
         for f in files {
             let bytes = std::fs::read(fixture(f)).unwrap();
-            let ext = f.rsplit('.').next().unwrap();
-            env.upload(
-                bytes,
-                &format!("{label}-{round}-{c}-{f}"),
-                &format!("p{c}"),
-                ext,
-            )
-            .await;
-            n += 1;
+            let ext = f.rsplit('.').next().unwrap().to_string();
+            let id = unique(&format!("{mix}-{tag}-{c}"));
+            items.push((bytes, id, format!("p{c}"), ext));
         }
     }
-    env.wait_decided(before + n, Duration::from_secs(1800))
-        .await;
+    let n = items.len() as u64;
+    let published = Arc::new(AtomicU64::new(0));
+    let done = Arc::new(AtomicBool::new(false));
+    let t0;
+    let mut sampler = None;
+    match mode {
+        Mode::Idle => {
+            t0 = Instant::now();
+            for (i, (bytes, id, partner, ext)) in items.into_iter().enumerate() {
+                env.upload(bytes, &id, &partner, &ext).await;
+                wait_uploads(&w, s0.uploads + i as u64 + 1, Duration::from_secs(300)).await;
+            }
+        }
+        Mode::Load => {
+            let mut msgs = Vec::new();
+            for (bytes, id, partner, ext) in items {
+                // the same object and message as `Env::upload`, split in two phases
+                let key = format!("prog/{partner}/{id}.{ext}");
+                env.store
+                    .put(UPLOADS, &key, bytes, "application/octet-stream")
+                    .await
+                    .unwrap();
+                msgs.push(claimscan_contracts::InvoiceUploaded {
+                    upload_id: id,
+                    program_id: "prog".into(),
+                    partner_id: partner,
+                    bucket: UPLOADS.into(),
+                    key,
+                    content_type: "application/octet-stream".into(),
+                    uploaded_at: "2026-11-23T10:00:00Z".into(),
+                });
+            }
+            // Thread occupancy while uploads wait to be extracted: sampled every 2 ms from the
+            // histogram counts (wait_extraction is observed when a job starts on a thread, read
+            // when it ends).
+            let (w2, p2, d2) = (w.clone(), published.clone(), done.clone());
+            let (c0w, c0r) = (s0.counts[wi], s0.counts[ri]);
+            sampler = Some(tokio::spawn(async move {
+                let (mut idle, mut samples) = (0.0f64, 0u64);
+                while !d2.load(Ordering::Relaxed) {
+                    let s = snap(&w2);
+                    let started = s.counts[wi] - c0w;
+                    let finished = s.counts[ri] - c0r;
+                    let busy = started.saturating_sub(finished).min(threads as u64);
+                    if p2.load(Ordering::Relaxed) > started {
+                        idle += (threads as u64 - busy) as f64 / threads as f64;
+                        samples += 1;
+                    }
+                    tokio::time::sleep(Duration::from_millis(2)).await;
+                }
+                (idle, samples)
+            }));
+            t0 = Instant::now();
+            for m in &msgs {
+                env.send(m).await;
+                published.fetch_add(1, Ordering::Relaxed);
+            }
+            wait_uploads(&w, s0.uploads + n, Duration::from_secs(1800)).await;
+        }
+    }
     let wall = t0.elapsed().as_secs_f64();
-    let (u1, n1) = upload_sum(&w);
-    let e1 = stage_sum(&w, &["read", "layout", "match"]);
-    // Time waiting for a free extraction thread is queueing inside the worker, not overhead.
-    let busy = (u1 - u0) - (stage_sum(&w, &["wait_extraction"]) - q0);
-    let extraction = e1 - e0;
-    println!(
-        "{label:<8} {n:>4} uploads in {wall:>6.1} s = {:>6.1} uploads/min | per upload (queueing excluded) {:>6.0} ms, extraction {:>6.0} ms, outside extraction {:>4.1}% ({} decided)",
-        n as f64 * 60.0 / wall,
-        busy * 1000.0 / (n1 - n0) as f64,
-        extraction * 1000.0 / (n1 - n0) as f64,
-        100.0 * (busy - extraction).max(0.0) / busy,
-        n1 - n0
-    );
+    done.store(true, Ordering::Relaxed);
+    let idle_threads = match sampler {
+        Some(s) => {
+            let (idle, samples) = s.await.unwrap();
+            Some(if samples == 0 {
+                0.0
+            } else {
+                100.0 * idle / samples as f64
+            })
+        }
+        None => None,
+    };
+    let s1 = snap(&w);
     stop.send(true).unwrap();
     h.await.unwrap().unwrap();
+
+    let uploads = (s1.uploads - s0.uploads) as f64;
+    let d = |i: usize| s1.sums[i] - s0.sums[i];
+    let stages: Vec<Option<f64>> = (0..STAGES.len())
+        .map(|i| (s1.counts[i] > s0.counts[i]).then(|| d(i) * 1000.0 / uploads))
+        .collect();
+    let upload_ms = (s1.upload_sum - s0.upload_sum) * 1000.0 / uploads;
+    let wait_ms = d(wi) * 1000.0 / uploads;
+    let extraction_ms = EXTRACTION
+        .iter()
+        .map(|s| d(stage_index(s)) * 1000.0 / uploads)
+        .sum();
+    let run = Run {
+        name: format!("{mix}/{tag}"),
+        n,
+        wall,
+        stages,
+        upload_ms,
+        busy_ms: upload_ms - wait_ms,
+        extraction_ms,
+        idle_threads,
+    };
+    println!(
+        "{:<13} {:>4} uploads in {:>6.1} s = {:>7.1} uploads/min | per upload (queueing excluded) {:>6.1} ms, extraction {:>6.1} ms, outside extraction {:>4.1}%{}",
+        run.name,
+        run.n,
+        run.wall,
+        run.n as f64 * 60.0 / run.wall,
+        run.busy_ms,
+        run.extraction_ms,
+        run.outside(),
+        run.idle_threads
+            .map(|p| format!(", threads idle while queued {p:.1}%"))
+            .unwrap_or_default()
+    );
+    run
+}
+
+fn table(runs: &[Run]) {
+    print!("{:<26}", "mean ms per upload");
+    for r in runs {
+        print!(" {:>13}", r.name);
+    }
+    println!();
+    for (i, s) in STAGES.iter().enumerate() {
+        print!("{:<26}", format!("  {s}"));
+        for r in runs {
+            match r.stages[i] {
+                Some(v) => print!(" {v:>13.1}"),
+                None => print!(" {:>13}", "-"),
+            }
+        }
+        println!();
+    }
+    let row = |label: &str, f: &dyn Fn(&Run) -> String| {
+        print!("{label:<26}");
+        for r in runs {
+            print!(" {:>13}", f(r));
+        }
+        println!();
+    };
+    row("upload (delivery->ack)", &|r| format!("{:.1}", r.upload_ms));
+    row("  without wait_extraction", &|r| {
+        format!("{:.1}", r.busy_ms)
+    });
+    row("  extraction (r+l+m)", &|r| {
+        format!("{:.1}", r.extraction_ms)
+    });
+    row("outside extraction %", &|r| format!("{:.1}", r.outside()));
+    row("uploads/min", &|r| {
+        format!("{:.1}", r.n as f64 * 60.0 / r.wall)
+    });
+    row("threads idle, queued %", &|r| {
+        r.idle_threads
+            .map(|p| format!("{p:.1}"))
+            .unwrap_or_else(|| "-".into())
+    });
 }
 
 fn main() {
@@ -93,21 +303,46 @@ fn main() {
         .build()
         .unwrap();
     rt.block_on(async {
-        let env = Env::new("bench").await;
-        println!("claimscan worker bench: RabbitMQ 127.0.0.1:5672, PostgreSQL 127.0.0.1:5432, moto S3; reader {}", env.cfg.pipeline.reader);
-        let mut round = 0;
+        let mut env = Env::new("bench").await;
+        if let Some(p) = std::env::var("BENCH_PREFETCH").ok().and_then(|v| v.parse().ok()) {
+            env.cfg.amqp.prefetch = p;
+        }
+        println!(
+            "claimscan worker bench: RabbitMQ 127.0.0.1:5672, PostgreSQL 127.0.0.1:5432, moto S3; reader {}; prefetch {}, extraction threads {}, database connections {}",
+            env.cfg.pipeline.reader, env.cfg.amqp.prefetch, env.cfg.pipeline.extraction_threads, env.cfg.database.max_connections
+        );
         let digital = ["fx01_digital_de_multipage.pdf", "fx02_digital_fr_credit.pdf", "fx03_digital_en_twoline.pdf", "fx04_digital_it_blocks.pdf", "fx05_digital_pl_iso.pdf"];
         let photos = ["fx08_photo_de_exif.jpg", "fx09_photo_en_blur.jpg", "fx10_photo_pt_shadow_rot90.jpg", "fx11_photo_fr_perspective.jpg"];
+        // 20% digital, 80% photos
+        let mixed = ["fx03_digital_en_twoline.pdf", "fx08_photo_de_exif.jpg", "fx09_photo_en_blur.jpg", "fx10_photo_pt_shadow_rot90.jpg", "fx11_photo_fr_perspective.jpg"];
         let copies: usize = std::env::var("BENCH_COPIES").ok().and_then(|v| v.parse().ok()).unwrap_or(6);
-        mix(&env, "digital", &digital, copies, &mut round).await;
-        mix(&env, "photo", &photos, copies.div_ceil(2), &mut round).await;
+        let mixes = std::env::var("BENCH_MIXES").unwrap_or_else(|_| "digital,photo,mix".into());
+        let modes = std::env::var("BENCH_MODES").unwrap_or_else(|_| "idle,load".into());
+        let mut runs = Vec::new();
+        for (name, files, c) in [
+            ("digital", &digital[..], copies),
+            ("photo", &photos[..], copies.div_ceil(2)),
+            ("mix", &mixed[..], copies.div_ceil(2)),
+        ] {
+            if !mixes.split(',').any(|m| m == name) {
+                continue;
+            }
+            for (mode, m) in [("idle", Mode::Idle), ("load", Mode::Load)] {
+                if modes.split(',').any(|x| x == mode) {
+                    runs.push(scenario(&env, name, files, c, m).await);
+                }
+            }
+        }
+        if !runs.is_empty() {
+            table(&runs);
+        }
 
         // Latency of one one-page photo on an idle worker, against extraction alone.
         let (_w, stop, h) = env.worker().await;
         let photo = std::fs::read(fixture("fx09_photo_en_blur.jpg")).unwrap();
         let mut lat = Vec::new();
         for i in 0..12 {
-            let id = format!("lat-{i}");
+            let id = unique(&format!("lat-{i}"));
             let t0 = Instant::now();
             env.upload(photo.clone(), &id, &format!("lat{i}"), "jpg").await;
             loop {

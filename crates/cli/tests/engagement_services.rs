@@ -314,7 +314,14 @@ async fn activity_scores_and_one_challenge_sent_once_across_a_restart() {
         codes,
         ["message_invalid", "message_invalid", "message_not_json"]
     );
+    // The row is written before the message is published to the parking queue: wait for it.
     let ch = env.conn.create_channel().await.unwrap();
+    let t0 = std::time::Instant::now();
+    while amqp::queue_depth(&ch, &env.names().parked()).await.unwrap() < 3
+        && t0.elapsed() < Duration::from_secs(10)
+    {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     assert_eq!(
         amqp::queue_depth(&ch, &env.names().parked()).await.unwrap(),
         3

@@ -211,6 +211,44 @@ async fn bad_input_is_rejected_or_parked_and_the_worker_goes_on() {
     env.cleanup().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oversize_object_is_refused_from_its_get_without_reading_it() {
+    let mut env = Env::new("big").await;
+    // One GET: the size comes from the response's Content-Length, the body is never read.
+    env.cfg.s3.max_object_bytes = 100_000;
+    let (_w, stop, h) = env.worker().await;
+    let (words, _) = words_invoice("fx03_digital_en_twoline", "");
+    assert!(words.len() < 100_000);
+    let mut big = words.clone();
+    big.resize(100_001, b' ');
+    env.upload(big, "u-big", "p", "json").await;
+    env.upload(words, "u-small", "p", "json").await;
+    env.wait_decided(2, Duration::from_secs(60)).await;
+    assert_eq!(
+        env.status("u-big").await.unwrap(),
+        ("rejected".into(), Some("file_too_large".into()))
+    );
+    let message: String =
+        sqlx::query_scalar("SELECT reason_message FROM uploads WHERE upload_id = 'u-big'")
+            .fetch_one(&env.pg)
+            .await
+            .unwrap();
+    assert!(message.contains("100001 bytes"), "{message}");
+    let small = env.status("u-small").await.unwrap().0;
+    assert!(small == "claimed" || small == "review", "{small}");
+    let rejected = env
+        .tap_messages(10, Duration::from_secs(10))
+        .await
+        .into_iter()
+        .filter(|(k, _)| k == "upload.rejected")
+        .collect::<Vec<_>>();
+    assert_eq!(rejected.len(), 1);
+    assert_eq!(rejected[0].1["code"], "file_too_large");
+    stop.send(true).unwrap();
+    h.await.unwrap().unwrap();
+    env.cleanup().await;
+}
+
 fn bomb_png() -> Vec<u8> {
     // A valid PNG header declaring 100000 x 100000 pixels, with one tiny IDAT.
     let mut v = b"\x89PNG\r\n\x1a\n".to_vec();

@@ -243,6 +243,35 @@ fn shrink(gray: &GrayImage, long: u32) -> (GrayImage, f32) {
     (resize(gray, s), s)
 }
 
+/// Shrinks by an integer factor (the smallest that brings the longer side to at most
+/// `max_side`), each output pixel the mean of its k x k block: one pass over the pixels, for
+/// callers that only need a small picture (a perceptual hash). Up to k - 1 pixels at the right
+/// and bottom edges are left out. An image already small enough is returned as is.
+pub fn box_shrink(gray: &GrayImage, max_side: u32) -> GrayImage {
+    let (w, h) = gray.dimensions();
+    let k = w.max(h).div_ceil(max_side.max(1));
+    if k <= 1 || w < k || h < k {
+        return gray.clone();
+    }
+    let (ow, oh) = ((w / k) as usize, (h / k) as usize);
+    let (k, w) = (k as usize, w as usize);
+    let raw = gray.as_raw();
+    let mut sums = vec![0u32; ow];
+    let mut out = Vec::with_capacity(ow * oh);
+    let n = (k * k) as u32;
+    for oy in 0..oh {
+        sums.fill(0);
+        for y in oy * k..(oy + 1) * k {
+            let row = &raw[y * w..y * w + ow * k];
+            for (s, block) in sums.iter_mut().zip(row.chunks_exact(k)) {
+                *s += block.iter().map(|&p| u32::from(p)).sum::<u32>();
+            }
+        }
+        out.extend(sums.iter().map(|&s| ((s + n / 2) / n) as u8));
+    }
+    GrayImage::from_raw(ow as u32, oh as u32, out).expect("sized buffer")
+}
+
 /// Finds a bright sheet lying on a darker background; returns its corners (top-left, top-right,
 /// bottom-right, bottom-left) in the input's pixels, or `None` when no sheet edge is visible
 /// (a scan, or a photo whose sheet fills the frame).
@@ -558,6 +587,21 @@ pub fn sauvola(gray: &GrayImage, window: u32, k: f32) -> GrayImage {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn box_shrink_averages_blocks_and_keeps_small_images() {
+        let img = GrayImage::from_fn(10, 7, |x, _| {
+            image::Luma([if x % 2 == 0 { 0 } else { 200 }])
+        });
+        // k = 2: 5 x 3 blocks of two black and two 200 pixels
+        let s = box_shrink(&img, 5);
+        assert_eq!(s.dimensions(), (5, 3));
+        assert!(s.pixels().all(|p| p[0] == 100));
+        assert_eq!(box_shrink(&img, 10), img);
+        let big = GrayImage::new(4000, 3000);
+        assert_eq!(box_shrink(&big, 512).dimensions(), (500, 375));
+    }
+
     use super::*;
     use image::Rgb;
 

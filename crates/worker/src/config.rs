@@ -65,7 +65,8 @@ pub struct S3Config {
     pub path_style: bool,
     /// Where extraction JSON and page images go for the review UI.
     pub artifacts_bucket: String,
-    /// Objects larger than this are refused after a HEAD, before any download.
+    /// Objects larger than this are refused from the GET response's `Content-Length`, before
+    /// any of the body is read.
     pub max_object_bytes: u64,
     /// Create the artifacts bucket at start when it does not exist.
     pub create_bucket: bool,
@@ -116,7 +117,7 @@ pub struct PipelineConfig {
     pub max_pages: usize,
     /// Tesseract languages (`eng+deu+fra`...), or `auto` (detect each document's language).
     pub ocr_languages: String,
-    /// Threads for extraction (CPU-bound work runs on this many blocking threads at once).
+    /// Long-lived extraction threads (`threads`), each with its own warm OCR engines.
     pub extraction_threads: usize,
     /// A candidate model that reads every upload beside the live one (shadow mode); its
     /// disagreements are recorded in `shadow_results`. Empty: none.

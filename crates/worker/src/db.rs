@@ -4,6 +4,10 @@
 //! are written in one transaction, guarded by `status = 'processing'`; a delivery is acked only
 //! after that commit. A crash anywhere means redelivery, and the redelivered message finds the
 //! upload decided (ack, nothing more) or still processing (do it again; nothing was written).
+//!
+//! Two pools: `pool` for the decisions (fully durable commits) and `progress`, a small pool whose
+//! connections run with `synchronous_commit = off`, for writes that only record progress (see
+//! [`Db::progress`]).
 
 use std::collections::HashMap;
 
@@ -74,7 +78,22 @@ pub fn partner_hash(partner_id: &str) -> String {
 
 #[derive(Clone)]
 pub struct Db {
+    /// Decisions and everything read: commits wait for the WAL flush (durable).
     pub pool: PgPool,
+    /// Progress only (an upload registered as processing, its attempt counter, a shadow
+    /// comparison, the outbox relay's `published_at`): commits do not wait for the WAL flush
+    /// (`synchronous_commit = off`).
+    ///
+    /// Why that is safe: PostgreSQL still writes these commits in order and never corrupts
+    /// anything; a server crash can only lose the last few hundred milliseconds of them. A lost
+    /// progress row only means redoing work: the delivery was not acked (acks wait for the
+    /// decision), so it comes back, `begin_upload` registers the upload again and the pipeline
+    /// runs again; a lost `published_at` republishes an outbox message, which consumers already
+    /// dedupe on `message_id` (the relay is at-least-once anyway). The decision transaction
+    /// (upload status, claim or task, outbox rows) runs on `pool` and is fully durable, and since
+    /// the WAL is one sequence, its flush also makes every earlier progress commit durable.
+    /// Connected lazily: tools that never write progress open no connection here.
+    pub progress: PgPool,
 }
 
 impl Db {
@@ -97,13 +116,17 @@ impl Db {
         let pool = PgPoolOptions::new()
             .max_connections(cfg.max_connections)
             .acquire_timeout(std::time::Duration::from_secs(10))
-            .connect_with(opts)
+            .connect_with(opts.clone())
             .await?;
         MIGRATOR
             .run(&pool)
             .await
             .map_err(|e| DbError::Migrate(Box::new(e)))?;
-        Ok(Db { pool })
+        let progress = PgPoolOptions::new()
+            .max_connections((cfg.max_connections / 2).clamp(1, 4))
+            .acquire_timeout(std::time::Duration::from_secs(10))
+            .connect_lazy_with(opts.options([("synchronous_commit", "off")]));
+        Ok(Db { pool, progress })
     }
 
     pub async fn ping(&self) -> Result<(), DbError> {
@@ -113,7 +136,8 @@ impl Db {
             .map(|_| ())
     }
 
-    /// Registers the upload (first delivery) or finds its state (any later one).
+    /// Registers the upload (first delivery) or finds its state (any later one). Progress only
+    /// (see [`Db::progress`]).
     pub async fn begin_upload(&self, m: &InvoiceUploaded) -> Result<Begin, DbError> {
         let uploaded_at = chrono::DateTime::parse_from_rfc3339(&m.uploaded_at).ok();
         let row = sqlx::query(
@@ -129,7 +153,7 @@ impl Db {
         .bind(&m.key)
         .bind(&m.content_type)
         .bind(uploaded_at)
-        .fetch_one(&self.pool)
+        .fetch_one(&self.progress)
         .await?;
         let status: String = row.get("status");
         let same = row.get::<String, _>("program_id") == m.program_id
@@ -162,7 +186,7 @@ impl Db {
         .bind(&diff.shadow)
         .bind(diff.agree)
         .bind(serde_json::to_string(diff).unwrap_or_else(|_| "{}".into()))
-        .execute(&self.pool)
+        .execute(&self.progress)
         .await?;
         Ok(())
     }
@@ -213,64 +237,83 @@ impl Db {
         Ok(())
     }
 
-    /// Facts about neighbours for the decision.
+    /// Everything the decision and the matcher need from the database, in one query (one round
+    /// trip): the upload claimed earlier with the same fingerprint, a similar picture, the
+    /// partner's largest quantity per SKU, their points this month, and the distributor's
+    /// confirmed mappings (oldest first). Needs only what reading found, so it runs before
+    /// matching.
     pub async fn context(
         &self,
         m: &InvoiceUploaded,
-        ex: &Extraction,
+        fingerprint: Option<&str>,
+        phash: Option<u64>,
+        distributor_key: Option<&str>,
         today: NaiveDate,
         phash_max_distance: u32,
-    ) -> Result<Context, DbError> {
-        let mut ctx = Context {
-            today,
-            ..Default::default()
-        };
-        if let Some(fp) = &ex.fingerprint {
-            ctx.duplicate_of = sqlx::query_scalar(
-                "SELECT upload_id FROM invoice_fingerprints WHERE program_id = $1 AND fingerprint = $2 AND upload_id <> $3",
-            )
-            .bind(&m.program_id)
-            .bind(fp)
-            .bind(&m.upload_id)
-            .fetch_optional(&self.pool)
-            .await?;
-        }
-        if let Some(ph) = ex.phash {
-            ctx.similar_image_of = sqlx::query_scalar(
-                "SELECT upload_id FROM uploads
-                 WHERE program_id = $1 AND upload_id <> $2 AND phash IS NOT NULL
-                   AND status IN ('claimed', 'review')
-                   AND bit_count((phash # $3)::bit(64)) <= $4
-                 LIMIT 1",
-            )
-            .bind(&m.program_id)
-            .bind(&m.upload_id)
-            .bind(ph as i64)
-            .bind(i64::from(phash_max_distance))
-            .fetch_optional(&self.pool)
-            .await?;
-        }
-        let rows = sqlx::query(
-            "SELECT l.sku, max(l.quantity) AS q FROM claim_lines l JOIN claims c USING (claim_id)
-             WHERE c.program_id = $1 AND c.partner_id = $2 GROUP BY l.sku",
+    ) -> Result<(Context, Vec<Confirmation>), DbError> {
+        let row = sqlx::query(
+            "SELECT
+               (SELECT upload_id FROM invoice_fingerprints
+                 WHERE $4::text IS NOT NULL AND program_id = $1 AND fingerprint = $4 AND upload_id <> $2)
+                 AS duplicate_of,
+               (SELECT upload_id FROM uploads
+                 WHERE $5::bigint IS NOT NULL AND program_id = $1 AND upload_id <> $2
+                   AND phash IS NOT NULL AND status IN ('claimed', 'review')
+                   AND bit_count((phash # $5)::bit(64)) <= $6
+                 LIMIT 1) AS similar_image_of,
+               (SELECT coalesce(jsonb_agg(jsonb_build_array(h.sku, h.q)), '[]'::jsonb)
+                  FROM (SELECT l.sku, max(l.quantity) AS q FROM claim_lines l JOIN claims c USING (claim_id)
+                         WHERE c.program_id = $1 AND c.partner_id = $3 GROUP BY l.sku) h) AS history,
+               (SELECT coalesce(sum(total_points), 0)::bigint FROM claims
+                 WHERE program_id = $1 AND partner_id = $3 AND created_at >= date_trunc('month', now()))
+                 AS month_points,
+               (SELECT coalesce(jsonb_agg(jsonb_build_array(product_code, description, sku)
+                                          ORDER BY confirmed_at, description), '[]'::jsonb)
+                  FROM distributor_memory
+                 WHERE $7::text IS NOT NULL AND program_id = $1 AND distributor_key = $7) AS memory",
         )
         .bind(&m.program_id)
+        .bind(&m.upload_id)
         .bind(&m.partner_id)
-        .fetch_all(&self.pool)
-        .await?;
-        ctx.partner_max_quantity = rows
-            .into_iter()
-            .map(|r| (r.get::<String, _>("sku"), r.get::<f64, _>("q")))
-            .collect::<HashMap<_, _>>();
-        ctx.partner_points_this_month = sqlx::query_scalar(
-            "SELECT coalesce(sum(total_points), 0)::bigint FROM claims
-             WHERE program_id = $1 AND partner_id = $2 AND created_at >= date_trunc('month', now())",
-        )
-        .bind(&m.program_id)
-        .bind(&m.partner_id)
+        .bind(fingerprint)
+        .bind(phash.map(|p| p as i64))
+        .bind(i64::from(phash_max_distance))
+        .bind(distributor_key)
         .fetch_one(&self.pool)
         .await?;
-        Ok(ctx)
+        let history: serde_json::Value = row.get("history");
+        let partner_max_quantity = history
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|r| Some((r[0].as_str()?.to_string(), r[1].as_f64()?)))
+            .collect::<HashMap<_, _>>();
+        let ctx = Context {
+            today,
+            duplicate_of: row.get("duplicate_of"),
+            similar_image_of: row.get("similar_image_of"),
+            partner_max_quantity,
+            partner_points_this_month: row.get("month_points"),
+        };
+        let memory: serde_json::Value = row.get("memory");
+        let confirmations = match distributor_key {
+            Some(k) => memory
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|r| {
+                    let code = r[0].as_str()?;
+                    Some(Confirmation {
+                        distributor: k.to_string(),
+                        product_code: (!code.is_empty()).then(|| code.to_string()),
+                        description: r[1].as_str()?.to_string(),
+                        sku: r[2].as_str().map(str::to_string),
+                    })
+                })
+                .collect(),
+            None => Vec::new(),
+        };
+        Ok((ctx, confirmations))
     }
 
     /// Writes the outcome, its claim or task and its messages in one transaction.
@@ -281,15 +324,101 @@ impl Db {
         outcome: &Outcome,
         artifacts_prefix: Option<&str>,
     ) -> Result<Recorded, DbError> {
-        let mut tx = self.pool.begin().await?;
+        match self
+            .record_with(m, ex, outcome, artifacts_prefix, async {
+                Ok::<(), std::convert::Infallible>(())
+            })
+            .await?
+        {
+            Ok(r) => Ok(r),
+            Err(never) => match never {},
+        }
+    }
+
+    /// [`Db::record`], with `before_commit` (the artifacts' upload) run concurrently with the
+    /// transaction's statements and awaited before COMMIT: nothing committed ever refers to an
+    /// object that is not there. If it fails, the transaction is rolled back and its error is
+    /// returned (inside `Ok`).
+    ///
+    /// Four round trips whatever the outcome: BEGIN; the upload's status and the invoice's
+    /// fingerprint (one statement); the claim with its lines, or the task, and every outbox row
+    /// (one statement); COMMIT.
+    pub async fn record_with<E>(
+        &self,
+        m: &InvoiceUploaded,
+        ex: Option<&Extraction>,
+        outcome: &Outcome,
+        artifacts_prefix: Option<&str>,
+        before_commit: impl std::future::Future<Output = Result<(), E>>,
+    ) -> Result<Result<Recorded, E>, DbError> {
+        let statements = async {
+            let mut tx = self.pool.begin().await?;
+            let r = self
+                .record_statements(&mut tx, m, ex, outcome, artifacts_prefix)
+                .await?;
+            Ok::<_, DbError>((tx, r))
+        };
+        let (before, statements) = tokio::join!(before_commit, statements);
+        let (tx, step) = statements?;
+        if let Err(e) = before {
+            tx.rollback().await?;
+            return Ok(Err(e));
+        }
+        match step {
+            Step::Written(r) => {
+                tx.commit().await?;
+                Ok(Ok(r))
+            }
+            Step::AlreadyDecided => {
+                tx.rollback().await?;
+                Ok(Ok(Recorded::AlreadyDecided))
+            }
+            Step::DuplicateRace => {
+                // Another upload of the same invoice won the race: this one is a duplicate.
+                tx.rollback().await?;
+                let dup = Outcome::Reject {
+                    code: "duplicate_invoice".into(),
+                    message: "this invoice was claimed by another upload at the same time".into(),
+                };
+                Box::pin(self.record(m, ex, &dup, artifacts_prefix))
+                    .await
+                    .map(Ok)
+            }
+        }
+    }
+
+    async fn record_statements(
+        &self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+        m: &InvoiceUploaded,
+        ex: Option<&Extraction>,
+        outcome: &Outcome,
+        artifacts_prefix: Option<&str>,
+    ) -> Result<Step, DbError> {
         let (status, code, message) = outcome.recorded_as();
         let extraction_json =
             ex.map(|e| serde_json::to_value(e).unwrap_or(serde_json::Value::Null));
-        let updated = sqlx::query(
-            "UPDATE uploads SET status = $2, reason_code = $3, reason_message = $4, sha256 = $5,
-                    fingerprint = $6, phash = $7, distributor_key = $8, reader = $9, confidence = $10,
-                    extraction = $11, artifacts_prefix = $12, decided_at = now()
-             WHERE upload_id = $1 AND status = 'processing'",
+        // One claim (or open task) per invoice per program, whoever uploads it: the fingerprint
+        // row is taken in the same statement as the status.
+        let fingerprint = match outcome {
+            Outcome::Claim { .. } | Outcome::Review { .. } => {
+                ex.and_then(|e| e.fingerprint.as_deref())
+            }
+            Outcome::Reject { .. } => None,
+        };
+        let row = sqlx::query(
+            "WITH up AS (
+               UPDATE uploads SET status = $2, reason_code = $3, reason_message = $4, sha256 = $5,
+                      fingerprint = $6, phash = $7, distributor_key = $8, reader = $9, confidence = $10,
+                      extraction = $11, artifacts_prefix = $12, decided_at = now()
+                WHERE upload_id = $1 AND status = 'processing'
+               RETURNING upload_id, program_id),
+             fp AS (
+               INSERT INTO invoice_fingerprints (program_id, fingerprint, upload_id)
+               SELECT program_id, $13, upload_id FROM up WHERE $13::text IS NOT NULL
+               ON CONFLICT DO NOTHING
+               RETURNING 1)
+             SELECT (SELECT count(*) FROM up) AS updated, (SELECT count(*) FROM fp) AS fingerprinted",
         )
         .bind(&m.upload_id)
         .bind(status)
@@ -303,37 +432,17 @@ impl Db {
         .bind(ex.map(|e| e.invoice.confidence))
         .bind(extraction_json)
         .bind(artifacts_prefix)
-        .execute(&mut *tx)
+        .bind(fingerprint)
+        .fetch_one(&mut **tx)
         .await?;
-        if updated.rows_affected() == 0 {
-            tx.rollback().await?;
-            return Ok(Recorded::AlreadyDecided);
+        if row.get::<i64, _>("updated") == 0 {
+            return Ok(Step::AlreadyDecided);
+        }
+        if fingerprint.is_some() && row.get::<i64, _>("fingerprinted") == 0 {
+            return Ok(Step::DuplicateRace);
         }
 
-        // One claim (or open task) per invoice per program, whoever uploads it.
-        if let (Outcome::Claim { .. } | Outcome::Review { .. }, Some(fp)) =
-            (outcome, ex.and_then(|e| e.fingerprint.as_deref()))
-        {
-            let inserted = sqlx::query(
-                "INSERT INTO invoice_fingerprints (program_id, fingerprint, upload_id) VALUES ($1, $2, $3)
-                 ON CONFLICT DO NOTHING",
-            )
-            .bind(&m.program_id)
-            .bind(fp)
-            .bind(&m.upload_id)
-            .execute(&mut *tx)
-            .await?;
-            if inserted.rows_affected() == 0 {
-                // Another upload of the same invoice won the race: this one is a duplicate.
-                tx.rollback().await?;
-                let dup = Outcome::Reject {
-                    code: "duplicate_invoice".into(),
-                    message: "this invoice was claimed by another upload at the same time".into(),
-                };
-                return Box::pin(self.record(m, ex, &dup, artifacts_prefix)).await;
-            }
-        }
-
+        let mut out = Outbox::default();
         let recorded = match outcome {
             Outcome::Claim {
                 lines,
@@ -344,20 +453,6 @@ impl Db {
                 let invoice_date = ex
                     .and_then(|e| e.invoice.header.invoice_date.as_deref())
                     .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
-                sqlx::query(
-                    "INSERT INTO claims (claim_id, upload_id, program_id, partner_id, total_points, confidence, decided_by, invoice_date)
-                     VALUES ($1, $2, $3, $4, $5, $6, 'auto', $7)",
-                )
-                .bind(claim_id)
-                .bind(&m.upload_id)
-                .bind(&m.program_id)
-                .bind(&m.partner_id)
-                .bind(total_points)
-                .bind(confidence)
-                .bind(invoice_date)
-                .execute(&mut *tx)
-                .await?;
-                insert_lines(&mut tx, claim_id, lines).await?;
                 let msg = ClaimCreated {
                     claim_id: claim_id.to_string(),
                     upload_id: m.upload_id.clone(),
@@ -370,14 +465,11 @@ impl Db {
                     decided_by: DecidedBy::Auto,
                     created_at: now_rfc3339(),
                 };
-                outbox(
-                    &mut tx,
-                    &format!("claim.created:{}", m.upload_id),
+                out.push(
+                    format!("claim.created:{}", m.upload_id),
                     "claim.created",
                     encode(&msg),
-                    &m.partner_id,
-                )
-                .await?;
+                );
                 let activity = ActivityRecorded {
                     partner_id: m.partner_id.clone(),
                     program_id: m.program_id.clone(),
@@ -386,13 +478,44 @@ impl Db {
                     quantity: Some(lines.iter().map(|l| l.quantity).sum()),
                     amount: Some(*total_points as f64),
                 };
-                outbox(
-                    &mut tx,
-                    &format!("activity.recorded:claim:{}", m.upload_id),
+                out.push(
+                    format!("activity.recorded:claim:{}", m.upload_id),
                     "activity.recorded",
                     encode(&activity),
-                    &m.partner_id,
+                );
+                // The claim, its lines (UNNEST) and its messages in one statement; the lines'
+                // foreign key is checked at the end of the statement, after the claim is in.
+                let l = Lines::of(lines);
+                sqlx::query(
+                    "WITH c AS (
+                       INSERT INTO claims (claim_id, upload_id, program_id, partner_id, total_points, confidence, decided_by, invoice_date)
+                       VALUES ($1, $2, $3, $4, $5, $6, 'auto', $7)),
+                     l AS (
+                       INSERT INTO claim_lines (claim_id, line_no, sku, quantity, points_per_unit, multiplier, points)
+                       SELECT $1, * FROM UNNEST($8::int4[], $9::text[], $10::float8[], $11::float8[], $12::float8[], $13::int8[])),
+                     o AS (
+                       INSERT INTO outbox (message_id, routing_key, body, partner_id)
+                       SELECT *, $4 FROM UNNEST($14::text[], $15::text[], $16::bytea[])
+                       ON CONFLICT (message_id) DO NOTHING)
+                     SELECT 1",
                 )
+                .bind(claim_id)
+                .bind(&m.upload_id)
+                .bind(&m.program_id)
+                .bind(&m.partner_id)
+                .bind(total_points)
+                .bind(confidence)
+                .bind(invoice_date)
+                .bind(l.line_no)
+                .bind(l.sku)
+                .bind(l.quantity)
+                .bind(l.points_per_unit)
+                .bind(l.multiplier)
+                .bind(l.points)
+                .bind(out.ids)
+                .bind(out.keys)
+                .bind(out.bodies)
+                .execute(&mut **tx)
                 .await?;
                 Recorded::Claim {
                     claim_id: claim_id.to_string(),
@@ -407,19 +530,6 @@ impl Db {
             } => {
                 let task_id = uuid::Uuid::now_v7();
                 let proposal = serde_json::json!({"lines": lines, "total_points": total_points});
-                sqlx::query(
-                    "INSERT INTO review_tasks (task_id, upload_id, program_id, partner_id, reasons, proposal, confidence)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                )
-                .bind(task_id)
-                .bind(&m.upload_id)
-                .bind(&m.program_id)
-                .bind(&m.partner_id)
-                .bind(serde_json::to_value(reasons).unwrap_or_default())
-                .bind(proposal)
-                .bind(confidence)
-                .execute(&mut *tx)
-                .await?;
                 let msg = ReviewRequested {
                     task_id: task_id.to_string(),
                     upload_id: m.upload_id.clone(),
@@ -430,13 +540,32 @@ impl Db {
                     extraction_key: artifacts_prefix.map(|p| format!("{p}extraction.json")),
                     created_at: now_rfc3339(),
                 };
-                outbox(
-                    &mut tx,
-                    &format!("review.requested:{}", m.upload_id),
+                out.push(
+                    format!("review.requested:{}", m.upload_id),
                     "review.requested",
                     encode(&msg),
-                    &m.partner_id,
+                );
+                sqlx::query(
+                    "WITH t AS (
+                       INSERT INTO review_tasks (task_id, upload_id, program_id, partner_id, reasons, proposal, confidence)
+                       VALUES ($1, $2, $3, $4, $5, $6, $7)),
+                     o AS (
+                       INSERT INTO outbox (message_id, routing_key, body, partner_id)
+                       SELECT *, $4 FROM UNNEST($8::text[], $9::text[], $10::bytea[])
+                       ON CONFLICT (message_id) DO NOTHING)
+                     SELECT 1",
                 )
+                .bind(task_id)
+                .bind(&m.upload_id)
+                .bind(&m.program_id)
+                .bind(&m.partner_id)
+                .bind(serde_json::to_value(reasons).unwrap_or_default())
+                .bind(proposal)
+                .bind(confidence)
+                .bind(out.ids)
+                .bind(out.keys)
+                .bind(out.bodies)
+                .execute(&mut **tx)
                 .await?;
                 Recorded::Review {
                     task_id: task_id.to_string(),
@@ -452,7 +581,7 @@ impl Db {
                     rejected_at: now_rfc3339(),
                 };
                 outbox(
-                    &mut tx,
+                    tx,
                     &format!("upload.rejected:{}", m.upload_id),
                     "upload.rejected",
                     encode(&msg),
@@ -462,8 +591,7 @@ impl Db {
                 Recorded::Rejected { code: code.clone() }
             }
         };
-        tx.commit().await?;
-        Ok(recorded)
+        Ok(Step::Written(recorded))
     }
 
     /// Marks an upload parked (too many failed attempts); the message goes to the parking queue.
@@ -507,7 +635,8 @@ impl Db {
         exchange: &str,
         limit: i64,
     ) -> anyhow::Result<usize> {
-        let mut tx = self.pool.begin().await?;
+        // Marking messages published is progress (at-least-once either way): see `progress`.
+        let mut tx = self.progress.begin().await?;
         let rows = sqlx::query(
             "SELECT id, message_id, routing_key, body FROM outbox WHERE published_at IS NULL
              ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
@@ -633,28 +762,78 @@ impl Db {
     }
 }
 
-/// Inserts a claim's lines (shared with the review app's decisions).
+/// Inserts a claim's lines in one statement (shared with the review app's decisions).
 pub async fn insert_lines(
     tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
     claim_id: uuid::Uuid,
     lines: &[ClaimLine],
 ) -> Result<(), DbError> {
-    for l in lines {
-        sqlx::query(
-            "INSERT INTO claim_lines (claim_id, line_no, sku, quantity, points_per_unit, multiplier, points)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(claim_id)
-        .bind(l.line_no as i32)
-        .bind(&l.sku)
-        .bind(l.quantity)
-        .bind(l.points_per_unit)
-        .bind(l.multiplier)
-        .bind(l.points)
-        .execute(&mut **tx)
-        .await?;
+    if lines.is_empty() {
+        return Ok(());
     }
+    let l = Lines::of(lines);
+    sqlx::query(
+        "INSERT INTO claim_lines (claim_id, line_no, sku, quantity, points_per_unit, multiplier, points)
+         SELECT $1, * FROM UNNEST($2::int4[], $3::text[], $4::float8[], $5::float8[], $6::float8[], $7::int8[])",
+    )
+    .bind(claim_id)
+    .bind(l.line_no)
+    .bind(l.sku)
+    .bind(l.quantity)
+    .bind(l.points_per_unit)
+    .bind(l.multiplier)
+    .bind(l.points)
+    .execute(&mut **tx)
+    .await?;
     Ok(())
+}
+
+/// What one decision statement writes after the upload's status.
+enum Step {
+    Written(Recorded),
+    /// The upload was no longer processing: nothing to write.
+    AlreadyDecided,
+    /// Another upload holds the invoice's fingerprint.
+    DuplicateRace,
+}
+
+/// A claim's lines as columns, for `UNNEST`.
+struct Lines {
+    line_no: Vec<i32>,
+    sku: Vec<String>,
+    quantity: Vec<f64>,
+    points_per_unit: Vec<f64>,
+    multiplier: Vec<f64>,
+    points: Vec<i64>,
+}
+
+impl Lines {
+    fn of(lines: &[ClaimLine]) -> Lines {
+        Lines {
+            line_no: lines.iter().map(|l| l.line_no as i32).collect(),
+            sku: lines.iter().map(|l| l.sku.clone()).collect(),
+            quantity: lines.iter().map(|l| l.quantity).collect(),
+            points_per_unit: lines.iter().map(|l| l.points_per_unit).collect(),
+            multiplier: lines.iter().map(|l| l.multiplier).collect(),
+            points: lines.iter().map(|l| l.points).collect(),
+        }
+    }
+}
+
+/// Outbox rows as columns, for `UNNEST`.
+#[derive(Default)]
+struct Outbox {
+    ids: Vec<String>,
+    keys: Vec<String>,
+    bodies: Vec<Vec<u8>>,
+}
+
+impl Outbox {
+    fn push(&mut self, id: String, key: &str, body: Vec<u8>) {
+        self.ids.push(id);
+        self.keys.push(key.into());
+        self.bodies.push(body);
+    }
 }
 
 /// Queues a message in the outbox, in the caller's transaction (shared with the review app).

@@ -4,7 +4,8 @@
 //!
 //! - [`pipeline`]: read -> layout -> matching, plain functions shared with `claimscan run`.
 //! - [`decide`]: the pure decision (checks, points, review reasons).
-//! - [`db`], [`s3`], [`amqp`]: the adapters; [`worker`]: the consume loop; [`metrics`]: HTTP.
+//! - [`db`], [`s3`], [`amqp`]: the adapters; [`worker`]: the consume loop; [`threads`]: the
+//!   long-lived extraction threads; [`metrics`]: HTTP.
 //! - [`engagement`]: the engagement worker (activity in, scores, challenges, `challenge.scheduled` out).
 //! - [`models`]: hot swap, rollback and shadow mode of the layout model; [`admin`]: their HTTP API.
 
@@ -20,6 +21,7 @@ pub mod metrics;
 pub mod models;
 pub mod pipeline;
 pub mod s3;
+pub mod threads;
 pub mod worker;
 
 pub use config::Config;

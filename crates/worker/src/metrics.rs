@@ -14,7 +14,9 @@ use prometheus::{
 /// Every metric the worker exports.
 pub struct Metrics {
     pub registry: Registry,
-    /// Seconds per stage: fetch, read, layout, match, decide, artifacts, record.
+    /// Seconds per stage: begin (register the upload), fetch, wait_extraction (for a free
+    /// extraction thread), read, layout, hash (fingerprint and picture hash), context (memory + decision facts), match, decide,
+    /// artifacts (overlaps record), record; shadow in shadow mode.
     pub stage_seconds: HistogramVec,
     /// Seconds from delivery to acknowledgement, by outcome.
     pub upload_seconds: HistogramVec,

@@ -29,6 +29,14 @@ fn transport<E: std::fmt::Debug>(e: E) -> S3Error {
     S3Error::Transport(s.chars().take(400).collect())
 }
 
+/// What [`Store::get_limited`] found.
+#[derive(Debug)]
+pub enum Fetched {
+    Bytes(Vec<u8>),
+    /// Over the limit: the size (from `Content-Length`, or the bytes read before stopping).
+    TooLarge(u64),
+}
+
 /// A small S3 client.
 #[derive(Clone)]
 pub struct Store {
@@ -80,8 +88,40 @@ impl Store {
         }
     }
 
-    pub async fn get(&self, bucket: &str, key: &str) -> Result<Vec<u8>, S3Error> {
-        let o = match self
+    /// One GET for an upload: the object's bytes, or [`Fetched::TooLarge`] when it is over
+    /// `max_bytes`. The size is taken from the response's `Content-Length` before any of the
+    /// body is read (the body is then dropped unread); without a length, reading stops as soon as
+    /// the limit is passed. This replaces HEAD-then-GET: one round trip instead of two.
+    pub async fn get_limited(
+        &self,
+        bucket: &str,
+        key: &str,
+        max_bytes: u64,
+    ) -> Result<Fetched, S3Error> {
+        let mut o = self.get_object(bucket, key).await?;
+        if let Some(len) = o.content_length().filter(|l| *l >= 0) {
+            if len as u64 > max_bytes {
+                return Ok(Fetched::TooLarge(len as u64));
+            }
+        }
+        let mut out =
+            Vec::with_capacity(o.content_length().unwrap_or(0).clamp(0, 1 << 26) as usize);
+        while let Some(chunk) = o.body.next().await {
+            let chunk = chunk.map_err(transport)?;
+            out.extend_from_slice(&chunk);
+            if out.len() as u64 > max_bytes {
+                return Ok(Fetched::TooLarge(out.len() as u64));
+            }
+        }
+        Ok(Fetched::Bytes(out))
+    }
+
+    async fn get_object(
+        &self,
+        bucket: &str,
+        key: &str,
+    ) -> Result<aws_sdk_s3::operation::get_object::GetObjectOutput, S3Error> {
+        match self
             .client
             .get_object()
             .bucket(bucket)
@@ -89,20 +129,22 @@ impl Store {
             .send()
             .await
         {
-            Ok(o) => o,
-            Err(e) => {
-                return Err(
-                    if e.as_service_error().is_some_and(|s| s.is_no_such_key()) {
-                        S3Error::NotFound {
-                            bucket: bucket.into(),
-                            key: key.into(),
-                        }
-                    } else {
-                        transport(e)
-                    },
-                )
-            }
-        };
+            Ok(o) => Ok(o),
+            Err(e) => Err(
+                if e.as_service_error().is_some_and(|s| s.is_no_such_key()) {
+                    S3Error::NotFound {
+                        bucket: bucket.into(),
+                        key: key.into(),
+                    }
+                } else {
+                    transport(e)
+                },
+            ),
+        }
+    }
+
+    pub async fn get(&self, bucket: &str, key: &str) -> Result<Vec<u8>, S3Error> {
+        let o = self.get_object(bucket, key).await?;
         let body = o.body.collect().await.map_err(transport)?;
         Ok(body.into_bytes().to_vec())
     }

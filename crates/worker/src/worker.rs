@@ -16,7 +16,7 @@ use lapin::message::Delivery;
 use lapin::options::{BasicAckOptions, BasicConsumeOptions, BasicNackOptions, BasicQosOptions};
 use lapin::types::FieldTable;
 use lapin::{Channel, Connection};
-use tokio::sync::{watch, Notify, Semaphore};
+use tokio::sync::{watch, Notify};
 use tokio::task::JoinSet;
 use tracing::{debug, info, warn, Instrument};
 
@@ -26,7 +26,8 @@ use crate::db::{Begin, Db, Recorded};
 use crate::decide::{decide, Outcome};
 use crate::metrics::{Health, Metrics};
 use crate::pipeline::{memory_from, Pipeline};
-use crate::s3::{S3Error, Store};
+use crate::s3::{Fetched, S3Error, Store};
+use crate::threads::{ThreadError, Threads};
 
 /// Resolution of the PDF page pictures stored for the review UI (pictures only, never read).
 const REVIEW_PAGE_DPI: f32 = 100.0;
@@ -78,15 +79,38 @@ pub struct Worker {
     pub store: Store,
     pub metrics: Arc<Metrics>,
     pub health: Arc<Health>,
-    extract_slots: Arc<Semaphore>,
+    /// The extraction threads (`pipeline.extraction_threads`), each with its warm engines.
+    threads: Arc<Threads>,
     outbox_notify: Arc<Notify>,
+}
+
+impl From<ThreadError> for Transient {
+    fn from(e: ThreadError) -> Self {
+        match e {
+            ThreadError::Panicked(_) => Transient::new("extraction_crashed", e),
+            ThreadError::Shutdown => Transient::new("shutdown", e),
+        }
+    }
 }
 
 impl Worker {
     /// Loads the pipeline, connects to the database (migrating it) and object storage.
     pub async fn start(cfg: Config) -> anyhow::Result<Arc<Worker>> {
         let pcfg = cfg.pipeline.clone();
-        let pipeline = tokio::task::spawn_blocking(move || Pipeline::load(&pcfg)).await??;
+        let (pipeline, threads) = tokio::task::spawn_blocking(move || {
+            let pipeline = Pipeline::load(&pcfg)?;
+            // Each extraction thread loads pdfium and builds its OCR engine before its first
+            // job; this returns once they all have.
+            let ocr = pipeline.read_options.ocr.clone();
+            let threads = Threads::start(pcfg.extraction_threads, "extract", move |_| {
+                let _ = claimscan_pdf::pdfium();
+                if let Err(e) = claimscan_ocr::warm_up(&ocr) {
+                    warn!(error = %e, "OCR engine not warmed up");
+                }
+            })?;
+            anyhow::Ok((pipeline, threads))
+        })
+        .await??;
         let metrics = Metrics::new();
         let health = Arc::new(Health::default());
         health.pipeline.store(true, Ordering::Relaxed);
@@ -97,7 +121,7 @@ impl Worker {
         }
         Ok(Arc::new(Worker {
             names: Names::new(&cfg.amqp.prefix),
-            extract_slots: Arc::new(Semaphore::new(cfg.pipeline.extraction_threads)),
+            threads: Arc::new(threads),
             cfg,
             pipeline: Arc::new(pipeline),
             db,
@@ -112,11 +136,15 @@ impl Worker {
     /// On shutdown: stop consuming, finish and ack what is in flight, return.
     pub async fn run(self: Arc<Self>, shutdown: watch::Receiver<bool>) -> anyhow::Result<()> {
         let me = self.clone();
-        amqp::reconnecting(&self.health.broker, shutdown, move |mut rx| {
+        let result = amqp::reconnecting(&self.health.broker, shutdown, move |mut rx| {
             let me = me.clone();
             async move { me.session(&mut rx).await }
         })
-        .await
+        .await;
+        // Every delivery in flight has been finished: let the extraction threads go.
+        let threads = self.threads.clone();
+        let _ = tokio::task::spawn_blocking(move || threads.shutdown()).await;
+        result
     }
 
     /// One broker connection's life. `Ok` only on shutdown.
@@ -294,6 +322,7 @@ impl Worker {
     pub async fn process(&self, m: &InvoiceUploaded, attempt: u32) -> Result<Handled, Transient> {
         let t = Instant::now();
         let begin = self.db.begin_upload(m).await?;
+        self.metrics.observe("begin", t.elapsed().as_secs_f64());
         match begin {
             Begin::Done { .. } => return Ok(Handled::AlreadyDone),
             Begin::Conflict => {
@@ -310,9 +339,19 @@ impl Worker {
             message,
         };
 
-        // --- fetch: HEAD first, refuse oversize objects without downloading them
-        let size = match self.store.head(&m.bucket, &m.key).await {
-            Ok(s) => s,
+        // --- fetch: one GET; an oversize object is refused from the response's Content-Length,
+        // before its body is read
+        let t = Instant::now();
+        let max = self.cfg.s3.max_object_bytes;
+        let bytes = match self.store.get_limited(&m.bucket, &m.key, max).await {
+            Ok(Fetched::Bytes(b)) => Arc::new(b),
+            Ok(Fetched::TooLarge(size)) => {
+                let o = reject(
+                    "file_too_large",
+                    format!("the file is {size} bytes; the limit is {max}"),
+                );
+                return self.record(m, None, &o, None).await;
+            }
             Err(S3Error::NotFound { .. }) if attempt + 1 >= 2 => {
                 let o = reject(
                     "object_missing",
@@ -322,39 +361,32 @@ impl Worker {
             }
             Err(e) => return Err(e.into()),
         };
-        if size > self.cfg.s3.max_object_bytes {
-            let o = reject(
-                "file_too_large",
-                format!(
-                    "the file is {size} bytes; the limit is {}",
-                    self.cfg.s3.max_object_bytes
-                ),
-            );
-            return self.record(m, None, &o, None).await;
-        }
-        let bytes = Arc::new(self.store.get(&m.bucket, &m.key).await?);
         self.metrics.observe("fetch", t.elapsed().as_secs_f64());
 
-        // --- read + layout on a blocking thread, bounded (the wait is measured apart)
-        let t = Instant::now();
-        let permit = self
-            .extract_slots
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|e| Transient::new("shutdown", e))?;
-        self.metrics
-            .observe("wait_extraction", t.elapsed().as_secs_f64());
+        // --- read + layout on an extraction thread (the wait for a free one is measured apart:
+        // wait_extraction is observed when the job starts, read and layout when it ends)
         let pipeline = self.pipeline.clone();
+        let metrics = self.metrics.clone();
         let name = m.key.rsplit('/').next().unwrap_or("upload").to_string();
         let read_bytes = bytes.clone();
-        let read = tokio::task::spawn_blocking(move || {
-            let r = pipeline.read(&read_bytes, &name);
-            drop(permit);
-            r
-        })
-        .await
-        .map_err(|e| Transient::new("extraction_crashed", e))?;
+        let queued = Instant::now();
+        let read = self
+            .threads
+            .run(move || {
+                metrics.observe("wait_extraction", queued.elapsed().as_secs_f64());
+                let t = Instant::now();
+                let r = pipeline.read(&read_bytes, &name);
+                match &r {
+                    Ok(s) => {
+                        metrics.observe("read", s.timings.read_ms / 1000.0);
+                        metrics.observe("layout", s.timings.layout_ms / 1000.0);
+                        metrics.observe("hash", s.timings.hash_ms / 1000.0);
+                    }
+                    Err(_) => metrics.observe("read", t.elapsed().as_secs_f64()),
+                }
+                r
+            })
+            .await?;
         let stage = match read {
             Ok(s) => s,
             Err(e) if e.is_transient() => return Err(Transient::new(e.code(), e)),
@@ -363,9 +395,6 @@ impl Worker {
                 return self.record(m, None, &o, None).await;
             }
         };
-        self.metrics.observe("read", stage.timings.read_ms / 1000.0);
-        self.metrics
-            .observe("layout", stage.timings.layout_ms / 1000.0);
         if let Some(diff) = &stage.shadow {
             self.metrics
                 .observe("shadow", stage.timings.shadow_ms / 1000.0);
@@ -385,28 +414,55 @@ impl Worker {
                 .inc();
         }
 
+        // --- context: the distributor's memory and the decision's facts, one query
+        let t = Instant::now();
+        let today = chrono::Utc::now().date_naive();
+        let (ctx, confirmations) = self
+            .db
+            .context(
+                m,
+                stage.fingerprint.as_deref(),
+                stage.phash,
+                stage.distributor_key.as_deref(),
+                today,
+                self.cfg.rules.phash_max_distance,
+            )
+            .await?;
+        self.metrics.observe("context", t.elapsed().as_secs_f64());
+
         // --- match with the distributor's memory
-        let confirmations = match &stage.distributor_key {
-            Some(k) => self.db.memory(&m.program_id, k).await?,
-            None => Vec::new(),
-        };
         let ex = self.pipeline.finish(&stage, &memory_from(&confirmations));
         self.metrics.observe("match", ex.timings.match_ms / 1000.0);
 
         // --- decide
         let t = Instant::now();
-        let today = chrono::Utc::now().date_naive();
-        let ctx = self
-            .db
-            .context(m, &ex, today, self.cfg.rules.phash_max_distance)
-            .await?;
         let outcome = decide(&ex, &ctx, &self.cfg.rules);
         self.metrics.observe("decide", t.elapsed().as_secs_f64());
 
-        // --- artifacts for the review UI
-        let t = Instant::now();
+        // --- artifacts for the review UI, stored while the decision's statements run and
+        // awaited before its COMMIT
         let prefix = format!("extractions/{}/{}/", m.program_id, m.upload_id);
-        let json = serde_json::to_vec_pretty(&ex).unwrap_or_default();
+        let review = matches!(outcome, Outcome::Review { .. });
+        let artifacts = self.artifacts(&prefix, &ex, review.then_some(&stage), &bytes);
+        let t = Instant::now();
+        let r = self
+            .db
+            .record_with(m, Some(&ex), &outcome, Some(&prefix), artifacts)
+            .await??;
+        self.metrics.observe("record", t.elapsed().as_secs_f64());
+        Ok(Handled::Recorded(r))
+    }
+
+    /// Stores the extraction JSON and, for an upload sent to review, its page pictures.
+    async fn artifacts(
+        &self,
+        prefix: &str,
+        ex: &crate::pipeline::Extraction,
+        review: Option<&crate::pipeline::ReadStage>,
+        bytes: &Arc<Vec<u8>>,
+    ) -> Result<(), Transient> {
+        let t = Instant::now();
+        let json = serde_json::to_vec_pretty(ex).unwrap_or_default();
         self.store
             .put(
                 &self.cfg.s3.artifacts_bucket,
@@ -415,7 +471,7 @@ impl Worker {
                 "application/json",
             )
             .await?;
-        if matches!(outcome, Outcome::Review { .. }) {
+        if let Some(stage) = review {
             // Photos keep their cleaned picture; a PDF's pages are rendered now, at a modest
             // DPI, only for uploads a manager will look at.
             let mut images = stage.images.clone();
@@ -453,7 +509,7 @@ impl Worker {
             }
         }
         self.metrics.observe("artifacts", t.elapsed().as_secs_f64());
-        self.record(m, Some(&ex), &outcome, Some(&prefix)).await
+        Ok(())
     }
 
     async fn record(
