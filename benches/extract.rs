@@ -48,6 +48,10 @@ struct TruthBench {
     /// Only documents of this kind: digital_pdf, scanned_pdf, photo.
     #[arg(long)]
     kind: Option<String>,
+    /// Extra photo clean-up runs beside "without" and the default ("with"): step lists as in
+    /// `sroie --steps`, separated by `;`.
+    #[arg(long, default_value = "")]
+    steps: String,
 }
 
 #[derive(Debug, Args)]
@@ -601,13 +605,25 @@ impl TruthBench {
             scan: PrepareOptions::none(),
             ..ReadOptions::default()
         };
-        let with = ReadOptions::default();
+        let mut runs: Vec<(String, ReadOptions)> = vec![
+            ("without".into(), without),
+            ("with".into(), ReadOptions::default()),
+        ];
+        for list in self.steps.split(';').filter(|l| !l.trim().is_empty()) {
+            runs.push((
+                list.trim().to_string(),
+                ReadOptions {
+                    photo: steps(list),
+                    ..ReadOptions::default()
+                },
+            ));
+        }
         println!("truth recall on {} documents (word recall: exact words; field recall: printed header values found in the text)", docs.len());
         println!(
-            "  {:<18} {:<12} {:>5} {:>12} {:>12} {:>8} {:>10}",
+            "  {:<40} {:<12} {:>5} {:>12} {:>12} {:>8} {:>10}",
             "clean-up", "kind", "docs", "word recall", "field recall", "failed", "s/doc"
         );
-        for (label, opts) in [("without", &without), ("with", &with)] {
+        for (label, opts) in &runs {
             let results: Vec<(String, Option<Recall>, f64)> = pool.install(|| {
                 docs.par_iter()
                     .map(|(f, truth)| {
@@ -640,7 +656,7 @@ impl TruthBench {
                     }
                 }
                 println!(
-                    "  {:<18} {:<12} {:>5} {:>11.1}% {:>11.1}% {:>8} {:>10.2}",
+                    "  {:<40} {:<12} {:>5} {:>11.1}% {:>11.1}% {:>8} {:>10.2}",
                     label,
                     k,
                     rs.len(),

@@ -135,7 +135,10 @@ impl PrepareOptions {
             rescale: true,
             target_text_height: 26.0,
             deskew: true,
-            min_skew_degrees: 0.15,
+            // Measured (benches/extract.rs, 2026-12-04): on SROIE receipts 106/150 totals found
+            // with 1.0 against 103/150 with 0.15; on 71 generated photos of training
+            // distributors word recall 68.2% against 68.5% (the same within noise).
+            min_skew_degrees: 1.0,
             binarise: false,
             max_output_pixels: 40_000_000,
         }
@@ -144,6 +147,8 @@ impl PrepareOptions {
     pub fn scan() -> Self {
         PrepareOptions {
             perspective: false,
+            // Not measured apart for scans: kept as before.
+            min_skew_degrees: 0.15,
             ..Self::photo()
         }
     }
@@ -650,6 +655,32 @@ mod tests {
         let angle = estimate_skew(&rotated);
         assert!((angle - 3.0).abs() < 0.35, "estimated {angle}");
         assert!(estimate_skew(&img).abs() < 0.2);
+    }
+
+    #[test]
+    fn photo_clean_up_leaves_a_slight_slant_alone() {
+        let img = page(1000, 800, 16);
+        let tilt = |deg: f32| {
+            rotate_about_center(&img, deg.to_radians(), Interpolation::Bilinear, Luma([245]))
+        };
+        let only_deskew = PrepareOptions {
+            deskew: true,
+            ..PrepareOptions::none()
+        };
+        let photo = PrepareOptions {
+            min_skew_degrees: PrepareOptions::photo().min_skew_degrees,
+            ..only_deskew
+        };
+        // Below the photo threshold: untouched; the scan threshold still straightens it.
+        assert_eq!(prepare(tilt(0.5), &photo).info.deskew_degrees, 0.0);
+        let scan = PrepareOptions {
+            min_skew_degrees: PrepareOptions::scan().min_skew_degrees,
+            ..only_deskew
+        };
+        assert!(prepare(tilt(0.5), &scan).info.deskew_degrees.abs() > 0.2);
+        // Above it: removed.
+        let d = prepare(tilt(3.0), &photo).info.deskew_degrees;
+        assert!((d - 3.0).abs() < 0.35, "deskewed by {d}");
     }
 
     #[test]
