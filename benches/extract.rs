@@ -48,6 +48,10 @@ struct TruthBench {
     /// Only documents of this kind: digital_pdf, scanned_pdf, photo.
     #[arg(long)]
     kind: Option<String>,
+    /// Extra photo clean-up runs beside "without" and the default ("with"): step lists as in
+    /// `sroie --steps`, separated by `;`.
+    #[arg(long, default_value = "")]
+    steps: String,
 }
 
 #[derive(Debug, Args)]
@@ -76,22 +80,55 @@ struct SroieBench {
     limit: Option<usize>,
     #[arg(long, short = 'j', default_value_t = 2)]
     jobs: usize,
-    /// Clean-up steps for the "with" run: any of perspective,lighting,rescale,deskew,binarise.
+    /// Clean-up steps for the "with" run: any of perspective,lighting,rescale,deskew,binarise;
+    /// several runs separated by `;` (each is compared with the run without clean-up).
     #[arg(long, default_value = "perspective,lighting,rescale,deskew")]
     steps: String,
+    /// OCR languages (`auto`, the product default, or e.g. `eng`).
+    #[arg(long, default_value = "auto")]
+    lang: String,
+    /// List the receipts on which the runs disagree.
+    #[arg(long)]
+    misses: bool,
 }
 
-/// Photo clean-up with only the named steps on.
+/// Photo clean-up with only the named steps on; `deskew>=D` deskews only from D degrees on.
 fn steps(list: &str) -> PrepareOptions {
     let on = |s: &str| list.split(',').any(|x| x.trim() == s);
+    let min_skew = list
+        .split(',')
+        .find_map(|x| x.trim().strip_prefix("deskew>="))
+        .and_then(|d| d.parse::<f32>().ok());
     PrepareOptions {
         perspective: on("perspective"),
         normalise_lighting: on("lighting"),
         rescale: on("rescale"),
-        deskew: on("deskew"),
+        deskew: on("deskew") || min_skew.is_some(),
+        min_skew_degrees: min_skew.unwrap_or(PrepareOptions::photo().min_skew_degrees),
         binarise: on("binarise"),
         ..PrepareOptions::photo()
     }
+}
+
+/// Two-sided exact sign test: the chance of a split at least this uneven among `a + b`
+/// discordant pairs if either side were equally likely.
+fn sign_test(a: usize, b: usize) -> f64 {
+    let n = a + b;
+    if n == 0 {
+        return 1.0;
+    }
+    let k = a.min(b);
+    // P(X <= k) for X ~ Binomial(n, 1/2), summed in logs to stay finite for large n.
+    let ln_half_n = n as f64 * 0.5f64.ln();
+    let mut ln_c = 0.0f64; // ln C(n, 0)
+    let mut tail = 0.0f64;
+    for i in 0..=k {
+        if i > 0 {
+            ln_c += ((n - i + 1) as f64).ln() - (i as f64).ln();
+        }
+        tail += (ln_c + ln_half_n).exp();
+    }
+    (2.0 * tail).min(1.0)
 }
 
 fn main() -> anyhow::Result<()> {
@@ -396,43 +433,85 @@ impl SroieBench {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(self.jobs.max(1))
             .build()?;
-        let with = ReadOptions {
-            photo: steps(&self.steps),
-            ..ReadOptions::default()
+        let ocr = claimscan_ocr::OcrOptions {
+            languages: self.lang.clone(),
+            ..claimscan_ocr::OcrOptions::default()
         };
-        let without = ReadOptions {
-            photo: PrepareOptions::none(),
-            scan: PrepareOptions::none(),
-            ..ReadOptions::default()
-        };
+        let mut runs: Vec<(String, ReadOptions)> = vec![(
+            "without clean-up".into(),
+            ReadOptions {
+                photo: PrepareOptions::none(),
+                scan: PrepareOptions::none(),
+                ocr: ocr.clone(),
+                ..ReadOptions::default()
+            },
+        )];
+        for list in self.steps.split(';').filter(|l| !l.trim().is_empty()) {
+            runs.push((
+                format!("with {}", list.trim()),
+                ReadOptions {
+                    photo: steps(list),
+                    ocr: ocr.clone(),
+                    ..ReadOptions::default()
+                },
+            ));
+        }
         println!(
-            "SROIE ({}): receipts whose total appears among the OCR words (clean-up steps: {})",
+            "SROIE ({}): receipts whose total appears among the OCR words (languages {})",
             self.data.display(),
-            self.steps
+            self.lang
         );
-        for (label, opts) in [("without clean-up", &without), ("with clean-up", &with)] {
+        let mut found: Vec<Vec<bool>> = Vec::new();
+        for (label, opts) in &runs {
             let started = Instant::now();
-            let hits: usize = pool.install(|| {
+            let hits: Vec<bool> = pool.install(|| {
                 items
                     .par_iter()
                     .map(|(img, total)| {
                         let Ok(bytes) = std::fs::read(img) else {
-                            return 0;
+                            return false;
                         };
                         match claimscan_read::read_bytes(&bytes, &img.display().to_string(), opts) {
-                            Ok(doc) => doc.words().any(|w| word_has_total(&w.text, total)) as usize,
-                            Err(_) => 0,
+                            Ok(doc) => doc.words().any(|w| word_has_total(&w.text, total)),
+                            Err(_) => false,
                         }
                     })
-                    .sum()
+                    .collect()
+            });
+            let n = hits.iter().filter(|h| **h).count();
+            // Paired with the run without clean-up: receipts gained and lost, and the two-sided
+            // sign-test p-value of that split (small p: the difference is not luck).
+            let paired = found.first().map_or(String::new(), |base| {
+                let gained = hits.iter().zip(base).filter(|(h, b)| **h && !**b).count();
+                let lost = hits.iter().zip(base).filter(|(h, b)| !**h && **b).count();
+                format!(
+                    "  +{gained} -{lost} vs without, sign test p={:.3}",
+                    sign_test(gained, lost)
+                )
             });
             println!(
-                "  {label:<18} {hits}/{} = {:.1}%  ({:.1} s, {} jobs)",
+                "  {label:<48} {n}/{} = {:.1}%  ({:.1} s, {} jobs){paired}",
                 items.len(),
-                100.0 * hits as f64 / items.len().max(1) as f64,
+                100.0 * n as f64 / items.len().max(1) as f64,
                 started.elapsed().as_secs_f64(),
                 self.jobs
             );
+            found.push(hits);
+        }
+        if self.misses {
+            println!(
+                "  receipts where the runs disagree (1 = total found), runs in the order above:"
+            );
+            for (i, (img, total)) in items.iter().enumerate() {
+                let row: Vec<bool> = found.iter().map(|f| f[i]).collect();
+                if row.iter().any(|h| *h != row[0]) {
+                    let marks: String = row.iter().map(|h| if *h { '1' } else { '0' }).collect();
+                    println!(
+                        "    {} {marks} total={total}",
+                        img.file_name().unwrap_or_default().to_string_lossy()
+                    );
+                }
+            }
         }
         Ok(0)
     }
@@ -526,13 +605,25 @@ impl TruthBench {
             scan: PrepareOptions::none(),
             ..ReadOptions::default()
         };
-        let with = ReadOptions::default();
+        let mut runs: Vec<(String, ReadOptions)> = vec![
+            ("without".into(), without),
+            ("with".into(), ReadOptions::default()),
+        ];
+        for list in self.steps.split(';').filter(|l| !l.trim().is_empty()) {
+            runs.push((
+                list.trim().to_string(),
+                ReadOptions {
+                    photo: steps(list),
+                    ..ReadOptions::default()
+                },
+            ));
+        }
         println!("truth recall on {} documents (word recall: exact words; field recall: printed header values found in the text)", docs.len());
         println!(
-            "  {:<18} {:<12} {:>5} {:>12} {:>12} {:>8} {:>10}",
+            "  {:<40} {:<12} {:>5} {:>12} {:>12} {:>8} {:>10}",
             "clean-up", "kind", "docs", "word recall", "field recall", "failed", "s/doc"
         );
-        for (label, opts) in [("without", &without), ("with", &with)] {
+        for (label, opts) in &runs {
             let results: Vec<(String, Option<Recall>, f64)> = pool.install(|| {
                 docs.par_iter()
                     .map(|(f, truth)| {
@@ -565,7 +656,7 @@ impl TruthBench {
                     }
                 }
                 println!(
-                    "  {:<18} {:<12} {:>5} {:>11.1}% {:>11.1}% {:>8} {:>10.2}",
+                    "  {:<40} {:<12} {:>5} {:>11.1}% {:>11.1}% {:>8} {:>10.2}",
                     label,
                     k,
                     rs.len(),

@@ -117,6 +117,9 @@ pub struct PrepareOptions {
     pub target_text_height: f32,
     /// Remove small rotations (up to +-8 degrees).
     pub deskew: bool,
+    /// Leave the image as it is when the estimated skew is smaller than this (degrees): Tesseract
+    /// copes with a slight slant, and every rotation blurs the glyphs a little.
+    pub min_skew_degrees: f32,
     /// Sauvola binarisation (Tesseract binarises itself; measured: see the bench).
     pub binarise: bool,
     /// Never produce more pixels than this.
@@ -132,6 +135,10 @@ impl PrepareOptions {
             rescale: true,
             target_text_height: 26.0,
             deskew: true,
+            // Measured (benches/extract.rs, 2026-12-04): on SROIE receipts 106/150 totals found
+            // with 1.0 against 103/150 with 0.15; on 71 generated photos of training
+            // distributors word recall 68.2% against 68.5% (the same within noise).
+            min_skew_degrees: 1.0,
             binarise: false,
             max_output_pixels: 40_000_000,
         }
@@ -140,6 +147,8 @@ impl PrepareOptions {
     pub fn scan() -> Self {
         PrepareOptions {
             perspective: false,
+            // Not measured apart for scans: kept as before.
+            min_skew_degrees: 0.15,
             ..Self::photo()
         }
     }
@@ -151,6 +160,7 @@ impl PrepareOptions {
             rescale: false,
             target_text_height: 26.0,
             deskew: false,
+            min_skew_degrees: 0.15,
             binarise: false,
             max_output_pixels: u64::MAX,
         }
@@ -197,7 +207,7 @@ pub fn prepare(mut gray: GrayImage, opts: &PrepareOptions) -> Prepared {
     }
     if opts.deskew {
         let angle = estimate_skew(&gray);
-        if angle.abs() >= 0.15 {
+        if angle.abs() >= opts.min_skew_degrees.max(0.05) {
             gray = rotate_about_center(
                 &gray,
                 -angle.to_radians(),
@@ -645,6 +655,32 @@ mod tests {
         let angle = estimate_skew(&rotated);
         assert!((angle - 3.0).abs() < 0.35, "estimated {angle}");
         assert!(estimate_skew(&img).abs() < 0.2);
+    }
+
+    #[test]
+    fn photo_clean_up_leaves_a_slight_slant_alone() {
+        let img = page(1000, 800, 16);
+        let tilt = |deg: f32| {
+            rotate_about_center(&img, deg.to_radians(), Interpolation::Bilinear, Luma([245]))
+        };
+        let only_deskew = PrepareOptions {
+            deskew: true,
+            ..PrepareOptions::none()
+        };
+        let photo = PrepareOptions {
+            min_skew_degrees: PrepareOptions::photo().min_skew_degrees,
+            ..only_deskew
+        };
+        // Below the photo threshold: untouched; the scan threshold still straightens it.
+        assert_eq!(prepare(tilt(0.5), &photo).info.deskew_degrees, 0.0);
+        let scan = PrepareOptions {
+            min_skew_degrees: PrepareOptions::scan().min_skew_degrees,
+            ..only_deskew
+        };
+        assert!(prepare(tilt(0.5), &scan).info.deskew_degrees.abs() > 0.2);
+        // Above it: removed.
+        let d = prepare(tilt(3.0), &photo).info.deskew_degrees;
+        assert!((d - 3.0).abs() < 0.35, "deskewed by {d}");
     }
 
     #[test]
