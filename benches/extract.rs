@@ -99,10 +99,17 @@ fn steps(list: &str) -> PrepareOptions {
         .split(',')
         .find_map(|x| x.trim().strip_prefix("deskew>="))
         .and_then(|d| d.parse::<f32>().ok());
+    // `rescale=LO..HI`: rescale, but leave factors within LO..HI alone.
+    let keep = list
+        .split(',')
+        .find_map(|x| x.trim().strip_prefix("rescale="))
+        .and_then(|r| r.split_once(".."))
+        .and_then(|(a, b)| Some((a.parse::<f32>().ok()?, b.parse::<f32>().ok()?)));
     PrepareOptions {
+        keep_scale: keep.unwrap_or(PrepareOptions::photo().keep_scale),
         perspective: on("perspective"),
         normalise_lighting: on("lighting"),
-        rescale: on("rescale"),
+        rescale: on("rescale") || keep.is_some(),
         deskew: on("deskew") || min_skew.is_some(),
         min_skew_degrees: min_skew.unwrap_or(PrepareOptions::photo().min_skew_degrees),
         binarise: on("binarise"),

@@ -115,6 +115,8 @@ pub struct PrepareOptions {
     /// Rescale so that the median character height is near `target_text_height`.
     pub rescale: bool,
     pub target_text_height: f32,
+    /// Scale factors in this range are not applied (the text is close enough to the target).
+    pub keep_scale: (f32, f32),
     /// Remove small rotations (up to +-8 degrees).
     pub deskew: bool,
     /// Leave the image as it is when the estimated skew is smaller than this (degrees): Tesseract
@@ -134,6 +136,7 @@ impl PrepareOptions {
             normalise_lighting: true,
             rescale: true,
             target_text_height: 26.0,
+            keep_scale: (0.85, 1.2),
             deskew: true,
             // Measured (benches/extract.rs, 2026-12-04): on SROIE receipts 106/150 totals found
             // with 1.0 against 103/150 with 0.15; on 71 generated photos of training
@@ -159,6 +162,7 @@ impl PrepareOptions {
             normalise_lighting: false,
             rescale: false,
             target_text_height: 26.0,
+            keep_scale: (0.85, 1.2),
             deskew: false,
             min_skew_degrees: 0.15,
             binarise: false,
@@ -199,7 +203,7 @@ pub fn prepare(mut gray: GrayImage, opts: &PrepareOptions) -> Prepared {
             if pixels > opts.max_output_pixels as f64 {
                 s *= (opts.max_output_pixels as f64 / pixels).sqrt() as f32;
             }
-            if !(0.85..=1.2).contains(&s) {
+            if !(opts.keep_scale.0..=opts.keep_scale.1).contains(&s) {
                 gray = resize(&gray, s);
                 info.scale = s;
             }
