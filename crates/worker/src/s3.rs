@@ -64,30 +64,6 @@ impl Store {
         }
     }
 
-    /// Size of an object, `NotFound` if absent.
-    pub async fn head(&self, bucket: &str, key: &str) -> Result<u64, S3Error> {
-        match self
-            .client
-            .head_object()
-            .bucket(bucket)
-            .key(key)
-            .send()
-            .await
-        {
-            Ok(o) => Ok(o.content_length().unwrap_or(0).max(0) as u64),
-            Err(e) => {
-                if e.as_service_error().is_some_and(|s| s.is_not_found()) {
-                    Err(S3Error::NotFound {
-                        bucket: bucket.into(),
-                        key: key.into(),
-                    })
-                } else {
-                    Err(transport(e))
-                }
-            }
-        }
-    }
-
     /// One GET for an upload: the object's bytes, or [`Fetched::TooLarge`] when it is over
     /// `max_bytes`. The size is taken from the response's `Content-Length` before any of the
     /// body is read (the body is then dropped unread); without a length, reading stops as soon as
