@@ -33,6 +33,8 @@ use crate::threads::{ThreadError, Threads};
 const REVIEW_PAGE_DPI: f32 = 100.0;
 /// Pages pictured per upload for the review UI.
 const REVIEW_MAX_PAGES: usize = 5;
+/// How long deliveries in flight may take to finish after the broker connection died.
+const IN_FLIGHT_GRACE: Duration = Duration::from_secs(10);
 
 /// A failure worth another attempt later.
 #[derive(Debug)]
@@ -176,11 +178,19 @@ impl Worker {
         let gauges = tokio::spawn(self.clone().gauges(setup, relay_stop));
 
         let mut tasks: JoinSet<()> = JoinSet::new();
+        // lapin does not always end the consumer stream when the connection dies: look at the
+        // connection's state too, so a broker restart always ends this session.
+        let mut watchdog = tokio::time::interval(Duration::from_secs(1));
         let result = loop {
             tokio::select! {
                 _ = shutdown.changed() => {
                     if *shutdown.borrow() {
                         break Ok(());
+                    }
+                }
+                _ = watchdog.tick() => {
+                    if !conn.status().connected() || !consume.status().connected() {
+                        break Err(anyhow::anyhow!("the broker connection is gone"));
                     }
                 }
                 Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
@@ -208,10 +218,30 @@ impl Worker {
                 .await;
             info!(in_flight = tasks.len(), "draining");
         }
-        while tasks.join_next().await.is_some() {}
+        if result.is_ok() {
+            while tasks.join_next().await.is_some() {}
+        } else {
+            // The connection is gone: deliveries in flight cannot be acked any more and will be
+            // redelivered; give them a moment to finish their database work, then drop them (an
+            // unfinished transaction rolls back, the redelivery does the upload again).
+            let drained = tokio::time::timeout(IN_FLIGHT_GRACE, async {
+                while tasks.join_next().await.is_some() {}
+            })
+            .await;
+            if drained.is_err() {
+                warn!(
+                    in_flight = tasks.len(),
+                    "deliveries still in flight after the connection died; dropping them (they will be redelivered)"
+                );
+                tasks.shutdown().await;
+            }
+        }
         let _ = relay_stop_tx.send(true);
-        let _ = relay.await;
-        let _ = gauges.await;
+        for mut h in [relay, gauges] {
+            if tokio::time::timeout(IN_FLIGHT_GRACE, &mut h).await.is_err() {
+                h.abort();
+            }
+        }
         if result.is_ok() {
             // Last outbox messages out before leaving.
             let ch = amqp::confirm_channel(&conn).await?;
