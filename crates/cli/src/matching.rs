@@ -82,6 +82,10 @@ struct EvalArgs {
     /// Print the report as JSON
     #[arg(long)]
     json: bool,
+    /// Also write each held-out line's result (no memory) as CSV, for error analysis:
+    /// `row,doc_id,distributor,kind,truth,sku,probability,decision,right,top5`
+    #[arg(long)]
+    dump: Option<PathBuf>,
 }
 
 fn load_model(p: Option<&PathBuf>) -> anyhow::Result<Model> {
@@ -191,6 +195,9 @@ fn run_eval(a: EvalArgs) -> anyhow::Result<i32> {
     let t_index = t.elapsed().as_secs_f64();
     let rep = train::evaluate(&m, &ho);
     let days = train::simulate(&m, &ho, a.days);
+    if let Some(p) = &a.dump {
+        train::write_dump(&m, &ho, p).with_context(|| format!("writing {}", p.display()))?;
+    }
     if a.json {
         println!("{}", serde_json::json!({"report": rep, "days": days}));
         return Ok(0);

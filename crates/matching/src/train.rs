@@ -22,6 +22,8 @@ pub struct Labeled {
     pub doc_id: String,
     pub doc_seq: usize,
     pub split: String,
+    /// 0-based data row of the line in its file (to join results with other tables).
+    pub row: usize,
 }
 
 /// Read a lines table: `pipelines/matching/gen_lines.py` output
@@ -47,7 +49,7 @@ pub fn read_lines(path: &Path) -> anyhow::Result<Vec<Labeled>> {
         col("unit_price"),
     );
     let mut out = Vec::new();
-    for rec in rdr.records() {
+    for (row, rec) in rdr.records().enumerate() {
         let r = rec?;
         let get = |c: Option<usize>| {
             c.and_then(|c| r.get(c))
@@ -78,6 +80,7 @@ pub fn read_lines(path: &Path) -> anyhow::Result<Vec<Labeled>> {
             doc_id,
             doc_seq,
             split: get(c_split).unwrap_or("train").to_string(),
+            row,
         });
     }
     Ok(out)
@@ -454,4 +457,51 @@ pub fn simulate(m: &Matcher, lines: &[Labeled], days: usize) -> Vec<Day> {
         });
     }
     out
+}
+
+/// Each line's result without memory, as CSV (`row,doc_id,distributor,kind,truth,sku,probability,
+/// decision,right,top5`), for error analysis.
+pub fn write_dump(m: &Matcher, lines: &[Labeled], path: &Path) -> anyhow::Result<()> {
+    let mut w = csv::Writer::from_path(path)?;
+    w.write_record([
+        "row",
+        "doc_id",
+        "distributor",
+        "kind",
+        "truth",
+        "sku",
+        "probability",
+        "decision",
+        "right",
+        "top5",
+    ])?;
+    for l in lines {
+        let r = m.match_line(&l.query, None);
+        let top = r.candidates.first().map(|c| c.sku.as_str()).unwrap_or("");
+        let truth = l.sku.as_deref().unwrap_or("");
+        let top5 = r
+            .candidates
+            .iter()
+            .map(|c| c.sku.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
+        w.write_record([
+            l.row.to_string().as_str(),
+            &l.doc_id,
+            l.query.distributor.as_deref().unwrap_or(""),
+            &l.kind,
+            truth,
+            r.sku.as_deref().unwrap_or(""),
+            &format!("{:.4}", r.probability),
+            r.decision.as_str(),
+            if (truth.is_empty() && r.sku.is_none()) || (!truth.is_empty() && top == truth) {
+                "1"
+            } else {
+                "0"
+            },
+            &top5,
+        ])?;
+    }
+    w.flush()?;
+    Ok(())
 }
