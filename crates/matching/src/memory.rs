@@ -86,9 +86,10 @@ impl Memory {
             None => Recall::NotOurs,
         };
         if let Some(k) = product_code.and_then(code_key) {
-            if let Some(v) = self.by_code.get(&(distributor.to_string(), k)) {
-                return Some(to(v));
-            }
+            // A distributor's article code names one product. An unknown code with known wording
+            // is most often a sibling printed with the same words (a size cut off), so the wording
+            // is not trusted when there is a code.
+            return self.by_code.get(&(distributor.to_string(), k)).map(to);
         }
         let k = text_key(description)?;
         self.by_text.get(&(distributor.to_string(), k)).map(to)
@@ -189,6 +190,11 @@ mod tests {
             m.recall("D2", Some("AB-123"), "PMP CIRC 25-60"),
             None,
             "memory is per distributor"
+        );
+        assert_eq!(
+            m.recall("D1", Some("AB-124"), "PMP CIRC 25-60"),
+            None,
+            "an unknown code with known words is another article (a sibling worded the same)"
         );
         m.confirm(&conf("D1", Some("AB-123"), "PMP CIRC 25-60", None));
         assert_eq!(m.recall("D1", Some("AB-123"), ""), Some(Recall::NotOurs));
