@@ -477,8 +477,9 @@ pub fn write_dump(m: &Matcher, lines: &[Labeled], path: &Path) -> anyhow::Result
     ])?;
     for l in lines {
         let r = m.match_line(&l.query, None);
-        let top = r.candidates.first().map(|c| c.sku.as_str()).unwrap_or("");
         let truth = l.sku.as_deref().unwrap_or("");
+        // right: the top candidate for a catalog line, `none` for a line that is not ours
+        let right = is_right(&r, l.sku.as_deref()) || (l.sku.is_none() && r.sku.is_none());
         let top5 = r
             .candidates
             .iter()
@@ -494,11 +495,7 @@ pub fn write_dump(m: &Matcher, lines: &[Labeled], path: &Path) -> anyhow::Result
             r.sku.as_deref().unwrap_or(""),
             &format!("{:.4}", r.probability),
             r.decision.as_str(),
-            if (truth.is_empty() && r.sku.is_none()) || (!truth.is_empty() && top == truth) {
-                "1"
-            } else {
-                "0"
-            },
+            if right { "1" } else { "0" },
             &top5,
         ])?;
     }
