@@ -17,6 +17,7 @@ only the memory learns) would get every line right except `price_map_wrong` (and
 matcher's top-1 per category, which shows where it loses against the ceiling.
 
   training-data/.venv/bin/python pipelines/matching/ceiling.py --lines DIR/lines.csv [--dump FILE]
+      [--misses N]   also print N misses of each category (printed text, true and chosen name)
 """
 import argparse
 import collections
@@ -42,6 +43,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--lines", required=True)
     ap.add_argument("--dump", help="claimscan match eval --dump output for the same lines")
+    ap.add_argument("--misses", type=int, default=0, help="print N misses per category (needs --dump)")
     ap.add_argument("--split", default="heldout")
     ap.add_argument("--seed", type=int, default=20240611)
     ap.add_argument("--catalog-size", type=int, default=20000)
@@ -68,12 +70,13 @@ def main():
             groups[d] = g
         return groups[d]
 
-    cats = {}
+    cats, texts = {}, {}
     with open(a.lines, encoding="utf-8") as fh:
         for row_no, row in enumerate(csv.DictReader(fh)):
             if row["split"] != a.split or row["kind"] != "product":
                 continue
             spec, p = dists[row["distributor_id"]], by_sku[row["sku"]]
+            texts[row_no] = (row["product_code"], row["description"], row["unit_price"], p)
             if spec["naming"]["code_source"] in ("mpn", "gtin"):
                 cats[row_no] = "code_ident"
                 continue
@@ -91,12 +94,13 @@ def main():
                 continue
             best = min(band, key=lambda q: q["list_price"])
             cats[row_no] = "price_map_right" if best["sku"] == p["sku"] else "price_map_wrong"
-    right = {}
+    right, chosen = {}, {}
     if a.dump:
         with open(a.dump, encoding="utf-8") as fh:
             for r in csv.DictReader(fh):
                 top = r["top5"].split(" ")[0] if r["top5"] else ""
                 right[int(r["row"])] = top == r["truth"]
+                chosen[int(r["row"])] = top
     n = len(cats)
     count = collections.Counter(cats.values())
     order = ["code_ident", "desc_code_ident", "unique_wording", "price_unique", "price_map_right", "price_map_wrong"]
@@ -112,6 +116,14 @@ def main():
     print(f"ceiling (all but price_map_wrong): {1 - count['price_map_wrong'] / max(n, 1):.4f}")
     if a.dump:
         print(f"matcher top-1: {sum(right.get(r, False) for r in cats) / max(n, 1):.4f}")
+    for k in order if a.dump and a.misses else []:
+        missed = [r for r, v in sorted(cats.items()) if v == k and not right.get(r, False)]
+        print(f"\n{k}: {len(missed)} misses, first {min(a.misses, len(missed))}")
+        for r in missed[: a.misses]:
+            code, desc, price, p = texts[r]
+            q = by_sku.get(chosen.get(r, ""))
+            got = f"{q['name']} ({q['list_price']})" if q else "-"
+            print(f"  row {r}: [{code}] {desc!r} @ {price}\n    truth {p['name']} ({p['list_price']})\n    top-1 {got}")
 
 
 if __name__ == "__main__":

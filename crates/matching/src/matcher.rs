@@ -28,7 +28,10 @@ pub const FEATURES: [&str; NF] = [
     "sorensen_dice",
     "memory",
     "price_log_ratio_in_band",
+    "price_share",
 ];
+/// Index of `price_share` in [`FEATURES`].
+pub const PRICE_SHARE: usize = 11;
 /// Names of the probability features (order of [`Model::calib`]).
 pub const PROB_FEATURES: [&str; NP] = [
     "top_score",
@@ -38,6 +41,7 @@ pub const PROB_FEATURES: [&str; NP] = [
     "code_exact",
     "price_ok",
     "unknown_share",
+    "price_share",
     "bias",
 ];
 /// Probability features go to two calibrations: P(top-1 right) and P(the line is one of ours).
@@ -480,6 +484,7 @@ impl Matcher {
                 }
             })
             .collect();
+        self.price_shares(&mut cands);
         cands.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.pid.cmp(&b.pid)));
         let top_score = cands.first().map_or(0.0, |c| c.score);
         let margin = match (cands.first(), cands.get(1)) {
@@ -496,9 +501,10 @@ impl Matcher {
                 c.features[2],
                 c.features[6],
                 unknown_w / total_w,
+                c.features[PRICE_SHARE],
                 1.0,
             ],
-            None => [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 1.0],
+            None => [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 1.0],
         };
         let mut probability = if cands.is_empty() {
             0.0
@@ -597,14 +603,15 @@ impl Matcher {
                 c_num_miss += 1;
             }
         }
-        // unit price against list price: distance, inside the usual +-12.5% band, and inside the
-        // band the log-ratio (a price p ~ list*U(a,b) has likelihood ~ 1/list: cheaper siblings
-        // explain a price better)
+        // unit price against list price: distance, inside the learned band, and inside the band
+        // the log-ratio (a price p ~ list*U(a,b) has likelihood ~ 1/list: cheaper siblings explain
+        // a price better; see also `price_shares`)
+        let [lo, hi] = self.model.price_band;
         let (dev, ok, lr) = match (q.unit_price, self.products[p].list_price) {
             (Some(u), Some(l)) if u > 0.0 && l > 0.0 => {
                 let r = ((u / l) as f32).ln();
                 let d = r.abs().min(1.0);
-                if d < 0.125 {
+                if (lo..=hi).contains(&r) {
                     (d, 1.0, r)
                 } else {
                     (d, 0.0, 0.0)
@@ -625,6 +632,52 @@ impl Matcher {
             strsim::sorensen_dice(qcanon, cn) as f32,
             mem as u8 as f32,
             lr,
+            0.0, // price_share: filled in by `price_shares`, it depends on the other candidates
         ]
+    }
+
+    /// Feature `price_share`: when several candidates explain the query's words equally well and
+    /// all hold the unit price in their band, the price is the only evidence left. A unit price
+    /// drawn uniformly from a band proportional to the list price has density ~ 1/list, so each
+    /// such candidate's posterior share is (1/list) / sum over the group of (1/list): the cheapest
+    /// is the most probable, and a 50/50 tie says so to the calibration. A lone in-band candidate
+    /// has share 1; a candidate outside its band (or a line without a price) has 0. The score is
+    /// recomputed for the candidates it changes.
+    fn price_shares(&self, cands: &mut [Candidate]) {
+        const EPS: f32 = 1e-3;
+        let inv: Vec<Option<f64>> = cands
+            .iter()
+            .map(|c| {
+                (c.features[6] > 0.0)
+                    .then(|| self.products[c.pid as usize].list_price)
+                    .flatten()
+                    .filter(|l| *l > 0.0)
+                    .map(|l| 1.0 / l)
+            })
+            .collect();
+        let shares: Vec<f32> = cands
+            .iter()
+            .zip(&inv)
+            .map(|(c, w)| {
+                let Some(w) = w else { return 0.0 };
+                // the group: in-band candidates whose query words and query numbers match as well
+                let z: f64 = cands
+                    .iter()
+                    .zip(&inv)
+                    .filter(|(o, _)| {
+                        (o.features[0] - c.features[0]).abs() < EPS
+                            && (o.features[3] - c.features[3]).abs() < EPS
+                    })
+                    .filter_map(|(_, ow)| *ow)
+                    .sum();
+                (w / z) as f32
+            })
+            .collect();
+        for (c, s) in cands.iter_mut().zip(shares) {
+            if s != 0.0 {
+                c.features[PRICE_SHARE] = s;
+                c.score += s * self.model.rank[PRICE_SHARE];
+            }
+        }
     }
 }

@@ -8,9 +8,9 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 
 /// Number of per-candidate features (see [`crate::matcher::FEATURES`]).
-pub const NF: usize = 11;
+pub const NF: usize = 12;
 /// Number of probability features (see [`crate::matcher::PROB_FEATURES`]).
-pub const NP: usize = 8;
+pub const NP: usize = 9;
 
 /// Wording learned from confirmed lines.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -33,18 +33,30 @@ pub struct Model {
     pub match_threshold: f32,
     /// Below `match_threshold`: P(ours) `< review_threshold` -> decision `none`, else `review`.
     pub review_threshold: f32,
+    /// `[low, high]` of ln(unit price / list price) on confirmed lines (learned: the band that
+    /// holds 99.6% of the training lines). A price inside it is "in band" (`price_ok`).
+    #[serde(default = "default_price_band")]
+    pub price_band: [f32; 2],
     pub lexicon: Lexicon,
+}
+
+/// +-12.5% around the list price, before any training.
+fn default_price_band() -> [f32; 2] {
+    [-0.125, 0.125]
 }
 
 impl Default for Model {
     /// Hand-set starting point (used before any training and in unit tests of training).
     fn default() -> Self {
         Model {
-            rank: [4.0, 2.0, 6.0, -2.0, -0.5, -3.0, 0.5, 1.0, 1.0, 10.0, 1.0],
-            calib: [1.0, 1.0, 2.0, 0.0, 2.0, 0.5, -2.0, -6.0],
-            ours: [0.5, 0.0, 6.0, 0.0, 2.0, 0.5, -6.0, -3.0],
+            rank: [
+                4.0, 2.0, 6.0, -2.0, -0.5, -3.0, 0.5, 1.0, 1.0, 10.0, 1.0, 1.0,
+            ],
+            calib: [1.0, 1.0, 2.0, 0.0, 2.0, 0.5, -2.0, 1.0, -6.0],
+            ours: [0.5, 0.0, 6.0, 0.0, 2.0, 0.5, -6.0, 0.0, -3.0],
             match_threshold: 0.9,
             review_threshold: 0.2,
+            price_band: default_price_band(),
             lexicon: Lexicon::default(),
         }
     }
@@ -55,7 +67,8 @@ static DEFAULT_JSON: &str = include_str!("default_model.json");
 impl Model {
     /// The model trained on the default training data (train distributors only).
     pub fn trained_default() -> Model {
-        serde_json::from_str(DEFAULT_JSON).unwrap_or_default()
+        // a JSON that no longer fits NF/NP must fail loudly (a unit test loads it), not fall back
+        serde_json::from_str(DEFAULT_JSON).expect("embedded default_model.json fits NF and NP")
     }
 
     pub fn from_json(s: &str) -> Result<Model, serde_json::Error> {
@@ -64,5 +77,17 @@ impl Model {
 
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).expect("model serialises")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_model_fits_the_feature_counts() {
+        let m: Model = serde_json::from_str(DEFAULT_JSON).expect("default_model.json parses");
+        assert!(m.rank.iter().any(|w| *w != 0.0));
+        assert!(!m.lexicon.expand.is_empty());
     }
 }

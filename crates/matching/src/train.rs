@@ -212,9 +212,14 @@ fn is_right(r: &MatchResult, truth: Option<&str>) -> bool {
 pub fn train(catalog: &Catalog, lines: &[Labeled]) -> Model {
     let mut m = Matcher::new(catalog.clone(), Model::default());
     let lexicon = learn_lexicon(&m, catalog, lines);
+    let price_band = learn_price_band(catalog, lines).unwrap_or(Model::default().price_band);
+    let start = Model {
+        price_band,
+        ..Model::default()
+    };
     m.set_model(Model {
         lexicon: lexicon.clone(),
-        ..Model::default()
+        ..start.clone()
     });
     // ranking: softmax over the candidates of lines whose true SKU was retrieved
     m.top_k = m.n_candidates + 1;
@@ -233,12 +238,12 @@ pub fn train(catalog: &Catalog, lines: &[Labeled]) -> Model {
             }
         }
     }
-    let rank = softmax_fit(&data, Model::default().rank, &[9]);
+    let rank = softmax_fit(&data, start.rank, &[9]);
     drop(data);
     m.set_model(Model {
         rank,
         lexicon: lexicon.clone(),
-        ..Model::default()
+        ..start.clone()
     });
     m.top_k = 5;
     // calibrations over all lines: P(top-1 right) (non-catalog lines are never right), P(ours)
@@ -288,8 +293,37 @@ pub fn train(catalog: &Catalog, lines: &[Labeled]) -> Model {
         ours,
         match_threshold,
         review_threshold: review,
+        price_band,
         lexicon,
     }
+}
+
+/// The band of ln(unit price / list price) on confirmed lines: the 0.2% and 99.8% quantiles,
+/// widened by 0.005. `None` with fewer than 100 priced lines.
+pub fn learn_price_band(catalog: &Catalog, lines: &[Labeled]) -> Option<[f32; 2]> {
+    let list: FxHashMap<&str, f64> = catalog
+        .products
+        .iter()
+        .filter_map(|p| {
+            p.list_price
+                .filter(|l| *l > 0.0)
+                .map(|l| (p.sku.as_str(), l))
+        })
+        .collect();
+    let mut r: Vec<f32> = lines
+        .iter()
+        .filter_map(|l| {
+            let u = l.query.unit_price.filter(|u| *u > 0.0)?;
+            let lp = list.get(l.sku.as_deref()?)?;
+            Some(((u / lp) as f32).ln())
+        })
+        .collect();
+    if r.len() < 100 {
+        return None;
+    }
+    r.sort_by(f32::total_cmp);
+    let q = |f: f32| r[((r.len() - 1) as f32 * f).round() as usize];
+    Some([q(0.002) - 0.005, q(0.998) + 0.005])
 }
 
 /// Figures of one evaluation.
