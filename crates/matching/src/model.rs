@@ -1,8 +1,10 @@
 //! Learned parts of the matcher: ranking weights, probability calibration, decision thresholds and
 //! the lexicon of distributor wording (abbreviations / other-language nouns -> catalog words,
 //! and noise words). All of it is fitted by [`crate::train`] from confirmed lines of *train*
-//! distributors; `default_model.json` (embedded) is the result on the default training data and
-//! can be regenerated with `claimscan match train`.
+//! distributors; `default_model.json` (embedded) is the result on the `make match-eval` data
+//! (`gen_lines.py --docs 6000`, train split), regenerated with
+//! `claimscan match train --catalog DIR/catalog.csv --lines DIR/lines.csv --out crates/matching/src/default_model.json`
+//! whenever `NF`, `NP` or the features change (a unit test refuses a JSON that no longer fits).
 
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
