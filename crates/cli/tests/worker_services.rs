@@ -244,6 +244,16 @@ async fn an_oversize_object_is_refused_from_its_get_without_reading_it() {
         .collect::<Vec<_>>();
     assert_eq!(rejected.len(), 1);
     assert_eq!(rejected[0].1["code"], "file_too_large");
+    // The worker asked for the big object once, with a GET, and never with a HEAD: the size
+    // check is on the GET's response headers (retries would show as more GETs).
+    let asked: Vec<String> = env
+        .s3
+        .requests()
+        .into_iter()
+        .filter(|(m, p)| p.contains("/u-big.json") && m != "PUT")
+        .map(|(m, _)| m)
+        .collect();
+    assert_eq!(asked, ["GET"], "requests for the oversize object");
     stop.send(true).unwrap();
     h.await.unwrap().unwrap();
     env.cleanup().await;
@@ -561,7 +571,24 @@ async fn erasure_removes_the_partner_from_every_store_and_keeps_totals() {
     env.upload(a, "u-e-1", partner, "json").await;
     env.upload(b, "u-e-2", partner, "json").await;
     env.upload(c, "u-e-3", "someone-else", "json").await;
-    env.wait_decided(3, Duration::from_secs(60)).await;
+    // A corrupt file is rejected, so its row has no artifacts prefix; an earlier attempt that
+    // crashed after writing a page image left that file behind anyway.
+    env.upload(b"%PDF-1.7 broken".to_vec(), "u-e-4", partner, "pdf")
+        .await;
+    env.store
+        .put(
+            "artifacts",
+            &format!(
+                "{}page-1.png",
+                claimscan_worker::s3::artifacts_prefix("prog", "u-e-4")
+            ),
+            b"left by a crashed attempt".to_vec(),
+            "image/png",
+        )
+        .await
+        .unwrap();
+    env.wait_decided(4, Duration::from_secs(60)).await;
+    assert_eq!(env.status("u-e-4").await.unwrap().0, "rejected");
     stop.send(true).unwrap();
     h.await.unwrap().unwrap();
     let total_before = env
@@ -585,8 +612,8 @@ async fn erasure_removes_the_partner_from_every_store_and_keeps_totals() {
         );
         let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         if round == 0 {
-            assert_eq!(report["uploads"], 2);
-            assert!(report["objects_deleted"].as_u64().unwrap() >= 2);
+            assert_eq!(report["uploads"], 3);
+            assert!(report["objects_deleted"].as_u64().unwrap() >= 4);
         } else {
             assert_eq!(report["uploads"], 0, "idempotent");
         }
@@ -627,7 +654,7 @@ async fn erasure_removes_the_partner_from_every_store_and_keeps_totals() {
     assert!(
         !artifacts
             .iter()
-            .any(|k| k.contains("u-e-1") || k.contains("u-e-2")),
+            .any(|k| k.contains("u-e-1") || k.contains("u-e-2") || k.contains("u-e-4")),
         "{artifacts:?}"
     );
     assert!(artifacts.iter().any(|k| k.contains("u-e-3")));

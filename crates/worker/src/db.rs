@@ -688,7 +688,8 @@ impl Db {
     /// What an erasure must delete from object storage (phase 1; nothing changes yet).
     pub async fn erase_plan(&self, partner_id: &str) -> Result<ErasePlan, DbError> {
         let rows = sqlx::query(
-            "SELECT bucket, object_key, artifacts_prefix FROM uploads WHERE partner_id = $1",
+            "SELECT program_id, upload_id, bucket, object_key, artifacts_prefix FROM uploads
+             WHERE partner_id = $1",
         )
         .bind(partner_id)
         .fetch_all(&self.pool)
@@ -704,9 +705,17 @@ impl Db {
             ) {
                 plan.objects.push((b, k));
             }
-            if let Some(p) = r.get::<Option<String>, _>("artifacts_prefix") {
+            // The upload's own prefix, whatever the row says: an attempt that crashed or was
+            // parked after writing artifacts left files there that no row points at.
+            let own = crate::s3::artifacts_prefix(
+                &r.get::<String, _>("program_id"),
+                &r.get::<String, _>("upload_id"),
+            );
+            let stored = r.get::<Option<String>, _>("artifacts_prefix");
+            if let Some(p) = stored.filter(|p| *p != own) {
                 plan.artifact_prefixes.push(p);
             }
+            plan.artifact_prefixes.push(own);
         }
         Ok(plan)
     }

@@ -37,6 +37,13 @@ pub enum Fetched {
     TooLarge(u64),
 }
 
+/// Where an upload's artifacts (extraction JSON, page images) live in the artifacts bucket. The
+/// prefix depends only on the upload, so every attempt writes under it and an erasure finds the
+/// files of attempts that never committed.
+pub fn artifacts_prefix(program_id: &str, upload_id: &str) -> String {
+    format!("extractions/{program_id}/{upload_id}/")
+}
+
 /// A small S3 client.
 #[derive(Clone)]
 pub struct Store {

@@ -471,7 +471,7 @@ impl Worker {
 
         // --- artifacts for the review UI, stored while the decision's statements run and
         // awaited before its COMMIT
-        let prefix = format!("extractions/{}/{}/", m.program_id, m.upload_id);
+        let prefix = crate::s3::artifacts_prefix(&m.program_id, &m.upload_id);
         let review = matches!(outcome, Outcome::Review { .. });
         let artifacts = self.artifacts(&prefix, &ex, review.then_some(&stage), &bytes);
         let t = Instant::now();

@@ -33,10 +33,12 @@ pub fn fixture(name: &str) -> PathBuf {
     root().join("training-data/fixtures").join(name)
 }
 
-/// An S3-compatible server for one test, killed on drop.
+/// An S3-compatible server for one test, killed on drop. Its access log is kept, so a test can
+/// check which requests the worker made ([`S3Server::requests`]).
 pub struct S3Server {
     child: Child,
     pub endpoint: String,
+    log: PathBuf,
 }
 
 impl S3Server {
@@ -57,10 +59,11 @@ impl S3Server {
             .local_addr()
             .unwrap()
             .port();
+        let log = std::env::temp_dir().join(format!("claimscan-moto-{port}.log"));
         let child = Command::new(&bin)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(std::fs::File::create(&log).expect("moto log file"))
             .spawn()
             .expect("start moto_server");
         let t0 = Instant::now();
@@ -74,7 +77,24 @@ impl S3Server {
         S3Server {
             child,
             endpoint: format!("http://127.0.0.1:{port}"),
+            log,
         }
+    }
+
+    /// `(method, path)` of every request the server has answered so far, in order (from its
+    /// access log: `127.0.0.1 - - [date] "GET /bucket/key HTTP/1.1" 200 -`).
+    pub fn requests(&self) -> Vec<(String, String)> {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        text.lines()
+            .filter_map(|l| {
+                let quoted = l.split('"').nth(1)?;
+                let mut parts = quoted.split_whitespace();
+                // the log colours the request line with ANSI escapes on some levels
+                let method = parts.next()?.rsplit('m').next()?.to_string();
+                let path = parts.next()?.to_string();
+                parts.next()?.starts_with("HTTP/").then_some((method, path))
+            })
+            .collect()
     }
 }
 
@@ -82,6 +102,7 @@ impl Drop for S3Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.log);
     }
 }
 
