@@ -46,6 +46,9 @@ pub struct MatchCmd {
     /// Per-distributor memory (SQLite file; created if absent)
     #[arg(long)]
     memory: Option<PathBuf>,
+    /// JSON output: add each candidate's ranking features and the probability features by name
+    #[arg(long)]
+    explain: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -144,7 +147,7 @@ impl MatchCmd {
         };
         match self.format {
             Format::Csv => io::write_csv(w, &rows, &results)?,
-            Format::Json => io::write_json(w, &rows, &results)?,
+            Format::Json => io::write_json(w, &rows, &results, self.explain)?,
         }
         eprintln!(
             "claimscan match: {} SKUs indexed in {:.2}s, {} lines matched in {:.3}s ({:.0} lines/s), p50 {:.0} us, p99 {:.0} us",

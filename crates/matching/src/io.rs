@@ -71,23 +71,42 @@ pub fn write_csv<W: Write>(w: W, rows: &[QueryRow], results: &[MatchResult]) -> 
 }
 
 /// JSON array: per query `id` plus the whole [`MatchResult`] (margin, top-k candidates, source).
+/// With `explain`, also each candidate's ranking features and the probability features by name
+/// (`features`, `prob_features`), to see why one candidate beat another.
 pub fn write_json<W: Write>(
     mut w: W,
     rows: &[QueryRow],
     results: &[MatchResult],
+    explain: bool,
 ) -> anyhow::Result<()> {
+    use crate::matcher::{FEATURES, PROB_FEATURES};
+    type Named = std::collections::BTreeMap<&'static str, f32>;
     #[derive(serde::Serialize)]
     struct Row<'a> {
         id: &'a str,
         #[serde(flatten)]
         result: &'a MatchResult,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        features: Option<Vec<Named>>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        prob_features: Option<Named>,
     }
+    let named = |names: &[&'static str], v: &[f32]| -> Named {
+        names.iter().copied().zip(v.iter().copied()).collect()
+    };
     let v: Vec<Row> = rows
         .iter()
         .zip(results)
         .map(|(q, r)| Row {
             id: &q.id,
             result: r,
+            features: explain.then(|| {
+                r.candidates
+                    .iter()
+                    .map(|c| named(&FEATURES, &c.features))
+                    .collect()
+            }),
+            prob_features: explain.then(|| named(&PROB_FEATURES, &r.prob_features)),
         })
         .collect();
     serde_json::to_writer_pretty(&mut w, &v)?;

@@ -637,7 +637,8 @@ impl Matcher {
     }
 
     /// Feature `price_share`: when several candidates explain the query's words equally well and
-    /// all hold the unit price in their band, the price is the only evidence left. A unit price
+    /// all hold the unit price in their band, the price is the only evidence left (the group of
+    /// a candidate is every in-band candidate covering the query at least as well). A unit price
     /// drawn uniformly from a band proportional to the list price has density ~ 1/list, so each
     /// such candidate's posterior share is (1/list) / sum over the group of (1/list): the cheapest
     /// is the most probable, and a 50/50 tie says so to the calibration. A lone in-band candidate
@@ -660,13 +661,13 @@ impl Matcher {
             .zip(&inv)
             .map(|(c, w)| {
                 let Some(w) = w else { return 0.0 };
-                // the group: in-band candidates whose query words and query numbers match as well
+                // the group: in-band candidates that explain the query's words and numbers at
+                // least as well (a candidate that misses a word its sibling has is not alone)
                 let z: f64 = cands
                     .iter()
                     .zip(&inv)
                     .filter(|(o, _)| {
-                        (o.features[0] - c.features[0]).abs() < EPS
-                            && (o.features[3] - c.features[3]).abs() < EPS
+                        o.features[0] > c.features[0] - EPS && o.features[3] < c.features[3] + EPS
                     })
                     .filter_map(|(_, ow)| *ow)
                     .sum();

@@ -148,31 +148,13 @@ fn index_of_100k_skus_builds_fast() {
 
 #[test]
 fn equally_worded_siblings_share_the_price_evidence() {
-    use claimscan_matching::matcher::PRICE_SHARE;
     let csv = "sku,name,list_price\n\
                C-GREY,Installation cable NYM-J 3x1.5 100 m grey,100\n\
                C-BLACK,Installation cable NYM-J 3x1.5 100 m black,110\n\
                C-5X,Installation cable NYM-J 5x2.5 50 m grey,300\n";
     let cat = Catalog::from_csv_reader(csv.as_bytes()).unwrap();
     let m = Matcher::new(cat, Model::trained_default());
-    let share = |price: f64| {
-        let r = m.match_line(
-            &Query {
-                description: "CABLE NYM-J 3x1.5 100 m".into(),
-                unit_price: Some(price),
-                ..Default::default()
-            },
-            None,
-        );
-        let of = |sku: &str| {
-            r.candidates
-                .iter()
-                .find(|c| c.sku == sku)
-                .map(|c| c.features[PRICE_SHARE])
-                .unwrap()
-        };
-        (of("C-GREY"), of("C-BLACK"), r.candidates[0].sku.clone())
-    };
+    let share = |price: f64| share_of(&m, "CABLE NYM-J 3x1.5 100 m", price);
     // 105 is in both bands: the price density ~ 1/list gives 110/210 and 100/210, cheaper first
     let (grey, black, top) = share(105.0);
     assert!((grey - 110.0 / 210.0).abs() < 1e-3, "{grey}");
@@ -182,4 +164,29 @@ fn equally_worded_siblings_share_the_price_evidence() {
     let (grey, black, top) = share(122.0);
     assert_eq!((grey, black), (0.0, 1.0));
     assert_eq!(top, "C-BLACK");
+    // "grey" printed: grey covers the words better, so black is not alone in its group
+    let (grey, black, _) = share_of(&m, "CABLE NYM-J 3x1.5 100 m grey", 105.0);
+    assert_eq!(grey, 1.0);
+    assert!((black - 100.0 / 210.0).abs() < 1e-3, "{black}");
+}
+
+/// `price_share` of C-GREY and C-BLACK for a query, and the top SKU.
+fn share_of(m: &Matcher, description: &str, price: f64) -> (f32, f32, String) {
+    use claimscan_matching::matcher::PRICE_SHARE;
+    let r = m.match_line(
+        &Query {
+            description: description.into(),
+            unit_price: Some(price),
+            ..Default::default()
+        },
+        None,
+    );
+    let of = |sku: &str| {
+        r.candidates
+            .iter()
+            .find(|c| c.sku == sku)
+            .map(|c| c.features[PRICE_SHARE])
+            .unwrap()
+    };
+    (of("C-GREY"), of("C-BLACK"), r.candidates[0].sku.clone())
 }
