@@ -137,6 +137,8 @@ pub struct Matcher {
     /// gtin / mpn / sku (normalised) -> product.
     codes: FxHashMap<String, u32>,
     trigrams: FxHashMap<[u8; 3], Vec<u32>>,
+    /// Token ids in the order of their words (prefix lookups).
+    sorted_words: Vec<u32>,
     /// Lexicon resolved against the vocabulary.
     expand: FxHashMap<String, Vec<(u32, f32)>>,
     noise: FxHashSet<String>,
@@ -216,6 +218,8 @@ impl Matcher {
                 }
             }
         }
+        let mut sorted_words: Vec<u32> = (0..words.len() as u32).collect();
+        sorted_words.sort_by(|a, b| words[*a as usize].cmp(&words[*b as usize]));
         let mut m = Matcher {
             model: Model::default(),
             products,
@@ -228,6 +232,7 @@ impl Matcher {
             canon,
             codes,
             trigrams,
+            sorted_words,
             expand: FxHashMap::default(),
             noise: FxHashSet::default(),
             max_df: (n / 50).max(1000),
@@ -323,14 +328,35 @@ impl Matcher {
         out
     }
 
+    /// Catalog words that `q` is a proper prefix of (at most `PREFIX_ALTS`, shortest first).
+    fn completions(&self, q: &str) -> Vec<(u32, f32)> {
+        const PREFIX_ALTS: usize = 40;
+        let start = self
+            .sorted_words
+            .partition_point(|&t| self.words[t as usize].as_str() < q);
+        let mut out: Vec<u32> = self.sorted_words[start..]
+            .iter()
+            .take_while(|&&t| self.words[t as usize].starts_with(q))
+            .filter(|&&t| self.words[t as usize].len() > q.len())
+            .take(PREFIX_ALTS * 4)
+            .copied()
+            .collect();
+        out.sort_by_key(|&t| (self.words[t as usize].len(), t));
+        out.truncate(PREFIX_ALTS);
+        out.into_iter().map(|t| (t, 0.6)).collect()
+    }
+
     fn terms(&self, toks: &[String]) -> (Vec<Term>, Vec<u32>) {
         let mut terms = Vec::with_capacity(toks.len());
         let mut code_hits = Vec::new();
         let mut seen: FxHashSet<&str> = FxHashSet::default();
-        for t in toks {
+        for (i, t) in toks.iter().enumerate() {
             if !seen.insert(t.as_str()) {
                 continue;
             }
+            // Distributors cut long descriptions at a fixed width, so the last word may be the
+            // start of a catalog word (`54` of `54mm`, `15m` of `15mm`): it also matches those.
+            let last = i + 1 == toks.len();
             let numeric = has_digit(t);
             if let Some(&pid) = code_key(t).and_then(|k| self.codes.get(&k)) {
                 if t.len() >= 6 {
@@ -339,8 +365,12 @@ impl Matcher {
                 }
             }
             if let Some(&tid) = self.vocab.get(t) {
+                let mut alts = vec![(tid, 1.0)];
+                if last {
+                    alts.extend(self.completions(t));
+                }
                 terms.push(Term {
-                    alts: vec![(tid, 1.0)],
+                    alts,
                     weight: self.idf[tid as usize],
                     numeric,
                 });
@@ -357,7 +387,10 @@ impl Matcher {
             } else if self.noise.contains(t) {
                 continue;
             } else {
-                let alts = self.fuzzy(t);
+                let mut alts = self.fuzzy(t);
+                if last && alts.is_empty() {
+                    alts = self.completions(t);
+                }
                 terms.push(Term {
                     alts,
                     weight: self.idf_unknown,

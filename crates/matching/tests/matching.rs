@@ -190,3 +190,23 @@ fn share_of(m: &Matcher, description: &str, price: f64) -> (f32, f32, String) {
     };
     (of("C-GREY"), of("C-BLACK"), r.candidates[0].sku.clone())
 }
+
+#[test]
+fn a_description_cut_off_mid_word_matches_on_the_start_of_its_last_word() {
+    // the right ones have the longer names, so string similarity alone prefers the wrong ones
+    let csv = "sku,name,list_price\n\
+               E-35,Press fitting PRESSFIT elbow 90 35 mm copper,10\n\
+               E-54,Press fitting PRESSFIT elbow 90 54 mm stainless steel pack of 10,20\n\
+               E-15,Press fitting PRESSFIT elbow 90 15 mm carbon steel pack of 10,5\n\
+               E-12,Press fitting PRESSFIT elbow 90 12 mm copper,5\n";
+    let cat = Catalog::from_csv_reader(csv.as_bytes()).unwrap();
+    let m = Matcher::new(cat, Model::trained_default());
+    // printed at a fixed width: "54 mm" became "5", "15 mm" became "15 M" (read as 15 metres)
+    for (text, sku) in [
+        ("PRESSFIT ELBOW 90 5", "E-54"),
+        ("PRESS FTG PRESSFIT ELBOW 90 15 M", "E-15"),
+    ] {
+        let r = m.match_line(&q(text), None);
+        assert_eq!(r.candidates[0].sku, sku, "{text}: {r:?}");
+    }
+}
