@@ -328,7 +328,8 @@ impl Matcher {
         out
     }
 
-    /// Catalog words that `q` is a proper prefix of (at most `PREFIX_ALTS`, shortest first).
+    /// Catalog words that `q` is a proper prefix of: the `PREFIX_ALTS` shortest of the first
+    /// `4 * PREFIX_ALTS` in alphabetical order (a bound on the postings a query walks).
     fn completions(&self, q: &str) -> Vec<(u32, f32)> {
         const PREFIX_ALTS: usize = 40;
         let start = self
