@@ -212,7 +212,7 @@ fn is_right(r: &MatchResult, truth: Option<&str>) -> bool {
 pub fn train(catalog: &Catalog, lines: &[Labeled]) -> Model {
     let mut m = Matcher::new(catalog.clone(), Model::default());
     let lexicon = learn_lexicon(&m, catalog, lines);
-    let price_band = learn_price_band(catalog, lines).unwrap_or(Model::default().price_band);
+    let price_band = learn_price_band(&m, lines).unwrap_or(Model::default().price_band);
     let start = Model {
         price_band,
         ..Model::default()
@@ -300,21 +300,13 @@ pub fn train(catalog: &Catalog, lines: &[Labeled]) -> Model {
 
 /// The band of ln(unit price / list price) on confirmed lines: the 0.2% and 99.8% quantiles,
 /// widened by 0.005. `None` with fewer than 100 priced lines.
-pub fn learn_price_band(catalog: &Catalog, lines: &[Labeled]) -> Option<[f32; 2]> {
-    let list: FxHashMap<&str, f64> = catalog
-        .products
-        .iter()
-        .filter_map(|p| {
-            p.list_price
-                .filter(|l| *l > 0.0)
-                .map(|l| (p.sku.as_str(), l))
-        })
-        .collect();
+pub fn learn_price_band(m: &Matcher, lines: &[Labeled]) -> Option<[f32; 2]> {
     let mut r: Vec<f32> = lines
         .iter()
         .filter_map(|l| {
             let u = l.query.unit_price.filter(|u| *u > 0.0)?;
-            let lp = list.get(l.sku.as_deref()?)?;
+            let pid = m.product_index(l.sku.as_deref()?)?;
+            let lp = m.products()[pid as usize].list_price.filter(|l| *l > 0.0)?;
             Some(((u / lp) as f32).ln())
         })
         .collect();
