@@ -4,8 +4,8 @@
 //! - `extract`: digital-PDF pages/s on one core; per-page OCR time of our warm in-process
 //!   path against the `tesseract` command-line tool on the same page images (as installed, and
 //!   with `OMP_THREAD_LIMIT=1`); peak memory of `claimscan extract --jobs 2`.
-//! - `sroie`: share of SROIE receipts whose `total` appears among the OCR words, with and
-//!   without photo clean-up.
+//! - `sroie`: share of SROIE receipts whose `total` appears among the OCR words, and the
+//!   recall of their annotated words, with and without photo clean-up.
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -48,8 +48,9 @@ struct TruthBench {
     /// Only documents of this kind: digital_pdf, scanned_pdf, photo.
     #[arg(long)]
     kind: Option<String>,
-    /// Extra photo clean-up runs beside "without" and the default ("with"): step lists as in
-    /// `sroie --steps`, separated by `;`.
+    /// Extra clean-up runs beside "without" and the default ("with"): step lists as in
+    /// `sroie --steps`, separated by `;`. A list naming `scan` applies to scanned PDF pages
+    /// instead of photos, e.g. `scan,lighting,rescale,deskew,text=20`.
     #[arg(long, default_value = "")]
     steps: String,
 }
@@ -80,7 +81,8 @@ struct SroieBench {
     limit: Option<usize>,
     #[arg(long, short = 'j', default_value_t = 2)]
     jobs: usize,
-    /// Clean-up steps for the "with" run: any of perspective,lighting,rescale,deskew,binarise;
+    /// Clean-up steps for the "with" run: any of perspective,lighting,rescale,deskew,binarise,
+    /// plus `deskew>=D`, `rescale=LO..HI`, `text=H` (target text height in pixels);
     /// several runs separated by `;` (each is compared with the run without clean-up).
     #[arg(long, default_value = "perspective,lighting,rescale,deskew")]
     steps: String,
@@ -105,7 +107,13 @@ fn steps(list: &str) -> PrepareOptions {
         .find_map(|x| x.trim().strip_prefix("rescale="))
         .and_then(|r| r.split_once(".."))
         .and_then(|(a, b)| Some((a.parse::<f32>().ok()?, b.parse::<f32>().ok()?)));
+    // `text=H`: rescale towards a median text height of H pixels instead of the default.
+    let text = list
+        .split(',')
+        .find_map(|x| x.trim().strip_prefix("text="))
+        .and_then(|h| h.parse::<f32>().ok());
     PrepareOptions {
+        target_text_height: text.unwrap_or(PrepareOptions::photo().target_text_height),
         keep_scale: keep.unwrap_or(PrepareOptions::photo().keep_scale),
         perspective: on("perspective"),
         normalise_lighting: on("lighting"),
@@ -115,6 +123,24 @@ fn steps(list: &str) -> PrepareOptions {
         binarise: on("binarise"),
         ..PrepareOptions::photo()
     }
+}
+
+/// Read options for one `--steps` run: the steps go to photos, or, when the list names `scan`,
+/// to scanned and rendered PDF pages (never with sheet detection).
+fn run_options(list: &str, ocr: &claimscan_ocr::OcrOptions) -> ReadOptions {
+    let mut opts = ReadOptions {
+        ocr: ocr.clone(),
+        ..ReadOptions::default()
+    };
+    if list.split(',').any(|x| x.trim() == "scan") {
+        opts.scan = PrepareOptions {
+            perspective: false,
+            ..steps(list)
+        };
+    } else {
+        opts.photo = steps(list);
+    }
+    opts
 }
 
 /// Two-sided exact sign test: the chance of a split at least this uneven among `a + b`
@@ -330,9 +356,21 @@ impl ExtractBench {
         println!(
             "\nOCR per page, 1 thread (ms/page; ratio = ours / better CLI, language eng for both):"
         );
+        let clean_eng = ReadOptions {
+            ocr: eng.clone(),
+            ..opts.clone()
+        };
         println!(
-            "  {:<22} {:>6} {:>12} {:>14} {:>12} {:>14} {:>8}",
-            "set", "pages", "ours: OCR", "ours: full", "CLI as-is", "CLI OMP=1", "ratio"
+            "  {:<16} {:>5} {:>9} {:>11} {:>11} {:>10} {:>10} {:>10} {:>12}",
+            "set",
+            "pages",
+            "ours: raw",
+            "ours: clean",
+            "ours: auto",
+            "CLI as-is",
+            "CLI OMP=1",
+            "ratio raw",
+            "ratio clean"
         );
         for (label, set) in [("300-DPI scans", &scan_pages), ("phone photos", &photos)] {
             if set.is_empty() {
@@ -348,24 +386,29 @@ impl ExtractBench {
                 Ok(started.elapsed())
             };
             let ocr_only = time_ours(&none)?;
+            let clean = time_ours(&clean_eng)?;
             let full = time_ours(&opts)?;
             let cli_default = tesseract_cli(set, false)?;
             let cli_limited = tesseract_cli(set, true)?;
             let best_cli = cli_default.min(cli_limited);
             println!(
-                "  {:<22} {:>6} {:>12.0} {:>14.0} {:>12.0} {:>14.0} {:>8.2}",
+                "  {:<16} {:>5} {:>9.0} {:>11.0} {:>11.0} {:>10.0} {:>10.0} {:>10.2} {:>12.2}",
                 label,
                 set.len(),
                 per_page_ms(ocr_only, set.len()),
+                per_page_ms(clean, set.len()),
                 per_page_ms(full, set.len()),
                 per_page_ms(cli_default, set.len()),
                 per_page_ms(cli_limited, set.len()),
                 ocr_only.as_secs_f64() / best_cli.as_secs_f64(),
+                clean.as_secs_f64() / best_cli.as_secs_f64(),
             );
         }
         println!(
-            "  ours: OCR = decode + Tesseract (eng) on the same image, no clean-up: like with like against the CLI.\n  \
-             ours: full = the product default: language detected per document (auto) and photo/scan clean-up."
+            "  raw = decode + Tesseract (eng) on the same image, no clean-up: the engine alone against the CLI.\n  \
+             clean = our OCR path: decode, the photo/scan clean-up (for scans: rescaling to the target text\n  \
+             height) and Tesseract (eng), i.e. the product path with the CLI's language.\n  \
+             auto = the product default: language detected per document, then read with that language."
         );
 
         // 3. Peak memory of a whole batch with --jobs N.
@@ -413,6 +456,7 @@ impl SroieBench {
             println!("SROIE data not found at {} (skipped)", self.data.display());
             return Ok(0);
         }
+        let box_dir = self.data.join("box");
         let mut items: Vec<(PathBuf, String)> = Vec::new();
         let mut imgs: Vec<PathBuf> = std::fs::read_dir(&img_dir)?
             .flatten()
@@ -437,6 +481,15 @@ impl SroieBench {
         if let Some(n) = self.limit {
             items.truncate(n);
         }
+        // The printed words of each receipt, from its annotated text lines (`box/*.csv`:
+        // x1,y1,..,x4,y4,text): a word-level measure, far more sensitive than one total per receipt.
+        let truth_words: Vec<Vec<String>> = items
+            .iter()
+            .map(|(img, _)| {
+                let stem = img.file_stem().unwrap_or_default().to_string_lossy();
+                sroie_words(&box_dir.join(format!("{stem}.csv")))
+            })
+            .collect();
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(self.jobs.max(1))
             .build()?;
@@ -454,14 +507,7 @@ impl SroieBench {
             },
         )];
         for list in self.steps.split(';').filter(|l| !l.trim().is_empty()) {
-            runs.push((
-                format!("with {}", list.trim()),
-                ReadOptions {
-                    photo: steps(list),
-                    ocr: ocr.clone(),
-                    ..ReadOptions::default()
-                },
-            ));
+            runs.push((format!("with {}", list.trim()), run_options(list, &ocr)));
         }
         println!(
             "SROIE ({}): receipts whose total appears among the OCR words (languages {})",
@@ -469,21 +515,26 @@ impl SroieBench {
             self.lang
         );
         let mut found: Vec<Vec<bool>> = Vec::new();
+        let mut recalls: Vec<Vec<usize>> = Vec::new();
         for (label, opts) in &runs {
             let started = Instant::now();
-            let hits: Vec<bool> = pool.install(|| {
+            let (hits, words): (Vec<bool>, Vec<usize>) = pool.install(|| {
                 items
                     .par_iter()
-                    .map(|(img, total)| {
+                    .zip(truth_words.par_iter())
+                    .map(|((img, total), truth)| {
                         let Ok(bytes) = std::fs::read(img) else {
-                            return false;
+                            return (false, 0);
                         };
                         match claimscan_read::read_bytes(&bytes, &img.display().to_string(), opts) {
-                            Ok(doc) => doc.words().any(|w| word_has_total(&w.text, total)),
-                            Err(_) => false,
+                            Ok(doc) => (
+                                doc.words().any(|w| word_has_total(&w.text, total)),
+                                words_found(doc.words().map(|w| w.text.as_str()), truth),
+                            ),
+                            Err(_) => (false, 0),
                         }
                     })
-                    .collect()
+                    .unzip()
             });
             let n = hits.iter().filter(|h| **h).count();
             // Paired with the run without clean-up: receipts gained and lost, and the two-sided
@@ -503,7 +554,24 @@ impl SroieBench {
                 started.elapsed().as_secs_f64(),
                 self.jobs
             );
+            let all: usize = truth_words.iter().map(Vec::len).sum();
+            let got: usize = words.iter().sum();
+            // Paired per receipt: receipts with more printed words read, and with fewer.
+            let paired = recalls.first().map_or(String::new(), |base| {
+                let better = words.iter().zip(base).filter(|(w, b)| w > b).count();
+                let worse = words.iter().zip(base).filter(|(w, b)| w < b).count();
+                format!(
+                    "  receipts read better {better} / worse {worse}, sign test p={:.3}",
+                    sign_test(better, worse)
+                )
+            });
+            println!(
+                "  {:<48} word recall {got}/{all} = {:.1}%{paired}",
+                "",
+                100.0 * got as f64 / all.max(1) as f64
+            );
             found.push(hits);
+            recalls.push(words);
         }
         if self.misses {
             println!(
@@ -524,14 +592,44 @@ impl SroieBench {
     }
 }
 
+/// The words of a SROIE receipt's annotated text lines (`x1,y1,..,x4,y4,text` per line; the
+/// text may itself hold commas). Empty when the file is missing.
+fn sroie_words(path: &std::path::Path) -> Vec<String> {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return Vec::new();
+    };
+    text.lines()
+        .filter_map(|line| line.splitn(9, ',').nth(8))
+        .flat_map(|t| t.split_whitespace().map(str::to_string))
+        .collect()
+}
+
+/// How many of the truth words are among the read words (each read word counts once).
+fn words_found<'a>(read: impl Iterator<Item = &'a str>, truth: &[String]) -> usize {
+    let mut have: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for w in read {
+        *have.entry(w).or_default() += 1;
+    }
+    truth
+        .iter()
+        .filter(|t| match have.get_mut(t.as_str()) {
+            Some(n) if *n > 0 => {
+                *n -= 1;
+                true
+            }
+            _ => false,
+        })
+        .count()
+}
+
 /// Truth words found, truth words, fields found, fields.
 type Recall = (usize, usize, usize, usize);
 
-/// Recall of one document against its truth.
-fn truth_recall(doc: &claimscan_doc::Document, truth: &serde_json::Value) -> Recall {
+/// Recall of one document against its truth (`None`: the document failed to read).
+fn truth_recall(doc: Option<&claimscan_doc::Document>, truth: &serde_json::Value) -> Recall {
     use std::collections::HashMap;
     let mut have: HashMap<&str, usize> = HashMap::new();
-    for w in doc.words() {
+    for w in doc.iter().flat_map(|d| d.words()) {
         *have.entry(w.text.as_str()).or_default() += 1;
     }
     let squash = |s: &str| -> String {
@@ -540,7 +638,7 @@ fn truth_recall(doc: &claimscan_doc::Document, truth: &serde_json::Value) -> Rec
             .flat_map(|c| c.to_lowercase())
             .collect()
     };
-    let page_text: String = squash(&doc.text());
+    let page_text: String = doc.map_or(String::new(), |d| squash(&d.text()));
     let (mut wf, mut wn, mut ff, mut fnn) = (0, 0, 0, 0);
     for page in truth["pages"].as_array().into_iter().flatten() {
         for w in page["words"].as_array().into_iter().flatten() {
@@ -619,19 +717,16 @@ impl TruthBench {
         for list in self.steps.split(';').filter(|l| !l.trim().is_empty()) {
             runs.push((
                 list.trim().to_string(),
-                ReadOptions {
-                    photo: steps(list),
-                    ..ReadOptions::default()
-                },
+                run_options(list, &ReadOptions::default().ocr),
             ));
         }
-        println!("truth recall on {} documents (word recall: exact words; field recall: printed header values found in the text)", docs.len());
+        println!("truth recall on {} documents (word recall: exact words; field recall: printed header values found in the text; a failed document finds nothing)", docs.len());
         println!(
             "  {:<40} {:<12} {:>5} {:>12} {:>12} {:>8} {:>10}",
             "clean-up", "kind", "docs", "word recall", "field recall", "failed", "s/doc"
         );
         for (label, opts) in &runs {
-            let results: Vec<(String, Option<Recall>, f64)> = pool.install(|| {
+            let results: Vec<(String, Recall, bool, f64)> = pool.install(|| {
                 docs.par_iter()
                     .map(|(f, truth)| {
                         let kind = truth["kind"].as_str().unwrap_or("?").to_string();
@@ -640,7 +735,9 @@ impl TruthBench {
                             claimscan_read::read_bytes(&b, &f.display().to_string(), opts).ok()
                         });
                         let t = started.elapsed().as_secs_f64();
-                        (kind, r.map(|d| truth_recall(&d, truth)), t)
+                        // A document that fails to read finds none of its words and values: it
+                        // counts in the denominators, so a run cannot gain by failing more.
+                        (kind, truth_recall(r.as_ref(), truth), r.is_none(), t)
                     })
                     .collect()
             });
@@ -651,16 +748,13 @@ impl TruthBench {
                 let rs: Vec<_> = results.iter().filter(|r| r.0 == k).collect();
                 let (mut wf, mut wn, mut ff, mut fnn, mut failed, mut t) = (0, 0, 0, 0, 0, 0.0);
                 for r in &rs {
-                    t += r.2;
-                    match r.1 {
-                        Some((a, b, c, d)) => {
-                            wf += a;
-                            wn += b;
-                            ff += c;
-                            fnn += d;
-                        }
-                        None => failed += 1,
-                    }
+                    let (a, b, c, d) = r.1;
+                    wf += a;
+                    wn += b;
+                    ff += c;
+                    fnn += d;
+                    failed += usize::from(r.2);
+                    t += r.3;
                 }
                 println!(
                     "  {:<40} {:<12} {:>5} {:>11.1}% {:>11.1}% {:>8} {:>10.2}",
