@@ -529,7 +529,10 @@ impl SroieBench {
                         match claimscan_read::read_bytes(&bytes, &img.display().to_string(), opts) {
                             Ok(doc) => (
                                 doc.words().any(|w| word_has_total(&w.text, total)),
-                                words_found(doc.words().map(|w| w.text.as_str()), truth),
+                                words_found(
+                                    doc.words().map(|w| w.text.as_str()),
+                                    truth.iter().map(String::as_str),
+                                ),
                             ),
                             Err(_) => (false, 0),
                         }
@@ -605,14 +608,16 @@ fn sroie_words(path: &std::path::Path) -> Vec<String> {
 }
 
 /// How many of the truth words are among the read words (each read word counts once).
-fn words_found<'a>(read: impl Iterator<Item = &'a str>, truth: &[String]) -> usize {
+fn words_found<'a, 'b>(
+    read: impl Iterator<Item = &'a str>,
+    truth: impl Iterator<Item = &'b str>,
+) -> usize {
     let mut have: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
     for w in read {
         *have.entry(w).or_default() += 1;
     }
     truth
-        .iter()
-        .filter(|t| match have.get_mut(t.as_str()) {
+        .filter(|t| match have.get_mut(t) {
             Some(n) if *n > 0 => {
                 *n -= 1;
                 true
@@ -627,11 +632,6 @@ type Recall = (usize, usize, usize, usize);
 
 /// Recall of one document against its truth (`None`: the document failed to read).
 fn truth_recall(doc: Option<&claimscan_doc::Document>, truth: &serde_json::Value) -> Recall {
-    use std::collections::HashMap;
-    let mut have: HashMap<&str, usize> = HashMap::new();
-    for w in doc.iter().flat_map(|d| d.words()) {
-        *have.entry(w.text.as_str()).or_default() += 1;
-    }
     let squash = |s: &str| -> String {
         s.chars()
             .filter(|c| !c.is_whitespace())
@@ -639,18 +639,19 @@ fn truth_recall(doc: Option<&claimscan_doc::Document>, truth: &serde_json::Value
             .collect()
     };
     let page_text: String = doc.map_or(String::new(), |d| squash(&d.text()));
-    let (mut wf, mut wn, mut ff, mut fnn) = (0, 0, 0, 0);
-    for page in truth["pages"].as_array().into_iter().flatten() {
-        for w in page["words"].as_array().into_iter().flatten() {
-            let Some(t) = w[0].as_str() else { continue };
-            wn += 1;
-            if let Some(n) = have.get_mut(t) {
-                if *n > 0 {
-                    *n -= 1;
-                    wf += 1;
-                }
-            }
-        }
+    let (mut ff, mut fnn) = (0, 0);
+    let pages = || truth["pages"].as_array().into_iter().flatten();
+    let truth_words = || {
+        pages()
+            .flat_map(|p| p["words"].as_array().into_iter().flatten())
+            .filter_map(|w| w[0].as_str())
+    };
+    let wn = truth_words().count();
+    let wf = words_found(
+        doc.iter().flat_map(|d| d.words()).map(|w| w.text.as_str()),
+        truth_words(),
+    );
+    for page in pages() {
         for f in page["fields"].as_array().into_iter().flatten() {
             let Some(v) = f["value_text"].as_str() else {
                 continue;
