@@ -8,6 +8,7 @@ use claimscan_doc::{BBox, Document, Header, Invoice, InvoiceIssue, LineItem, Pag
 
 use crate::labels::{Label, Tags};
 use crate::lexicon::{self, Field};
+use crate::repair;
 use crate::text::{self, DecimalSep};
 
 /// Consecutive words of one text line that share a label.
@@ -499,6 +500,12 @@ fn items(rows: &[Row]) -> Vec<Item> {
         .collect()
 }
 
+/// The price a line's amount is figured from, as printed: the unit price, or the net price where
+/// it is the only price printed.
+fn price_text(item: &Item) -> Option<&str> {
+    item.unit_price.as_deref().or(item.net_price.as_deref())
+}
+
 /// Line-level and invoice-level check results.
 struct LineCheck {
     arithmetic: Option<bool>,
@@ -638,16 +645,51 @@ pub fn assemble(doc: &Document, tags: &Tags) -> Invoice {
     let mut errors = Vec::new();
     let mut lines = Vec::new();
     let mut line_ok = Vec::new();
-    for (n, item) in items(&rows(doc, tags)).into_iter().enumerate() {
-        let num = |s: &Option<String>| s.as_deref().and_then(|t| amount_of(t, sep));
-        let quantity = num(&item.quantity);
-        let amount = num(&item.amount);
-        let unit_price_raw = num(&item.unit_price);
-        let net = num(&item.net_price);
+    let items = items(&rows(doc, tags));
+    let num = |s: &Option<String>| s.as_deref().and_then(|t| amount_of(t, sep));
+    let read: Vec<repair::LineNumbers> = items
+        .iter()
+        .map(|item| repair::LineNumbers {
+            quantity: num(&item.quantity),
+            unit_price: price_text(item).and_then(|t| amount_of(t, sep)),
+            amount: num(&item.amount),
+            quantity_text: item.quantity.as_deref(),
+            unit_price_text: price_text(item),
+            amount_text: item.amount.as_deref(),
+            exact: item.boxes.values().all(|b| {
+                doc.pages
+                    .get(b.page)
+                    .is_some_and(|p| p.source == claimscan_doc::PageSource::TextLayer)
+            }),
+        })
+        .collect();
+    // A discount column, or a net price beside the unit price, on at least a quarter of the
+    // lines (one stray label does not make a discount invoice).
+    let discounted = items
+        .iter()
+        .filter(|i| i.discount.is_some() || (i.net_price.is_some() && i.unit_price.is_some()))
+        .count();
+    let evidence = repair::evidence(&read, discounted * 4 >= items.len().max(1));
+    for (n, (item, numbers)) in items.iter().zip(&read).enumerate() {
+        let mut net = num(&item.net_price);
         let discount = item
             .discount
             .as_deref()
             .and_then(|t| text::parse_number(t.trim_end_matches('%'), sep));
+        let (mut quantity, mut unit_price_raw, mut amount) =
+            (numbers.quantity, num(&item.unit_price), numbers.amount);
+        let repairs = repair::repair(numbers, evidence);
+        for r in &repairs {
+            match r.field {
+                repair::Field::Quantity => quantity = Some(r.to),
+                // the price figured from is the unit price, or the net price when it stands alone
+                repair::Field::UnitPrice if item.unit_price.is_some() => {
+                    unit_price_raw = Some(r.to)
+                }
+                repair::Field::UnitPrice => net = Some(r.to),
+                repair::Field::Amount => amount = Some(r.to),
+            }
+        }
         let unit_price = unit_price_raw.or(net);
         let description = clean_description(&item.description.join(" "));
         let code = clean_text(&item.code.join(" "));
@@ -662,8 +704,27 @@ pub fn assemble(doc: &Document, tags: &Tags) -> Invoice {
             boxes: item.boxes.clone(),
         };
         let min_prob = item.probs.iter().copied().fold(1.0f32, f32::min);
-        let check = check_line(&line, discount, net);
+        let mut check = check_line(&line, discount, net);
         let base = min_prob.clamp(0.0, 1.0);
+        if !repairs.is_empty() {
+            // A repaired line agrees with itself by construction: it counts as unchecked, and
+            // a manager sees what was changed.
+            check.arithmetic = None;
+            for r in &repairs {
+                errors.push(issue(
+                    "line_repaired",
+                    format!(
+                        "line {}: {} {} -> {} ({})",
+                        n + 1,
+                        r.field.name(),
+                        r.from
+                            .map_or("not found".to_string(), |v| format!("read as {v}")),
+                        r.to,
+                        r.why
+                    ),
+                ));
+            }
+        }
         line.confidence = match check.arithmetic {
             Some(true) => base,
             Some(false) => {

@@ -65,6 +65,10 @@ pub struct EvalArgs {
     /// Also print a reliability table (invoice confidence bins vs observed accuracy).
     #[arg(long)]
     pub reliability: bool,
+    /// Also print what is wrong with the wrong lines, per document kind: which of description,
+    /// quantity, unit price and amount differ from the closest true line.
+    #[arg(long)]
+    pub faults: bool,
     /// Which words the readers get: `truth` (the generator's exact words and boxes; isolates the
     /// reader) or `read` (each original PDF or photo read by the real pipeline: pdfium text layer,
     /// rendering and Tesseract; the figure a partner will see).
@@ -126,6 +130,8 @@ pub struct Scores {
     pub invoice_right: usize,
     pub conf: Vec<(f32, bool)>,
     pub seconds: f64,
+    /// Wrong read lines by (document kind, fields wrong): see [`eval::line_faults`].
+    pub line_faults: std::collections::BTreeMap<(String, String), usize>,
 }
 
 impl Scores {
@@ -287,6 +293,26 @@ pub fn score(reader: &InvoiceReader, truths: &[Truth], docs: &[Document], verbos
         s.lines.0 += c.0;
         s.lines.1 += c.1;
         s.lines.2 += c.2;
+        for (pi, ti, f) in eval::line_faults(&got, &expected) {
+            if verbose {
+                let show = |l: &claimscan_doc::LineItem| {
+                    format!(
+                        "{:?} q={:?} p={:?} a={:?}",
+                        l.description, l.quantity, l.unit_price, l.amount
+                    )
+                };
+                println!("   fault {f}: got {}", show(&got.lines[pi]));
+                if let Some(ti) = ti {
+                    println!(
+                        "   {:w$}  want {}",
+                        "",
+                        show(&expected.lines[ti]),
+                        w = f.len() + 6
+                    );
+                }
+            }
+            *s.line_faults.entry((t.kind.clone(), f)).or_default() += 1;
+        }
         let k = s.lines_by_kind.entry(t.kind.clone()).or_default();
         k.0 += c.0;
         k.1 += c.1;
@@ -379,6 +405,15 @@ fn run_eval(a: &EvalArgs) -> anyhow_lite::Result<()> {
             print_reliability(&s.conf);
         }
     }
+    if a.faults {
+        for (r, s) in readers.iter().zip(&scores) {
+            println!(
+                "\nwrong lines by the fields that differ from the closest true line, {}:",
+                r.name()
+            );
+            print_faults(s);
+        }
+    }
     Ok(())
 }
 
@@ -466,6 +501,19 @@ pub fn print_table(names: &[String], scores: &[Scores], max_error: f64) {
             print!("{v:>w$}");
         }
         println!();
+    }
+}
+
+/// Prints the wrong-line table of [`Scores::line_faults`], most frequent first per kind.
+pub fn print_faults(s: &Scores) {
+    let mut rows: Vec<(&(String, String), &usize)> = s.line_faults.iter().collect();
+    rows.sort_by(|a, b| a.0 .0.cmp(&b.0 .0).then(b.1.cmp(a.1)));
+    for ((kind, fault), n) in rows {
+        let read = s.lines_by_kind.get(kind).map_or(0, |c| c.1);
+        println!(
+            "  {kind:<12} {fault:<40} {n:>5}  ({:.1}% of read lines)",
+            100.0 * *n as f64 / read.max(1) as f64
+        );
     }
 }
 

@@ -81,6 +81,60 @@ pub fn lines_correct(pred: &Invoice, truth: &Invoice) -> Vec<bool> {
         .collect()
 }
 
+/// What is wrong with each read line that matches no true line, as a `+`-joined list of the
+/// fields (`description`, `quantity`, `unit_price`, `amount`) that differ from the closest true
+/// line left over (the one with the most equal fields), or `unmatched` when no true line is left.
+/// Tells apart lines lost to a misread number (what arithmetic can repair) from lines lost to
+/// their description or to row assembly. Each fault comes with the read line's index and the
+/// closest true line's.
+pub fn line_faults(pred: &Invoice, truth: &Invoice) -> Vec<(usize, Option<usize>, String)> {
+    let mut used = vec![false; truth.lines.len()];
+    let ok = lines_correct(pred, truth);
+    // the true lines taken by right reads are not candidates for the wrong ones
+    for (p, right) in pred.lines.iter().zip(&ok) {
+        if *right {
+            if let Some(i) =
+                (0..truth.lines.len()).find(|&i| !used[i] && line_eq(p, &truth.lines[i]))
+            {
+                used[i] = true;
+            }
+        }
+    }
+    let same = |p: &LineItem, t: &LineItem| {
+        [
+            norm(&p.description) == norm(&t.description),
+            num_eq(p.quantity, t.quantity),
+            num_eq(p.unit_price, t.unit_price),
+            num_eq(p.amount, t.amount),
+        ]
+    };
+    let mut faults = Vec::new();
+    for (pi, (p, right)) in pred.lines.iter().zip(&ok).enumerate() {
+        if *right {
+            continue;
+        }
+        let best = (0..truth.lines.len())
+            .filter(|&i| !used[i])
+            .map(|i| (i, same(p, &truth.lines[i])))
+            .max_by_key(|(i, eq)| (eq.iter().filter(|x| **x).count(), std::cmp::Reverse(*i)));
+        match best {
+            Some((i, eq)) if eq.iter().any(|x| *x) => {
+                used[i] = true;
+                let names = ["description", "quantity", "unit_price", "amount"];
+                let wrong: Vec<&str> = names
+                    .iter()
+                    .zip(eq)
+                    .filter(|(_, e)| !e)
+                    .map(|(n, _)| *n)
+                    .collect();
+                faults.push((pi, Some(i), wrong.join("+")));
+            }
+            _ => faults.push((pi, None, "unmatched".into())),
+        }
+    }
+    faults
+}
+
 /// Precision, recall, F1 from counts.
 pub fn prf(correct: usize, predicted: usize, truth: usize) -> (f64, f64, f64) {
     let p = if predicted == 0 {

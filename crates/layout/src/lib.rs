@@ -22,6 +22,7 @@ pub mod geometry;
 pub mod labels;
 pub mod lexicon;
 pub mod model;
+pub mod repair;
 pub mod rules;
 pub mod text;
 pub mod truth;

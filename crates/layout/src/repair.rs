@@ -1,0 +1,445 @@
+//! Arithmetic repair of a line item's numbers.
+//!
+//! On scans and photos, OCR drops or misreads digits: a quantity column read as nothing, `8` for
+//! `3`, `72,18` for `72,78`, `17061` for `170,61`. A line's three numbers are tied by
+//! quantity × unit price = amount, so one missing or misread number can often be recovered from
+//! the other two. A repair is accepted only on evidence:
+//! - the invoice prices plainly (no discount column, and its other complete lines add up as
+//!   quantity × unit price), so the tie holds on this invoice;
+//! - a misread number is one OCR edit away from the value the tie implies (one digit changed,
+//!   dropped or added), and no other of the three numbers could be the misread one;
+//! - a number printed without its decimal separator sits among prices that all show decimals.
+//!
+//! A repaired line is not trusted like a line read right: `assemble` keeps its confidence below
+//! the automation threshold and records a `line_repaired` issue, so a manager sees what changed.
+
+/// The three numbers of a line as read, with their printed texts.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct LineNumbers<'a> {
+    pub quantity: Option<f64>,
+    pub unit_price: Option<f64>,
+    pub amount: Option<f64>,
+    pub quantity_text: Option<&'a str>,
+    pub unit_price_text: Option<&'a str>,
+    pub amount_text: Option<&'a str>,
+    /// The words come from a PDF's text layer: they are exactly what was printed, so nothing is
+    /// misread and only a number the reader missed is filled in.
+    pub exact: bool,
+}
+
+/// Which number was repaired.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    Quantity,
+    UnitPrice,
+    Amount,
+}
+
+impl Field {
+    pub fn name(self) -> &'static str {
+        match self {
+            Field::Quantity => "quantity",
+            Field::UnitPrice => "unit price",
+            Field::Amount => "amount",
+        }
+    }
+}
+
+/// One repaired number.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Repair {
+    pub field: Field,
+    /// The value as read (`None`: not found).
+    pub from: Option<f64>,
+    pub to: f64,
+    /// What the repair rests on, for the review message.
+    pub why: &'static str,
+}
+
+/// What the whole invoice says about its lines.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Evidence {
+    /// Quantity × unit price = amount holds on this invoice (no discounts).
+    pub plain: bool,
+    /// Prices and amounts are printed with decimals (a number without them lost its separator).
+    pub decimals: bool,
+    /// No line was read complete and no discount was seen: nothing tells whether the tie holds.
+    pub unknown: bool,
+}
+
+/// The tolerance of quantity × unit price against the amount (rounding of unit prices).
+fn tolerance(q: f64) -> f64 {
+    0.011 + 0.006 * q.abs()
+}
+
+fn ties(q: f64, p: f64, a: f64) -> bool {
+    let t = tolerance(q);
+    (q * p - a).abs() <= t || (q * p + a).abs() <= t
+}
+
+/// Digits after the decimal separator as printed (1 or 2 after the last `.` or `,`), else 0.
+fn printed_decimals(text: &str) -> usize {
+    let t = text.trim_end_matches(|c: char| !c.is_ascii_digit());
+    match t.rfind(['.', ',']) {
+        Some(i) => {
+            let after = t[i + 1..].chars().filter(|c| c.is_ascii_digit()).count();
+            if (1..=2).contains(&after) {
+                after
+            } else {
+                0
+            }
+        }
+        None => 0,
+    }
+}
+
+fn has_separator(text: &str) -> bool {
+    text.contains(['.', ','])
+}
+
+fn digits(text: &str) -> String {
+    text.chars().filter(|c| c.is_ascii_digit()).collect()
+}
+
+/// Whether `value`, printed the way `printed` is (or with `usual` decimals, when the separator
+/// itself was misread), differs from it by exactly one digit edit.
+fn one_edit_away(value: f64, printed: &str, usual: usize) -> bool {
+    let read = digits(printed);
+    if read.is_empty() {
+        return false;
+    }
+    [printed_decimals(printed), usual].iter().any(|&dec| {
+        let want = digits(&format!("{:.*}", dec, value.abs()));
+        want != read && strsim::levenshtein(&want, &read) <= 1
+    })
+}
+
+/// The invoice-level evidence, from all lines as read.
+pub fn evidence(lines: &[LineNumbers], any_discount: bool) -> Evidence {
+    let (mut tied, mut untied) = (0usize, 0usize);
+    for l in lines {
+        if let (Some(q), Some(p), Some(a)) = (l.quantity, l.unit_price, l.amount) {
+            if ties(q, p, a) {
+                tied += 1;
+            } else {
+                untied += 1;
+            }
+        }
+    }
+    let money: Vec<&str> = lines
+        .iter()
+        .flat_map(|l| [l.unit_price_text, l.amount_text])
+        .flatten()
+        .collect();
+    let with_decimals = money.iter().filter(|t| printed_decimals(t) == 2).count();
+    Evidence {
+        plain: !any_discount && tied >= 1 && tied >= untied,
+        unknown: !any_discount && tied == 0 && untied == 0,
+        decimals: money.len() >= 4 && with_decimals * 10 >= money.len() * 9,
+    }
+}
+
+/// The repairs of one line (empty when it needs none or the evidence does not decide).
+pub fn repair(line: &LineNumbers, ev: Evidence) -> Vec<Repair> {
+    let mut out = Vec::new();
+    let (mut q, mut p, mut a) = (line.quantity, line.unit_price, line.amount);
+    // 1. Separators. A price or amount printed without one (`17061`), taken as cents when the
+    //    invoice's other prices show decimals or when that makes the line add up; a quantity
+    //    printed with three decimals (`20,000`) and read as thousands, when that makes it add up.
+    let tie_with = |q: Option<f64>, p: Option<f64>, a: Option<f64>| matches!((q, p, a), (Some(q), Some(p), Some(a)) if ties(q, p, a));
+    if let (Some(v), Some(t), false) = (q, line.quantity_text, line.exact) {
+        let c: Vec<char> = t.trim().chars().collect();
+        let three = c.len() >= 5
+            && matches!(c[c.len() - 4], '.' | ',')
+            && c[c.len() - 3..].iter().all(|d| d.is_ascii_digit());
+        if three && tie_with(Some(v / 1000.0), p, a) {
+            out.push(Repair {
+                field: Field::Quantity,
+                from: Some(v),
+                to: v / 1000.0,
+                why: "printed with three decimals",
+            });
+            q = Some(v / 1000.0);
+        }
+    }
+    for field in [Field::UnitPrice, Field::Amount] {
+        let (value, text) = match field {
+            Field::UnitPrice => (p, line.unit_price_text),
+            _ => (a, line.amount_text),
+        };
+        let (Some(v), Some(t), false) = (value, text, line.exact) else {
+            continue;
+        };
+        if has_separator(t) || digits(t).len() < 3 {
+            continue;
+        }
+        let to = v / 100.0;
+        let adds_up = match field {
+            Field::UnitPrice => tie_with(q, Some(to), a),
+            _ => tie_with(q, p, Some(to)),
+        };
+        if ev.decimals || adds_up {
+            out.push(Repair {
+                field,
+                from: Some(v),
+                to,
+                why: if adds_up {
+                    "printed without its decimal separator (the line adds up with it)"
+                } else {
+                    "printed without the decimal separator the invoice's other prices show"
+                },
+            });
+            match field {
+                Field::UnitPrice => p = Some(to),
+                _ => a = Some(to),
+            }
+        }
+    }
+    if tie_with(q, p, a) {
+        return out;
+    }
+    // 2-3 rest on the tie holding on this invoice. With no complete line to tell, only a missing
+    // quantity is filled, and only when it comes out whole.
+    if !(ev.plain || ev.unknown && q.is_none()) {
+        return out;
+    }
+    match (q, p, a) {
+        // 2. One number missing: the other two give it.
+        (None, Some(p), Some(a)) if p.abs() > 0.0 => {
+            let r = (a / p).round();
+            if r != 0.0 && ties(r, p, a) {
+                out.push(Repair {
+                    field: Field::Quantity,
+                    from: None,
+                    to: r,
+                    why: "amount ÷ unit price",
+                });
+            }
+        }
+        (Some(qv), None, Some(a)) if qv != 0.0 => {
+            let to = (a / qv * 100.0).round() / 100.0;
+            if ties(qv, to, a) {
+                out.push(Repair {
+                    field: Field::UnitPrice,
+                    from: None,
+                    to,
+                    why: "amount ÷ quantity",
+                });
+            }
+        }
+        (Some(qv), Some(p), None) => {
+            out.push(Repair {
+                field: Field::Amount,
+                from: None,
+                to: (qv * p * 100.0).round() / 100.0,
+                why: "quantity × unit price",
+            });
+        }
+        // 3. All three read but not tied: the one number that is one OCR edit from what the
+        //    other two give.
+        (Some(qv), Some(pv), Some(av)) if !line.exact => {
+            let mut found: Vec<Repair> = Vec::new();
+            if let Some(t) = line.quantity_text {
+                if pv.abs() > 0.0 {
+                    let dec = printed_decimals(t);
+                    let scale = 10f64.powi(dec as i32);
+                    let to = (av / pv * scale).round() / scale;
+                    if to != 0.0 && ties(to, pv, av) && one_edit_away(to, t, 0) {
+                        found.push(Repair {
+                            field: Field::Quantity,
+                            from: Some(qv),
+                            to,
+                            why: "amount ÷ unit price, one digit from what was read",
+                        });
+                    }
+                }
+            }
+            if let Some(t) = line.unit_price_text {
+                if qv != 0.0 {
+                    let to = (av / qv * 100.0).round() / 100.0;
+                    if ties(qv, to, av) && one_edit_away(to, t, 2) {
+                        found.push(Repair {
+                            field: Field::UnitPrice,
+                            from: Some(pv),
+                            to,
+                            why: "amount ÷ quantity, one digit from what was read",
+                        });
+                    }
+                }
+            }
+            if let Some(t) = line.amount_text {
+                let to = (qv * pv * 100.0).round() / 100.0;
+                if one_edit_away(to, t, 2) {
+                    found.push(Repair {
+                        field: Field::Amount,
+                        from: Some(av),
+                        to,
+                        why: "quantity × unit price, one digit from what was read",
+                    });
+                }
+            }
+            if found.len() == 1 {
+                let mut r = found.remove(0);
+                // it replaces a separator repair of the same number, and reports the read value
+                if let Some(i) = out.iter().position(|o| o.field == r.field) {
+                    r.from = out.remove(i).from;
+                }
+                out.push(r);
+            }
+        }
+        _ => {}
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line<'a>(q: Option<&'a str>, p: Option<&'a str>, a: Option<&'a str>) -> LineNumbers<'a> {
+        let num = |t: Option<&str>| t.and_then(|t| t.replace(',', ".").parse::<f64>().ok());
+        LineNumbers {
+            quantity: num(q),
+            unit_price: num(p),
+            amount: num(a),
+            quantity_text: q,
+            unit_price_text: p,
+            amount_text: a,
+            exact: false,
+        }
+    }
+
+    const PLAIN: Evidence = Evidence {
+        plain: true,
+        decimals: true,
+        unknown: false,
+    };
+
+    fn one(r: Vec<Repair>) -> (Field, f64) {
+        assert_eq!(r.len(), 1, "{r:?}");
+        (r[0].field, r[0].to)
+    }
+
+    #[test]
+    fn a_missing_number_comes_from_the_other_two() {
+        assert_eq!(
+            one(repair(&line(None, Some("12,49"), Some("149,88")), PLAIN)),
+            (Field::Quantity, 12.0)
+        );
+        assert_eq!(
+            one(repair(&line(Some("4"), None, Some("730,88")), PLAIN)),
+            (Field::UnitPrice, 182.72)
+        );
+        assert_eq!(
+            one(repair(&line(Some("6"), Some("10,94"), None), PLAIN)),
+            (Field::Amount, 65.64)
+        );
+        // a quantity must come out whole
+        assert!(repair(&line(None, Some("12,49"), Some("86,16")), PLAIN).is_empty());
+    }
+
+    #[test]
+    fn a_misread_digit_is_repaired_only_when_exactly_one_number_explains_it() {
+        // 79,78 read for 72,78
+        assert_eq!(
+            one(repair(
+                &line(Some("6"), Some("12,13"), Some("79,78")),
+                PLAIN
+            )),
+            (Field::Amount, 72.78)
+        );
+        // 72,18 for 72,78, or 12,13 for 12,03? Both are one digit off: left to a manager.
+        assert!(repair(&line(Some("6"), Some("12,13"), Some("72,18")), PLAIN).is_empty());
+        // 8 read for 3
+        assert_eq!(
+            one(repair(
+                &line(Some("8"), Some("40,53"), Some("121,59")),
+                PLAIN
+            )),
+            (Field::Quantity, 3.0)
+        );
+        // a separator read as a digit: 325162 for 325,62
+        assert_eq!(
+            one(repair(
+                &line(Some("3"), Some("108,54"), Some("325162")),
+                PLAIN
+            )),
+            (Field::Amount, 325.62)
+        );
+        // two digits off: not an OCR slip, left alone
+        assert!(repair(&line(Some("3"), Some("13,05"), Some("315,00")), PLAIN).is_empty());
+        // a tied line needs nothing
+        assert!(repair(&line(Some("3"), Some("13,05"), Some("39,15")), PLAIN).is_empty());
+    }
+
+    #[test]
+    fn a_quantity_printed_with_three_decimals_is_read_as_units_when_the_line_adds_up() {
+        let mut l = line(Some("20,000"), Some("23,08"), Some("461,60"));
+        l.quantity = Some(20000.0); // how the parser reads it on a page with decimal points
+        assert_eq!(one(repair(&l, PLAIN)), (Field::Quantity, 20.0));
+        l.amount = Some(46160.0);
+        assert!(repair(&l, Evidence::default()).is_empty());
+    }
+
+    #[test]
+    fn with_no_complete_line_only_a_whole_missing_quantity_is_filled() {
+        let unknown = Evidence {
+            unknown: true,
+            ..Evidence::default()
+        };
+        assert_eq!(
+            one(repair(&line(None, Some("217,75"), Some("217,75")), unknown)),
+            (Field::Quantity, 1.0)
+        );
+        assert!(repair(&line(Some("4"), None, Some("730,88")), unknown).is_empty());
+        assert!(repair(&line(Some("6"), Some("10,94"), None), unknown).is_empty());
+    }
+
+    #[test]
+    fn text_layer_numbers_are_never_taken_for_misreads() {
+        let mut l = line(Some("4"), Some("252,76"), Some("758,28"));
+        assert_eq!(one(repair(&l, PLAIN)), (Field::Quantity, 3.0));
+        l.exact = true;
+        assert!(repair(&l, PLAIN).is_empty());
+        let mut missing = line(Some("6"), Some("10,94"), None);
+        missing.exact = true;
+        assert_eq!(one(repair(&missing, PLAIN)), (Field::Amount, 65.64));
+    }
+
+    #[test]
+    fn nothing_is_repaired_when_the_invoice_gives_discounts() {
+        let discounted = Evidence {
+            plain: false,
+            decimals: true,
+            unknown: false,
+        };
+        assert!(repair(&line(None, Some("12,49"), Some("149,88")), discounted).is_empty());
+        assert!(repair(&line(Some("6"), Some("12,13"), Some("72,18")), discounted).is_empty());
+    }
+
+    #[test]
+    fn a_lost_separator_is_put_back_among_prices_with_decimals() {
+        let r = repair(&line(Some("10"), Some("17061"), Some("102370")), PLAIN);
+        let got: Vec<(Field, f64)> = r.iter().map(|r| (r.field, r.to)).collect();
+        assert_eq!(got, [(Field::UnitPrice, 170.61), (Field::Amount, 1023.7)]);
+        let whole = Evidence {
+            plain: true,
+            decimals: false,
+            unknown: false,
+        };
+        // an invoice that prints whole amounts keeps them
+        assert!(repair(&line(Some("10"), Some("170"), Some("1700")), whole).is_empty());
+    }
+
+    #[test]
+    fn evidence_needs_tied_lines_and_no_discount() {
+        let tied = line(Some("2"), Some("10,00"), Some("20,00"));
+        let untied = line(Some("2"), Some("10,00"), Some("15,00"));
+        assert!(evidence(&[tied, untied], false).plain);
+        assert!(!evidence(&[tied, untied, untied], false).plain);
+        assert!(!evidence(&[tied], true).plain);
+        assert!(!evidence(&[untied], false).plain);
+        assert!(evidence(&[tied, tied], false).decimals);
+        assert!(!evidence(&[tied], false).decimals); // too few prices to tell
+    }
+}
