@@ -670,6 +670,33 @@ pub fn assemble(doc: &Document, tags: &Tags) -> Invoice {
         .filter(|i| i.discount.is_some() || (i.net_price.is_some() && i.unit_price.is_some()))
         .count();
     let evidence = repair::evidence(&read, discounted * 4 >= items.len().max(1));
+    // Repairs on the line's own evidence, then the subtotal settles lines where two numbers could
+    // be the misread one.
+    let mut fixes: Vec<(Vec<repair::Repair>, Vec<repair::Repair>)> = read
+        .iter()
+        .map(|l| repair::repair_or_alternatives(l, evidence))
+        .collect();
+    let amount_after = |l: &repair::LineNumbers, rs: &[repair::Repair]| {
+        rs.iter()
+            .rev()
+            .find(|r| r.field == repair::Field::Amount)
+            .map(|r| r.to)
+            .or(l.amount)
+    };
+    let mut lines_sum: f64 = read
+        .iter()
+        .zip(&fixes)
+        .filter_map(|(l, f)| amount_after(l, &f.0))
+        .sum();
+    for (l, (sure, either)) in read.iter().zip(fixes.iter_mut()) {
+        let amount = amount_after(l, sure);
+        if let Some(r) = repair::settle(either, amount, lines_sum, header.subtotal) {
+            if let (repair::Field::Amount, Some(a)) = (r.field, amount) {
+                lines_sum += r.to - a;
+            }
+            sure.push(r);
+        }
+    }
     for (n, (item, numbers)) in items.iter().zip(&read).enumerate() {
         let mut net = num(&item.net_price);
         let discount = item
@@ -678,8 +705,8 @@ pub fn assemble(doc: &Document, tags: &Tags) -> Invoice {
             .and_then(|t| text::parse_number(t.trim_end_matches('%'), sep));
         let (mut quantity, mut unit_price_raw, mut amount) =
             (numbers.quantity, num(&item.unit_price), numbers.amount);
-        let repairs = repair::repair(numbers, evidence);
-        for r in &repairs {
+        let repairs = &fixes[n].0;
+        for r in repairs {
             match r.field {
                 repair::Field::Quantity => quantity = Some(r.to),
                 // the price figured from is the unit price, or the net price when it stands alone
@@ -710,7 +737,7 @@ pub fn assemble(doc: &Document, tags: &Tags) -> Invoice {
             // A repaired line agrees with itself by construction: it counts as unchecked, and
             // a manager sees what was changed.
             check.arithmetic = None;
-            for r in &repairs {
+            for r in repairs {
                 errors.push(issue(
                     "line_repaired",
                     format!(

@@ -141,7 +141,15 @@ pub fn evidence(lines: &[LineNumbers], any_discount: bool) -> Evidence {
 
 /// The repairs of one line (empty when it needs none or the evidence does not decide).
 pub fn repair(line: &LineNumbers, ev: Evidence) -> Vec<Repair> {
+    repair_or_alternatives(line, ev).0
+}
+
+/// [`repair`], plus the alternatives when more than one of the three numbers could be the misread
+/// one (`72,18` for `72,78`, or `12,13` for `12,03`?): the invoice's subtotal can decide between
+/// them, see [`settle`].
+pub fn repair_or_alternatives(line: &LineNumbers, ev: Evidence) -> (Vec<Repair>, Vec<Repair>) {
     let mut out = Vec::new();
+    let mut alternatives = Vec::new();
     let (mut q, mut p, mut a) = (line.quantity, line.unit_price, line.amount);
     // 1. Separators. A price or amount printed without one (`17061`), taken as cents when the
     //    invoice's other prices show decimals or when that makes the line add up; a quantity
@@ -196,12 +204,12 @@ pub fn repair(line: &LineNumbers, ev: Evidence) -> Vec<Repair> {
         }
     }
     if tie_with(q, p, a) {
-        return out;
+        return (out, alternatives);
     }
     // 2-3 rest on the tie holding on this invoice. With no complete line to tell, only a missing
     // quantity is filled, and only when it comes out whole.
     if !(ev.plain || ev.unknown && q.is_none()) {
-        return out;
+        return (out, alternatives);
     }
     match (q, p, a) {
         // 2. One number missing: the other two give it.
@@ -285,11 +293,33 @@ pub fn repair(line: &LineNumbers, ev: Evidence) -> Vec<Repair> {
                     r.from = out.remove(i).from;
                 }
                 out.push(r);
+            } else {
+                alternatives = found;
             }
         }
         _ => {}
     }
-    out
+    (out, alternatives)
+}
+
+/// Picks among a line's alternatives with the subtotal: the amount repair when it makes the lines
+/// add up to the subtotal, the other one when the lines already do without it. `lines_sum` is
+/// the sum of all lines' amounts as they stand, this line's `amount` included.
+pub fn settle(
+    alternatives: &[Repair],
+    amount: Option<f64>,
+    lines_sum: f64,
+    subtotal: Option<f64>,
+) -> Option<Repair> {
+    let (subtotal, amount) = (subtotal?, amount?);
+    let adds_up = |sum: f64| (sum - subtotal).abs() < 0.005;
+    let (amounts, others): (Vec<&Repair>, Vec<&Repair>) =
+        alternatives.iter().partition(|r| r.field == Field::Amount);
+    match (amounts.as_slice(), others.as_slice()) {
+        ([a], _) if adds_up(lines_sum - amount + a.to) => Some((*a).clone()),
+        (_, [o]) if adds_up(lines_sum) => Some((*o).clone()),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -348,8 +378,18 @@ mod tests {
             )),
             (Field::Amount, 72.78)
         );
-        // 72,18 for 72,78, or 12,13 for 12,03? Both are one digit off: left to a manager.
-        assert!(repair(&line(Some("6"), Some("12,13"), Some("72,18")), PLAIN).is_empty());
+        // 72,18 for 72,78, or 12,13 for 12,03? Both are one digit off: left to the subtotal.
+        let ambiguous = line(Some("6"), Some("12,13"), Some("72,18"));
+        assert!(repair(&ambiguous, PLAIN).is_empty());
+        let (_, either) = repair_or_alternatives(&ambiguous, PLAIN);
+        assert_eq!(either.len(), 2);
+        // another line of 10,00: the subtotal 82,78 says the amount was misread, 82,18 the price
+        let pick =
+            |subtotal| settle(&either, Some(72.18), 82.18, Some(subtotal)).map(|r| (r.field, r.to));
+        assert_eq!(pick(82.78), Some((Field::Amount, 72.78)));
+        assert_eq!(pick(82.18), Some((Field::UnitPrice, 12.03)));
+        assert_eq!(pick(90.0), None);
+        assert_eq!(settle(&either, Some(72.18), 82.18, None), None);
         // 8 read for 3
         assert_eq!(
             one(repair(
