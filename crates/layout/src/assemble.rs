@@ -647,6 +647,18 @@ pub fn assemble(doc: &Document, tags: &Tags) -> Invoice {
     let mut line_ok = Vec::new();
     let items = items(&rows(doc, tags));
     let num = |s: &Option<String>| s.as_deref().and_then(|t| amount_of(t, sep));
+    // Pages whose words are exactly what was printed: a PDF's text layer, or given words that
+    // carry no recognition doubt (every confidence 1, as in transcriptions and the generator's
+    // truth). Their numbers are never taken for misreads.
+    let exact_pages: Vec<bool> = doc
+        .pages
+        .iter()
+        .map(|p| {
+            p.source == claimscan_doc::PageSource::TextLayer
+                || (p.source == claimscan_doc::PageSource::Input
+                    && p.words.iter().all(|w| w.confidence >= 1.0))
+        })
+        .collect();
     let read: Vec<repair::LineNumbers> = items
         .iter()
         .map(|item| repair::LineNumbers {
@@ -656,11 +668,10 @@ pub fn assemble(doc: &Document, tags: &Tags) -> Invoice {
             quantity_text: item.quantity.as_deref(),
             unit_price_text: price_text(item),
             amount_text: item.amount.as_deref(),
-            exact: item.boxes.values().all(|b| {
-                doc.pages
-                    .get(b.page)
-                    .is_some_and(|p| p.source == claimscan_doc::PageSource::TextLayer)
-            }),
+            exact: item
+                .boxes
+                .values()
+                .all(|b| exact_pages.get(b.page).copied().unwrap_or(false)),
         })
         .collect();
     // A discount column, or a net price beside the unit price, on at least a quarter of the
@@ -830,8 +841,11 @@ pub fn assemble(doc: &Document, tags: &Tags) -> Invoice {
         lines.iter().map(|l| l.confidence).fold(1.0f32, f32::min)
     };
     let arithmetic_ok = line_ok.iter().all(|c| *c != Some(false));
+    // A repaired number is a guess a manager confirms: the invoice ranks with those whose
+    // checks failed, not above them.
+    let repaired = fixes.iter().any(|f| !f.0.is_empty());
     let mut conf = header_min.min(lines_min);
-    if !(doc_checks_ok && arithmetic_ok) {
+    if !(doc_checks_ok && arithmetic_ok) || repaired {
         conf *= 0.3;
     }
     inv.confidence = conf.clamp(0.0, 1.0);
