@@ -45,16 +45,23 @@ pub fn line_eq(p: &LineItem, t: &LineItem) -> bool {
         && num_eq(p.amount, t.amount)
 }
 
-/// Line-item counts: (correct, predicted, true). Each true line matches at most one read line.
-pub fn line_counts(pred: &Invoice, truth: &Invoice) -> (usize, usize, usize) {
+/// For each read line, the true line it equals (each true line matches at most one read line,
+/// first come first served).
+pub fn matched_lines(pred: &Invoice, truth: &Invoice) -> Vec<Option<usize>> {
     let mut used = vec![false; truth.lines.len()];
-    let mut correct = 0;
-    for p in &pred.lines {
-        if let Some(i) = (0..truth.lines.len()).find(|&i| !used[i] && line_eq(p, &truth.lines[i])) {
+    pred.lines
+        .iter()
+        .map(|p| {
+            let i = (0..truth.lines.len()).find(|&i| !used[i] && line_eq(p, &truth.lines[i]))?;
             used[i] = true;
-            correct += 1;
-        }
-    }
+            Some(i)
+        })
+        .collect()
+}
+
+/// Line-item counts: (correct, predicted, true).
+pub fn line_counts(pred: &Invoice, truth: &Invoice) -> (usize, usize, usize) {
+    let correct = matched_lines(pred, truth).iter().flatten().count();
     (correct, pred.lines.len(), truth.lines.len())
 }
 
@@ -66,18 +73,9 @@ pub fn invoice_correct(pred: &Invoice, truth: &Invoice) -> bool {
 
 /// Per-line correctness flags of a read invoice (for line-confidence calibration).
 pub fn lines_correct(pred: &Invoice, truth: &Invoice) -> Vec<bool> {
-    let mut used = vec![false; truth.lines.len()];
-    pred.lines
+    matched_lines(pred, truth)
         .iter()
-        .map(
-            |p| match (0..truth.lines.len()).find(|&i| !used[i] && line_eq(p, &truth.lines[i])) {
-                Some(i) => {
-                    used[i] = true;
-                    true
-                }
-                None => false,
-            },
-        )
+        .map(Option::is_some)
         .collect()
 }
 
@@ -88,17 +86,11 @@ pub fn lines_correct(pred: &Invoice, truth: &Invoice) -> Vec<bool> {
 /// their description or to row assembly. Each fault comes with the read line's index and the
 /// closest true line's.
 pub fn line_faults(pred: &Invoice, truth: &Invoice) -> Vec<(usize, Option<usize>, String)> {
-    let mut used = vec![false; truth.lines.len()];
-    let ok = lines_correct(pred, truth);
+    let matched = matched_lines(pred, truth);
     // the true lines taken by right reads are not candidates for the wrong ones
-    for (p, right) in pred.lines.iter().zip(&ok) {
-        if *right {
-            if let Some(i) =
-                (0..truth.lines.len()).find(|&i| !used[i] && line_eq(p, &truth.lines[i]))
-            {
-                used[i] = true;
-            }
-        }
+    let mut used = vec![false; truth.lines.len()];
+    for i in matched.iter().flatten() {
+        used[*i] = true;
     }
     let same = |p: &LineItem, t: &LineItem| {
         [
@@ -109,8 +101,8 @@ pub fn line_faults(pred: &Invoice, truth: &Invoice) -> Vec<(usize, Option<usize>
         ]
     };
     let mut faults = Vec::new();
-    for (pi, (p, right)) in pred.lines.iter().zip(&ok).enumerate() {
-        if *right {
+    for (pi, p) in pred.lines.iter().enumerate() {
+        if matched[pi].is_some() {
             continue;
         }
         let best = (0..truth.lines.len())

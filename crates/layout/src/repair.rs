@@ -140,11 +140,7 @@ pub fn evidence(lines: &[LineNumbers], any_discount: bool) -> Evidence {
 }
 
 /// The repairs of one line (empty when it needs none or the evidence does not decide).
-pub fn repair(line: &LineNumbers, ev: Evidence) -> Vec<Repair> {
-    repair_or_alternatives(line, ev).0
-}
-
-/// [`repair`], plus the alternatives when more than one of the three numbers could be the misread
+/// Also returns the alternatives when more than one of the three numbers could be the misread
 /// one (`72,18` for `72,78`, or `12,13` for `12,03`?): the invoice's subtotal can decide between
 /// them, see [`settle`].
 pub fn repair_or_alternatives(line: &LineNumbers, ev: Evidence) -> (Vec<Repair>, Vec<Repair>) {
@@ -337,6 +333,10 @@ mod tests {
             amount_text: a,
             exact: false,
         }
+    }
+
+    fn repair(line: &LineNumbers, ev: Evidence) -> Vec<Repair> {
+        repair_or_alternatives(line, ev).0
     }
 
     const PLAIN: Evidence = Evidence {
