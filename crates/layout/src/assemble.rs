@@ -515,28 +515,23 @@ fn check_line(line: &LineItem, discount: Option<f64>, net: Option<f64>) -> LineC
     let (Some(q), Some(a)) = (line.quantity, line.amount) else {
         return LineCheck { arithmetic: None };
     };
-    let mut candidates = Vec::new();
+    // the prices the amount may be figured from
+    let mut prices = Vec::new();
     if let Some(n) = net {
-        candidates.push(q * n);
+        prices.push(n);
     }
     if let Some(p) = line.unit_price {
-        candidates.push(q * p);
+        prices.push(p);
         if let Some(d) = discount {
-            let n = ((p * (1.0 - d / 100.0)) * 100.0).round() / 100.0;
-            candidates.push(q * n);
-            candidates.push(q * p * (1.0 - d / 100.0));
+            prices.push(((p * (1.0 - d / 100.0)) * 100.0).round() / 100.0);
+            prices.push(p * (1.0 - d / 100.0));
         }
     }
-    if candidates.is_empty() {
+    if prices.is_empty() {
         return LineCheck { arithmetic: None };
     }
-    let tol = 0.011 + 0.006 * q.abs();
     LineCheck {
-        arithmetic: Some(
-            candidates
-                .iter()
-                .any(|c| (c - a).abs() <= tol || (c + a).abs() <= tol),
-        ),
+        arithmetic: Some(prices.iter().any(|&p| repair::ties(q, p, a))),
     }
 }
 

@@ -72,7 +72,9 @@ fn tolerance(q: f64) -> f64 {
     0.011 + 0.006 * q.abs()
 }
 
-fn ties(q: f64, p: f64, a: f64) -> bool {
+/// Whether quantity × price gives the amount (or its negative, on credit lines), within the
+/// rounding of prices. The line check of `assemble` uses the same test.
+pub(crate) fn ties(q: f64, p: f64, a: f64) -> bool {
     let t = tolerance(q);
     (q * p - a).abs() <= t || (q * p + a).abs() <= t
 }
