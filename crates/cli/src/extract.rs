@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use claimscan_doc::{Document, PageSource, SourceInfo, SCHEMA_VERSION};
+use claimscan_layout::vocabulary::Vocabulary;
 use claimscan_read::{ReadError, ReadOptions};
 use clap::{Args, ValueEnum};
 use image::{GrayImage, Rgb, RgbImage};
@@ -60,6 +61,10 @@ pub struct ExtractCmd {
     /// (`models/layout-gbdt-cord`), or `none` for words only.
     #[arg(long, env = "CLAIMSCAN_READER", default_value = "rules")]
     pub reader: String,
+    /// Correct OCR character confusions in line descriptions against this catalog's words (CSV
+    /// or Parquet), as the worker does: `H05VV-F` read as `HOSVV-F` is written `H05VV-F`.
+    #[arg(long, env = "CLAIMSCAN_CATALOG")]
+    pub catalog: Option<PathBuf>,
     /// Do not print the summary line on stderr.
     #[arg(long, short = 'q')]
     pub quiet: bool,
@@ -145,6 +150,14 @@ impl ExtractCmd {
                     .map_err(|e| anyhow::anyhow!("{}: {e}", e.code()))?,
             ),
         };
+        let vocabulary = match (&self.catalog, &reader) {
+            (Some(path), Some(_)) => {
+                let c = claimscan_matching::Catalog::from_path(path)
+                    .map_err(|e| anyhow::anyhow!("catalog {}: {e}", path.display()))?;
+                Some(Vocabulary::from_catalog(&c))
+            }
+            _ => None,
+        };
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(self.jobs.max(1))
             .build()?;
@@ -162,7 +175,9 @@ impl ExtractCmd {
                 .map(|((path, problem), stem)| {
                     let out = match problem {
                         Some(e) => failed(path, e.code(), e.to_string()),
-                        None => self.read_one(path, &stem, &opts, reader.as_ref()),
+                        None => {
+                            self.read_one(path, &stem, &opts, reader.as_ref(), vocabulary.as_ref())
+                        }
                     };
                     bar.inc(1);
                     bar.set_message(path.display().to_string());
@@ -220,6 +235,7 @@ impl ExtractCmd {
         stem: &str,
         opts: &ReadOptions,
         reader: Option<&claimscan_layout::InvoiceReader>,
+        vocabulary: Option<&Vocabulary>,
     ) -> Output {
         let bytes = match std::fs::metadata(path) {
             Ok(m) if m.len() > opts.max_file_bytes => {
@@ -247,7 +263,13 @@ impl ExtractCmd {
                         tracing::warn!("debug image for {name}: {e:#}");
                     }
                 }
-                let invoice = reader.map(|r| r.read(&read.document).into());
+                let invoice = reader.map(|r| {
+                    let mut inv = r.read(&read.document);
+                    if let Some(v) = vocabulary {
+                        v.correct_invoice(&read.document, &mut inv);
+                    }
+                    inv.into()
+                });
                 Output {
                     document: read.document,
                     invoice,

@@ -645,15 +645,7 @@ pub fn assemble(doc: &Document, tags: &Tags) -> Invoice {
     // Pages whose words are exactly what was printed: a PDF's text layer, or given words that
     // carry no recognition doubt (every confidence 1, as in transcriptions and the generator's
     // truth). Their numbers are never taken for misreads.
-    let exact_pages: Vec<bool> = doc
-        .pages
-        .iter()
-        .map(|p| {
-            p.source == claimscan_doc::PageSource::TextLayer
-                || (p.source == claimscan_doc::PageSource::Input
-                    && p.words.iter().all(|w| w.confidence >= 1.0))
-        })
-        .collect();
+    let exact_pages = crate::vocabulary::exact_pages(doc);
     let read: Vec<repair::LineNumbers> = items
         .iter()
         .map(|item| repair::LineNumbers {

@@ -19,6 +19,7 @@ use clap::{Args, Subcommand};
 
 use crate::eval::{self, HEADER_FIELDS};
 use crate::truth::{truth_files, Truth};
+use crate::vocabulary::Vocabulary;
 use crate::InvoiceReader;
 
 /// `claimscan model ...`
@@ -62,6 +63,10 @@ pub struct EvalArgs {
     /// Print each wrong field and line (for debugging a reader).
     #[arg(long)]
     pub verbose: bool,
+    /// Correct OCR character confusions in line descriptions against this catalog's words (CSV
+    /// or Parquet), as the worker does with its catalog (`claimscan_layout::vocabulary`).
+    #[arg(long)]
+    pub catalog: Option<PathBuf>,
     /// Also print a reliability table (invoice confidence bins vs observed accuracy).
     #[arg(long)]
     pub reliability: bool,
@@ -240,12 +245,21 @@ pub fn documents(
 }
 
 /// Scores one reader on documents (`docs[i]` holds the words of `truths[i]`).
-pub fn score(reader: &InvoiceReader, truths: &[Truth], docs: &[Document], verbose: bool) -> Scores {
+pub fn score(
+    reader: &InvoiceReader,
+    vocabulary: Option<&Vocabulary>,
+    truths: &[Truth],
+    docs: &[Document],
+    verbose: bool,
+) -> Scores {
     let mut s = Scores::default();
     for (t, doc) in truths.iter().zip(docs) {
         let expected = t.invoice();
         let start = Instant::now();
-        let got = reader.read(doc);
+        let mut got = reader.read(doc);
+        if let Some(v) = vocabulary {
+            v.correct_invoice(doc, &mut got);
+        }
         s.seconds += start.elapsed().as_secs_f64();
         s.docs += 1;
         s.pages += doc.pages.len();
@@ -351,6 +365,16 @@ fn run_eval(a: &EvalArgs) -> anyhow_lite::Result<()> {
         };
         readers.push(reader);
     }
+    let vocabulary = match &a.catalog {
+        Some(path) => {
+            let c = claimscan_matching::Catalog::from_path(path)
+                .map_err(|e| format!("catalog {}: {e}", path.display()))?;
+            let v = Vocabulary::from_catalog(&c);
+            println!("vocabulary: {} words from {}", v.len(), path.display());
+            Some(v)
+        }
+        None => None,
+    };
     let start = Instant::now();
     let (docs, unreadable) = documents(&truths, a.words, a.read_cache.as_deref());
     let pages: usize = docs.iter().map(|d| d.pages.len()).sum();
@@ -392,7 +416,7 @@ fn run_eval(a: &EvalArgs) -> anyhow_lite::Result<()> {
     }
     let scores: Vec<Scores> = readers
         .iter()
-        .map(|r| score(r, &truths, &docs, a.verbose))
+        .map(|r| score(r, vocabulary.as_ref(), &truths, &docs, a.verbose))
         .collect();
     print_table(
         &readers.iter().map(|r| r.name()).collect::<Vec<_>>(),

@@ -26,6 +26,7 @@ pub mod repair;
 pub mod rules;
 pub mod text;
 pub mod truth;
+pub mod vocabulary;
 
 pub use model::{Manifest, ModelReader};
 

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use claimscan_doc::{Document, Invoice};
+use claimscan_layout::vocabulary::Vocabulary;
 use claimscan_matching::{Catalog, Confirmation, Decision, Matcher, Memory, Model, Query};
 use claimscan_read::{Format, ReadError, ReadOptions};
 use serde::{Deserialize, Serialize};
@@ -126,6 +127,8 @@ pub struct Pipeline {
     pub read_options: ReadOptions,
     pub readers: Arc<Readers>,
     pub matcher: Arc<Matcher>,
+    /// The catalog's words, to correct OCR confusions in line descriptions.
+    pub vocabulary: Arc<Vocabulary>,
 }
 
 impl Pipeline {
@@ -133,6 +136,7 @@ impl Pipeline {
     pub fn load(cfg: &PipelineConfig) -> anyhow::Result<Pipeline> {
         let catalog = Catalog::from_path(&cfg.catalog)
             .map_err(|e| anyhow::anyhow!("catalog {}: {e}", cfg.catalog.display()))?;
+        let vocabulary = Vocabulary::from_catalog(&catalog);
         let matcher = Matcher::new(catalog, Model::trained_default());
         let mut read_options = ReadOptions::default();
         read_options.pdf.max_pages = cfg.max_pages;
@@ -159,6 +163,7 @@ impl Pipeline {
             read_options,
             readers: Arc::new(readers),
             matcher: Arc::new(matcher),
+            vocabulary: Arc::new(vocabulary),
         })
     }
 
@@ -178,11 +183,16 @@ impl Pipeline {
         let t1 = Instant::now();
         // one reader for the whole upload, even if a swap happens meanwhile
         let reader = self.readers.live();
-        let invoice = reader.read(&read.document);
+        let mut invoice = reader.read(&read.document);
+        // OCR confusions in descriptions, corrected against the catalog's words (never on a
+        // text layer): before matching, so the memory keys and the review UI see them mended
+        self.vocabulary
+            .correct_invoice(&read.document, &mut invoice);
         let t2 = Instant::now();
         let reader_name = reader.name();
         let shadow = self.readers.shadow().map(|s| {
-            let other = s.read(&read.document);
+            let mut other = s.read(&read.document);
+            self.vocabulary.correct_invoice(&read.document, &mut other);
             compare(&reader_name, &invoice, &s.name(), &other)
         });
         let t3 = Instant::now();
