@@ -274,9 +274,94 @@ const COUNTRY_PREFIXES: &[&str] = &[
     "IE", "IT", "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK", "XI",
 ];
 
-/// Cleans a VAT id for output: keeps letters and digits (as printed otherwise).
+/// Cleans a VAT id for output: as printed, with letters that OCR reads for digits (`O` for `0`,
+/// `S` for `5`, ...) put back where the country's format has only digits (`PLO889254451` ->
+/// `PL0889254451`). At most two such letters, and only when the result has the format.
 pub fn normalise_vat_id(text: &str) -> String {
-    text.trim().trim_end_matches([',', ';']).to_string()
+    let t = text.trim().trim_end_matches([',', ';']);
+    vat_digits_repaired(t).unwrap_or_else(|| t.to_string())
+}
+
+/// Where a VAT number (the letters and digits after the two-letter country code) must have
+/// digits, by the EU's published formats.
+struct VatFormat {
+    lengths: &'static [usize],
+    /// Positions before this may hold letters (FR's key, AT's `U`).
+    first_digit: usize,
+    /// A fixed letter at a position (NL's `B`, AT's `U`).
+    letter: Option<(usize, char)>,
+}
+
+fn vat_format(country: &str) -> Option<VatFormat> {
+    let (lengths, first_digit, letter): (&'static [usize], usize, Option<(usize, char)>) =
+        match country {
+            "AT" => (&[9], 1, Some((0, 'U'))),
+            "BE" | "PL" | "SK" => (&[10], 0, None),
+            "BG" => (&[9, 10], 0, None),
+            "CZ" => (&[8, 9, 10], 0, None),
+            "DE" | "EE" | "EL" | "PT" => (&[9], 0, None),
+            "DK" | "FI" | "HU" | "LU" | "MT" | "SI" => (&[8], 0, None),
+            "FR" => (&[11], 2, None),
+            "HR" | "IT" | "LV" => (&[11], 0, None),
+            "LT" => (&[9, 12], 0, None),
+            "NL" => (&[12], 0, Some((9, 'B'))),
+            "SE" => (&[12], 0, None),
+            "GB" => (&[9, 12], 0, None),
+            _ => return None,
+        };
+    Some(VatFormat {
+        lengths,
+        first_digit,
+        letter,
+    })
+}
+
+fn vat_digits_repaired(t: &str) -> Option<String> {
+    let country: String = t.chars().take(2).collect();
+    if !country.chars().all(|c| c.is_ascii_uppercase()) {
+        return None;
+    }
+    let VatFormat {
+        lengths,
+        first_digit,
+        letter,
+    } = vat_format(&country)?;
+    let body: Vec<(usize, char)> = t
+        .char_indices()
+        .skip(2)
+        .filter(|(_, c)| c.is_ascii_alphanumeric())
+        .collect();
+    if !lengths.contains(&body.len()) {
+        return None;
+    }
+    let mut out: Vec<char> = t.chars().collect();
+    let char_pos = |byte: usize| t[..byte].chars().count();
+    let mut fixed = 0;
+    for (k, &(byte, c)) in body.iter().enumerate() {
+        if let Some((at, want)) = letter {
+            if k == at {
+                if c != want {
+                    return None;
+                }
+                continue;
+            }
+        }
+        if k < first_digit || c.is_ascii_digit() {
+            continue;
+        }
+        let d = match c {
+            'O' | 'o' | 'D' | 'Q' => '0',
+            'I' | 'l' | 'i' => '1',
+            'Z' | 'z' => '2',
+            'S' | 's' => '5',
+            'G' => '6',
+            'B' => '8',
+            _ => return None,
+        };
+        out[char_pos(byte)] = d;
+        fixed += 1;
+    }
+    (fixed > 0 && fixed <= 2).then(|| out.into_iter().collect())
 }
 
 /// Whether two amounts are equal to the cent (with a little slack for float error).
@@ -377,5 +462,26 @@ mod tests {
         assert!(looks_like_vat_id("GB678747902"));
         assert!(!looks_like_vat_id("FA/0055779"));
         assert!(!looks_like_vat_id("GR2176596"));
+    }
+
+    #[test]
+    fn vat_ids_get_their_digits_back_where_the_format_has_digits() {
+        assert_eq!(normalise_vat_id("PLO889254451"), "PL0889254451");
+        assert_eq!(normalise_vat_id("DEO50855398,"), "DE050855398");
+        assert_eq!(normalise_vat_id("ATU7780359S"), "ATU77803595");
+        assert_eq!(normalise_vat_id("NL 8O1234567B01"), "NL 801234567B01");
+        assert_eq!(normalise_vat_id("FR07 8282406S7"), "FR07 828240657");
+        // as printed when nothing is wrong, the format is unknown, or the length is off
+        assert_eq!(normalise_vat_id("DE 050 855 398"), "DE 050 855 398");
+        assert_eq!(normalise_vat_id("IE1705006B"), "IE1705006B");
+        assert_eq!(
+            normalise_vat_id("CHE-052.285.962 MWST"),
+            "CHE-052.285.962 MWST"
+        );
+        assert_eq!(normalise_vat_id("BE0O258912475"), "BE0O258912475");
+        // three letters in digit places is not a misread number
+        assert_eq!(normalise_vat_id("DEOOO855398"), "DEOOO855398");
+        // a letter no digit looks like
+        assert_eq!(normalise_vat_id("DE05X855398"), "DE05X855398");
     }
 }
