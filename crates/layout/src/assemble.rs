@@ -418,6 +418,9 @@ fn absorb(item: &mut Item, row: &Row) {
                 item.code.push(text.clone());
                 "product_code"
             }
+            Label::LineDescription if !item.description.is_empty() && is_reference_line(text) => {
+                continue
+            }
             Label::LineDescription => {
                 item.description.push(text.clone());
                 "description"
@@ -857,6 +860,17 @@ pub fn assemble(doc: &Document, tags: &Tags) -> Invoice {
     inv
 }
 
+/// Whether a description's continuation line is a labelled reference printed under it (`EAN
+/// 4057312000002`, `Hersteller-Art.-Nr.: TM61725`, `Mfr ref: CI5914362`): the item's codes, not
+/// its wording. The same words inside the description's own line stay (`... 30W EAN 40573...`).
+fn is_reference_line(text: &str) -> bool {
+    let folded: Vec<String> = text::fold(text)
+        .split_whitespace()
+        .map(str::to_string)
+        .collect();
+    matches!(lexicon::field_prefix(&folded), Some((Field::Extra, n)) if folded.len() <= n + 2)
+}
+
 /// Whether a folded word sequence starts like a totals line (end of the item table).
 pub fn is_totals_label(folded_words: &[String]) -> bool {
     matches!(
@@ -896,5 +910,27 @@ mod tests {
             clean_description("\"Special\" tap", false).as_deref(),
             Some("\"Special\" tap")
         );
+    }
+
+    #[test]
+    fn reference_lines_under_a_description_are_not_its_wording() {
+        assert!(is_reference_line("Hersteller-Art.-Nr.: TM61725"));
+        assert!(is_reference_line("EAN 4057312000002"));
+        assert!(is_reference_line("Mfr ref: CI5914362"));
+        assert!(!is_reference_line("RADIATEUR"));
+        assert!(!is_reference_line("EAN plug adapter for pump housings"));
+        let row = |t: &str| Row {
+            fields: [(Label::LineDescription, (t.to_string(), [0.0; 4], 1.0))].into(),
+            page: 0,
+        };
+        let mut item = Item::default();
+        absorb(&mut item, &row("ELVOCAB cable 3 x 1.5"));
+        absorb(&mut item, &row("Herst.-Nr.: EL40916"));
+        absorb(&mut item, &row("50 m"));
+        assert_eq!(item.description, ["ELVOCAB cable 3 x 1.5", "50 m"]);
+        // a description that is only a reference is still read
+        let mut only = Item::default();
+        absorb(&mut only, &row("EAN 4057312000002"));
+        assert_eq!(only.description, ["EAN 4057312000002"]);
     }
 }
