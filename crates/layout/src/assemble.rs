@@ -364,8 +364,15 @@ fn rows(doc: &Document, tags: &Tags) -> Vec<Row> {
                 ..Default::default()
             };
             let mut last_of: BTreeMap<Label, usize> = BTreeMap::new();
+            let labels = code_tail_to_description(
+                line.words
+                    .iter()
+                    .map(|&wi| ptags.get(wi).copied().unwrap_or_default().label)
+                    .collect(),
+            );
             for (k, &wi) in line.words.iter().enumerate() {
-                let tag = ptags.get(wi).copied().unwrap_or_default();
+                let mut tag = ptags.get(wi).copied().unwrap_or_default();
+                tag.label = labels[k];
                 if !tag.label.is_line() {
                     continue;
                 }
@@ -405,6 +412,34 @@ fn rows(doc: &Document, tags: &Tags) -> Vec<Row> {
         }
     }
     out
+}
+
+/// A text line's labels, with code words that follow the description given to the
+/// description when the line's code was already printed before it (`HF 62525507 | LED PNL
+/// KALTMANN NORDIC`: `NORDIC` is the description's end that ran under the next column, not a
+/// second code). Where the code column comes after the description, nothing changes.
+fn code_tail_to_description(mut labels: Vec<Label>) -> Vec<Label> {
+    let Some(first_desc) = labels.iter().position(|l| *l == Label::LineDescription) else {
+        return labels;
+    };
+    if !labels[..first_desc].contains(&Label::LineCode) {
+        return labels;
+    }
+    let last_desc = labels
+        .iter()
+        .rposition(|l| *l == Label::LineDescription)
+        .unwrap_or(first_desc);
+    // only code words inside or right after the description (before any number column)
+    let mut end = last_desc + 1;
+    while end < labels.len() && labels[end] == Label::LineCode {
+        end += 1;
+    }
+    for l in &mut labels[first_desc..end] {
+        if *l == Label::LineCode {
+            *l = Label::LineDescription;
+        }
+    }
+    labels
 }
 
 fn absorb(item: &mut Item, row: &Row) {
@@ -910,6 +945,35 @@ mod tests {
             clean_description("\"Special\" tap", false).as_deref(),
             Some("\"Special\" tap")
         );
+    }
+
+    #[test]
+    fn code_words_after_the_description_join_it_when_the_code_came_first() {
+        use Label::*;
+        assert_eq!(
+            code_tail_to_description(vec![
+                LineCode,
+                LineCode,
+                LineDescription,
+                LineDescription,
+                LineCode,
+                LineQuantity
+            ]),
+            [
+                LineCode,
+                LineCode,
+                LineDescription,
+                LineDescription,
+                LineDescription,
+                LineQuantity
+            ]
+        );
+        // a code column after the description stays a code
+        let after = vec![LineDescription, LineDescription, LineCode, LineQuantity];
+        assert_eq!(code_tail_to_description(after.clone()), after);
+        // a code past the number columns is not the description's end
+        let far = vec![LineCode, LineDescription, LineQuantity, LineCode];
+        assert_eq!(code_tail_to_description(far.clone()), far);
     }
 
     #[test]
