@@ -896,14 +896,37 @@ pub fn assemble(doc: &Document, tags: &Tags) -> Invoice {
 }
 
 /// Whether a description's continuation line is a labelled reference printed under it (`EAN
-/// 4057312000002`, `Hersteller-Art.-Nr.: TM61725`, `Mfr ref: CI5914362`): the item's codes, not
-/// its wording. The same words inside the description's own line stay (`... 30W EAN 40573...`).
+/// 4057312000002`, `Hersteller-Art.-Nr.: TM61725`, `EAN: 40573... Fabrikantcode: EL4208897`) or
+/// a bare barcode with a valid check digit: the item's codes, not its wording. Labels may be one
+/// letter misread (`Fubrikantcode`). The same words inside the description's own line stay
+/// (`... 30W EAN 40573...`).
 fn is_reference_line(text: &str) -> bool {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let barcode = |w: &&str| {
+        claimscan_matching::normalize::gtin_valid(w.trim_matches(|c: char| !c.is_ascii_digit()))
+    };
+    if !words.is_empty() && words.iter().all(barcode) {
+        return true;
+    }
     let folded: Vec<String> = text::fold(text)
         .split_whitespace()
         .map(str::to_string)
         .collect();
-    matches!(lexicon::field_prefix(&folded), Some((Field::Extra, n)) if folded.len() <= n + 2)
+    let label_at = |k: usize| match lexicon::field_prefix(&folded[k..]) {
+        Some((Field::Extra, n)) => Some(n),
+        _ => (lexicon::field_near(&folded[k]) == Some(Field::Extra)).then_some(1),
+    };
+    let mut k = 0;
+    while k < folded.len() {
+        if let Some(n) = label_at(k) {
+            k += n;
+        } else if k > 0 && folded[k].chars().any(|c| c.is_ascii_digit()) {
+            k += 1;
+        } else {
+            return false;
+        }
+    }
+    k > 0
 }
 
 /// Whether a folded word sequence starts like a totals line (end of the item table).
@@ -983,6 +1006,13 @@ mod tests {
         assert!(is_reference_line("Mfr ref: CI5914362"));
         assert!(!is_reference_line("RADIATEUR"));
         assert!(!is_reference_line("EAN plug adapter for pump housings"));
+        assert!(is_reference_line(
+            "EAN: 4057312132062 Fubrikantcode: EL4208897"
+        ));
+        assert!(is_reference_line("4057312000002"));
+        // not a valid barcode, not labelled: wording
+        assert!(!is_reference_line("4057312000003"));
+        assert!(!is_reference_line("100 m"));
         let row = |t: &str| Row {
             fields: [(Label::LineDescription, (t.to_string(), [0.0; 4], 1.0))].into(),
             page: 0,

@@ -222,6 +222,8 @@ struct Index {
     fields: HashMap<&'static str, Field>,
     /// Single-word column labels, for prefix matches of truncated headers, in list order.
     column_words: Vec<(&'static str, Column)>,
+    /// Single-word field labels, for near matches of misread ones, in list order.
+    field_words: Vec<(&'static str, Field)>,
 }
 
 fn index() -> &'static Index {
@@ -238,15 +240,20 @@ fn index() -> &'static Index {
             }
         }
         let mut fields = HashMap::new();
+        let mut field_words = Vec::new();
         for (f, list) in FIELDS {
             for l in split(list) {
                 fields.entry(l).or_insert(*f);
+                if !l.contains(' ') {
+                    field_words.push((l, *f));
+                }
             }
         }
         Index {
             columns,
             fields,
             column_words,
+            field_words,
         }
     })
 }
@@ -259,6 +266,19 @@ pub fn column(folded: &str) -> Option<Column> {
 /// The label a folded phrase is, if any (exact match on the phrase).
 pub fn field(folded: &str) -> Option<Field> {
     index().fields.get(folded).copied()
+}
+
+/// The one-word label a folded word of six letters or more is one edit away from: OCR's
+/// `fubrikantcode` for `fabrikantcode`.
+pub fn field_near(folded_word: &str) -> Option<Field> {
+    if folded_word.chars().count() < 6 {
+        return None;
+    }
+    index()
+        .field_words
+        .iter()
+        .find(|(l, _)| l.len() >= 6 && strsim::levenshtein(l, folded_word) <= 1)
+        .map(|(_, f)| *f)
 }
 
 /// Longest word count of any label phrase (for greedy phrase matching).
