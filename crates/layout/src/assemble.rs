@@ -693,6 +693,11 @@ pub fn assemble(doc: &Document, tags: &Tags) -> Invoice {
     let mut line_ok = Vec::new();
     let items = items(&rows(doc, tags));
     let num = |s: &Option<String>| s.as_deref().and_then(|t| amount_of(t, sep));
+    let discount_of = |item: &Item| {
+        item.discount
+            .as_deref()
+            .and_then(|t| text::parse_number(t.trim_end_matches('%'), sep))
+    };
     // Pages whose words are exactly what was printed: a PDF's text layer, or given words that
     // carry no recognition doubt (every confidence 1, as in transcriptions and the generator's
     // truth). Their numbers are never taken for misreads.
@@ -710,6 +715,15 @@ pub fn assemble(doc: &Document, tags: &Tags) -> Invoice {
                 .boxes
                 .values()
                 .all(|b| exact_pages.get(b.page).copied().unwrap_or(false)),
+            after_discount: match (
+                num(&item.net_price),
+                num(&item.unit_price),
+                discount_of(item),
+            ) {
+                (Some(n), Some(_), _) => Some(n),
+                (None, Some(p), Some(d)) => Some(p * (1.0 - d / 100.0)),
+                _ => None,
+            },
         })
         .collect();
     // A discount column, or a net price beside the unit price, on at least a quarter of the
@@ -748,10 +762,7 @@ pub fn assemble(doc: &Document, tags: &Tags) -> Invoice {
     }
     for (n, (item, numbers)) in items.iter().zip(&read).enumerate() {
         let mut net = num(&item.net_price);
-        let discount = item
-            .discount
-            .as_deref()
-            .and_then(|t| text::parse_number(t.trim_end_matches('%'), sep));
+        let discount = discount_of(item);
         let (mut quantity, mut unit_price_raw, mut amount) =
             (numbers.quantity, num(&item.unit_price), numbers.amount);
         let repairs = &fixes[n].0;

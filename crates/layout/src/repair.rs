@@ -25,6 +25,9 @@ pub struct LineNumbers<'a> {
     /// The words come from a PDF's text layer: they are exactly what was printed, so nothing is
     /// misread and only a number the reader missed is filled in.
     pub exact: bool,
+    /// The price the amount is figured from after the line's discount: the net price printed
+    /// beside the unit price, or the unit price less the discount read (`None`: neither read).
+    pub after_discount: Option<f64>,
 }
 
 /// Which number was repaired.
@@ -65,6 +68,9 @@ pub struct Evidence {
     pub decimals: bool,
     /// No line was read complete and no discount was seen: nothing tells whether the tie holds.
     pub unknown: bool,
+    /// The invoice gives discounts, and its complete lines add up as quantity × the price after
+    /// their discount.
+    pub discounted: bool,
 }
 
 /// The tolerance of quantity × unit price against the amount (rounding of unit prices).
@@ -119,12 +125,20 @@ fn one_edit_away(value: f64, printed: &str, usual: usize) -> bool {
 /// The invoice-level evidence, from all lines as read.
 pub fn evidence(lines: &[LineNumbers], any_discount: bool) -> Evidence {
     let (mut tied, mut untied) = (0usize, 0usize);
+    let (mut tied_after, mut untied_after) = (0usize, 0usize);
     for l in lines {
         if let (Some(q), Some(p), Some(a)) = (l.quantity, l.unit_price, l.amount) {
             if ties(q, p, a) {
                 tied += 1;
             } else {
                 untied += 1;
+            }
+        }
+        if let (Some(q), Some(p), Some(a)) = (l.quantity, l.after_discount, l.amount) {
+            if ties(q, p, a) {
+                tied_after += 1;
+            } else {
+                untied_after += 1;
             }
         }
     }
@@ -138,6 +152,7 @@ pub fn evidence(lines: &[LineNumbers], any_discount: bool) -> Evidence {
         plain: !any_discount && tied >= 1 && tied >= untied,
         unknown: !any_discount && tied == 0 && untied == 0,
         decimals: money.len() >= 4 && with_decimals * 10 >= money.len() * 9,
+        discounted: any_discount && tied_after >= 1 && tied_after >= untied_after,
     }
 }
 
@@ -202,6 +217,20 @@ pub fn repair_or_alternatives(line: &LineNumbers, ev: Evidence) -> (Vec<Repair>,
         }
     }
     if tie_with(q, p, a) {
+        return (out, alternatives);
+    }
+    // 2a. On a discount invoice whose lines add up after their discounts: a missing quantity from
+    //     the amount and the price after discount, when it comes out whole.
+    if let (true, None, Some(e), Some(a)) = (ev.discounted, q, line.after_discount, a) {
+        let r = if e.abs() > 0.0 { (a / e).round() } else { 0.0 };
+        if r != 0.0 && ties(r, e, a) {
+            out.push(Repair {
+                field: Field::Quantity,
+                from: None,
+                to: r,
+                why: "amount ÷ price after discount",
+            });
+        }
         return (out, alternatives);
     }
     // 2-3 rest on the tie holding on this invoice. With no complete line to tell, only a missing
@@ -334,6 +363,7 @@ mod tests {
             unit_price_text: p,
             amount_text: a,
             exact: false,
+            after_discount: None,
         }
     }
 
@@ -345,6 +375,7 @@ mod tests {
         plain: true,
         decimals: true,
         unknown: false,
+        discounted: false,
     };
 
     fn one(r: Vec<Repair>) -> (Field, f64) {
@@ -454,9 +485,38 @@ mod tests {
             plain: false,
             decimals: true,
             unknown: false,
+            discounted: false,
         };
         assert!(repair(&line(None, Some("12,49"), Some("149,88")), discounted).is_empty());
         assert!(repair(&line(Some("6"), Some("12,13"), Some("72,18")), discounted).is_empty());
+    }
+
+    #[test]
+    fn on_discount_invoices_a_missing_quantity_comes_from_the_price_after_discount() {
+        // 3 × 286,41 less 40% = 515,55
+        let mut l = line(None, Some("286,41"), Some("515,55"));
+        l.after_discount = Some(286.41 * 0.6);
+        let mut complete = line(Some("2"), Some("100,00"), Some("180,00"));
+        complete.after_discount = Some(90.0);
+        let ev = evidence(&[l, complete], true);
+        assert!(ev.discounted && !ev.plain);
+        assert_eq!(one(repair(&l, ev)), (Field::Quantity, 3.0));
+        // not whole: left alone; no discount read: left alone
+        let mut odd = l;
+        odd.after_discount = Some(286.41 * 0.65);
+        assert!(repair(&odd, ev).is_empty());
+        let unread = line(None, Some("286,41"), Some("515,55"));
+        assert!(repair(&unread, ev).is_empty());
+        // the invoice's complete lines do not add up after their discounts: no evidence
+        let mut off = complete;
+        off.amount = Some(170.0);
+        let ev = evidence(&[l, off], true);
+        assert!(!ev.discounted);
+        assert!(repair(&l, ev).is_empty());
+        // other numbers are not repaired on discount invoices
+        let mut misread = line(Some("8"), Some("100,00"), Some("180,00"));
+        misread.after_discount = Some(90.0);
+        assert!(repair(&misread, evidence(&[complete, complete], true)).is_empty());
     }
 
     #[test]
@@ -468,6 +528,7 @@ mod tests {
             plain: true,
             decimals: false,
             unknown: false,
+            discounted: false,
         };
         // an invoice that prints whole amounts keeps them
         assert!(repair(&line(Some("10"), Some("170"), Some("1700")), whole).is_empty());
