@@ -1,17 +1,22 @@
 //! Writes a page image cleaned the way the OCR path cleans it, so that other tools (the
 //! `tesseract` CLI, an image viewer) can be run on exactly what our engine sees.
 //!
-//! `cargo run --example prepare -p claimscan-imaging -- scan|photo|none IN.png OUT.png`
+//! `cargo run --example prepare -p claimscan-imaging -- scan|scan-unlit|photo|none IN.png OUT.png`
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [kind, input, output] = args.as_slice() else {
-        eprintln!("usage: prepare scan|photo|none IN OUT");
+        eprintln!("usage: prepare scan|scan-unlit|photo|none IN OUT");
         std::process::exit(2);
     };
     let opts = match kind.as_str() {
         "scan" => claimscan_imaging::PrepareOptions::scan(),
         "photo" => claimscan_imaging::PrepareOptions::photo(),
+        // the scan clean-up without lighting normalisation, to see what that step costs
+        "scan-unlit" => claimscan_imaging::PrepareOptions {
+            normalise_lighting: false,
+            ..claimscan_imaging::PrepareOptions::scan()
+        },
         _ => claimscan_imaging::PrepareOptions::none(),
     };
     let gray = match image::open(input) {
@@ -21,8 +26,10 @@ fn main() {
             std::process::exit(1);
         }
     };
+    let started = std::time::Instant::now();
     let p = claimscan_imaging::prepare(gray, &opts);
-    println!("{input}: {:?}", p.info);
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    println!("{input}: {ms:.0} ms, {:?}", p.info);
     if let Err(e) = p.image.save(output) {
         eprintln!("{output}: {e}");
         std::process::exit(1);
