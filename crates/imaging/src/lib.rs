@@ -9,9 +9,7 @@ use std::io::Cursor;
 
 use claimscan_doc::Preprocessing;
 use image::{metadata::Orientation, DynamicImage, GrayImage, ImageDecoder, ImageReader, Luma};
-use imageproc::geometric_transformations::{
-    rotate_about_center, warp_into, Interpolation, Projection,
-};
+use imageproc::geometric_transformations::{warp_into, Interpolation, Projection};
 
 /// Decoding limits.
 #[derive(Debug, Clone, Copy)]
@@ -217,12 +215,7 @@ pub fn prepare(mut gray: GrayImage, opts: &PrepareOptions) -> Prepared {
     if opts.deskew {
         let angle = estimate_skew(&gray);
         if angle.abs() >= opts.min_skew_degrees.max(0.05) {
-            gray = rotate_about_center(
-                &gray,
-                -angle.to_radians(),
-                Interpolation::Bilinear,
-                Luma([255]),
-            );
+            gray = rotate_bilinear(&gray, -angle.to_radians(), 255);
             info.deskew_degrees = angle;
         }
     }
@@ -484,13 +477,59 @@ pub fn normalise_lighting(gray: &GrayImage) -> GrayImage {
     let curve: Vec<u8> = (0..=STEPS)
         .map(|i| ((i as f32 / STEPS as f32).powf(1.6) * 255.0).round() as u8)
         .collect();
-    let mut out = GrayImage::new(gray.width(), gray.height());
-    for ((o, p), b) in out.pixels_mut().zip(gray.pixels()).zip(bg.pixels()) {
-        let b = b[0].max(24) as u32;
-        let i = (p[0] as u32 * STEPS as u32 / b).min(STEPS as u32);
-        o[0] = curve[i as usize];
+    // Every (background, pixel) pair's result, so the page loop is one lookup per pixel instead
+    // of a division.
+    let mut table = vec![0u8; 256 * 256];
+    for (b, row) in table.chunks_exact_mut(256).enumerate() {
+        let b = (b as u32).max(24);
+        for (p, v) in row.iter_mut().enumerate() {
+            *v = curve[(p as u32 * STEPS as u32 / b).min(STEPS as u32) as usize];
+        }
     }
-    out
+    let out: Vec<u8> = gray
+        .as_raw()
+        .iter()
+        .zip(bg.as_raw())
+        .map(|(&p, &b)| table[(b as usize) << 8 | p as usize])
+        .collect();
+    GrayImage::from_raw(gray.width(), gray.height(), out).expect("same dimensions as the page")
+}
+
+/// Rotates clockwise by `theta` radians about the image centre, same size, with bilinear
+/// interpolation; pixels whose source lies outside are `fill`. The result of imageproc's
+/// `rotate_about_center` with `Interpolation::Bilinear` (same mapping, same truncations), in a
+/// loop that steps along each output row instead of projecting every pixel through a generic
+/// warp: the deskew of a 300-DPI page took a third of the scan clean-up that way.
+fn rotate_bilinear(gray: &GrayImage, theta: f32, fill: u8) -> GrayImage {
+    let (w, h) = gray.dimensions();
+    let (sin, cos) = theta.sin_cos();
+    let (cx, cy) = (w as f32 / 2.0, h as f32 / 2.0);
+    let raw = gray.as_raw();
+    let stride = w as usize;
+    let (max_x, max_y) = (w as f32 - 1.0, h as f32 - 1.0);
+    let mut out = Vec::with_capacity(stride * h as usize);
+    for y in 0..h {
+        let dy = y as f32 - cy;
+        // source of output pixel (x, y): R(-theta) (p - c) + c
+        let (bx, by) = (sin * dy + cx, cos * dy + cy);
+        out.extend((0..w).map(|x| {
+            let dx = x as f32 - cx;
+            let (sx, sy) = (cos * dx + bx, -sin * dx + by);
+            // positive checks, so that the right and bottom edges (no neighbour) get `fill`
+            if !(sx >= 0.0 && sx < max_x && sy >= 0.0 && sy < max_y) {
+                return fill;
+            }
+            let (l, t) = (sx as usize, sy as usize);
+            let (rw, bw) = (sx - l as f32, sy - t as f32);
+            let i = t * stride + l;
+            let (tl, tr) = (raw[i] as f32, raw[i + 1] as f32);
+            let (bl, br) = (raw[i + stride] as f32, raw[i + stride + 1] as f32);
+            let top = ((1.0 - rw) * tl + rw * tr) as u8 as f32;
+            let bottom = ((1.0 - rw) * bl + rw * br) as u8 as f32;
+            ((1.0 - bw) * top + bw * bottom) as u8
+        }));
+    }
+    GrayImage::from_raw(w, h, out).expect("w x h pixels")
 }
 
 /// Sample positions for enlarging `src` samples to `dst`: for each output sample, the two input
@@ -665,6 +704,7 @@ pub fn sauvola(gray: &GrayImage, window: u32, k: f32) -> GrayImage {
 
 #[cfg(test)]
 mod tests {
+    use imageproc::geometric_transformations::rotate_about_center;
 
     #[test]
     fn box_shrink_averages_blocks_and_keeps_small_images() {
@@ -777,6 +817,30 @@ mod tests {
         // Above it: removed.
         let d = prepare(tilt(3.0), &photo).info.deskew_degrees;
         assert!((d - 3.0).abs() < 0.35, "deskewed by {d}");
+    }
+
+    #[test]
+    fn row_stepping_rotation_matches_imageproc() {
+        let img = page(333, 241, 12);
+        for deg in [0.3f32, -0.9, 4.0, -7.5] {
+            let theta = deg.to_radians();
+            let ours = rotate_bilinear(&img, theta, 255);
+            let theirs = rotate_about_center(&img, theta, Interpolation::Bilinear, Luma([255]));
+            let differing: Vec<u8> = ours
+                .pixels()
+                .zip(theirs.pixels())
+                .filter(|(a, b)| a != b)
+                .map(|(a, b)| a[0].abs_diff(b[0]))
+                .collect();
+            // float rounding of the mapping may move a truncation by one level, rarely
+            let worst = differing.iter().copied().max().unwrap_or(0);
+            assert!(worst <= 2, "{deg} degrees: differs by {worst}");
+            assert!(
+                differing.len() * 200 <= (333 * 241),
+                "{deg}: {}",
+                differing.len()
+            );
+        }
     }
 
     #[test]
