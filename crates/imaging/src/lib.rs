@@ -820,7 +820,7 @@ mod tests {
     }
 
     #[test]
-    fn row_stepping_rotation_matches_imageproc() {
+    fn deskew_rotation_matches_imageproc() {
         let img = page(333, 241, 12);
         for deg in [0.3f32, -0.9, 4.0, -7.5] {
             let theta = deg.to_radians();
