@@ -100,9 +100,12 @@ struct Engine {
     tess: Tesseract,
 }
 
-/// Engines kept per thread: one per language set in use (the language probe of
-/// [`detect_language`] and the detected language's engine live side by side).
-const ENGINES_PER_THREAD: usize = 3;
+/// Engines kept per thread: the language probe of [`detect_language`] (English) and the detected
+/// language's engine live side by side; a document in another language replaces the latter.
+/// Measured (2026-12-05, `claimscan extract --jobs 2` on training-data/fixtures and 29 held-out
+/// scanned PDFs of seed 31, GNU time): peak RSS 514 MiB with 3 engines per thread, 475-486 MiB
+/// with 2, 384 MiB with `--lang eng` (one engine); an engine costs ~30 MiB.
+const ENGINES_PER_THREAD: usize = 2;
 
 thread_local! {
     static ENGINES: RefCell<Vec<Engine>> = const { RefCell::new(Vec::new()) };
