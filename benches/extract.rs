@@ -112,7 +112,24 @@ fn steps(list: &str) -> PrepareOptions {
         .split(',')
         .find_map(|x| x.trim().strip_prefix("text="))
         .and_then(|h| h.parse::<f32>().ok());
+    // `sharpen=S:A[:B]`: unsharp masking of sigma S pixels and amount A, of every page or of
+    // pages whose edge sharpness is below B; `sharpen=no`: none.
+    let sharpen: Option<Vec<f32>> = list
+        .split(',')
+        .find_map(|x| x.trim().strip_prefix("sharpen="))
+        .map(|r| r.split(':').filter_map(|v| v.parse().ok()).collect());
+    let (sharpen, sharpen_below) = match sharpen.as_deref() {
+        None => (
+            PrepareOptions::photo().sharpen,
+            PrepareOptions::photo().sharpen_below,
+        ),
+        Some([s, a]) => (Some((*s, *a)), f32::MAX),
+        Some([s, a, b]) => (Some((*s, *a)), *b),
+        Some(_) => (None, 0.0),
+    };
     PrepareOptions {
+        sharpen,
+        sharpen_below,
         target_text_height: text.unwrap_or(PrepareOptions::photo().target_text_height),
         keep_scale: keep.unwrap_or(PrepareOptions::photo().keep_scale),
         perspective: on("perspective"),
@@ -133,9 +150,16 @@ fn run_options(list: &str, ocr: &claimscan_ocr::OcrOptions) -> ReadOptions {
         ..ReadOptions::default()
     };
     if list.split(',').any(|x| x.trim() == "scan") {
+        let scan = steps(list);
         opts.scan = PrepareOptions {
             perspective: false,
-            ..steps(list)
+            // as in the product's scan clean-up unless the list names `sharpen=`
+            sharpen: if list.contains("sharpen=") {
+                scan.sharpen
+            } else {
+                PrepareOptions::scan().sharpen
+            },
+            ..scan
         };
     } else {
         opts.photo = steps(list);

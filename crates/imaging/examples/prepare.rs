@@ -2,6 +2,8 @@
 //! `tesseract` CLI, an image viewer) can be run on exactly what our engine sees.
 //!
 //! `cargo run --example prepare -p claimscan-imaging -- scan|scan-unlit|photo|none IN.png OUT.png`
+//! (with `SHARPNESS=1`: print the input's `edge_sharpness` instead, which decides whether the
+//! photo clean-up sharpens it).
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -26,6 +28,13 @@ fn main() {
             std::process::exit(1);
         }
     };
+    if std::env::var_os("SHARPNESS").is_some() {
+        println!(
+            "{input}: sharpness {:.3}",
+            claimscan_imaging::edge_sharpness(&gray)
+        );
+        return;
+    }
     let started = std::time::Instant::now();
     let p = claimscan_imaging::prepare(gray, &opts);
     let ms = started.elapsed().as_secs_f64() * 1000.0;
