@@ -27,7 +27,8 @@ const RHO_BAND: i32 = 2;
 const MIN_SUPPORT: f32 = 0.5;
 /// Pixels of the working copy by which a found border is moved into the sheet.
 const INSET: f32 = 2.0;
-/// Inside (paper) over outside (background), mean brightness in bands beside the sides.
+/// Inside (paper) over outside (background): the least, over the sides, of the mean brightness
+/// in a band inside the side over that in a band outside it.
 const MIN_CONTRAST: f32 = 1.08;
 
 /// A straight line `x cos(theta) + y sin(theta) = rho` whose normal points into the brighter
