@@ -1,14 +1,14 @@
 //! Writes a page image cleaned the way the OCR path cleans it, so that other tools (the
 //! `tesseract` CLI, an image viewer) can be run on exactly what our engine sees.
 //!
-//! `cargo run --example prepare -p claimscan-imaging -- scan|scan-unlit|photo|none IN.png OUT.png`
+//! `cargo run --example prepare -p claimscan-imaging -- scan|scan-unlit|scan-straight|photo|none IN.png OUT.png`
 //! (with `SHARPNESS=1`: print the input's `edge_sharpness` instead, which decides whether the
 //! photo clean-up sharpens it).
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [kind, input, output] = args.as_slice() else {
-        eprintln!("usage: prepare scan|scan-unlit|photo|none IN OUT");
+        eprintln!("usage: prepare scan|scan-unlit|scan-straight|photo|none IN OUT");
         std::process::exit(2);
     };
     let opts = match kind.as_str() {
@@ -17,6 +17,11 @@ fn main() {
         // the scan clean-up without lighting normalisation, to see what that step costs
         "scan-unlit" => claimscan_imaging::PrepareOptions {
             normalise_lighting: false,
+            ..claimscan_imaging::PrepareOptions::scan()
+        },
+        // the scan clean-up without the deskew rotation
+        "scan-straight" => claimscan_imaging::PrepareOptions {
+            deskew: false,
             ..claimscan_imaging::PrepareOptions::scan()
         },
         _ => claimscan_imaging::PrepareOptions::none(),

@@ -217,14 +217,43 @@ fn render(page: &PdfPage_, opts: &PdfOptions) -> Result<(GrayImage, f32), Pdfium
     if pixels > opts.max_render_pixels as f64 {
         dpi *= (opts.max_render_pixels as f64 / pixels).sqrt() as f32;
     }
+    // Rendered into a 24-bit BGR bitmap (pdfium draws nothing of a scanned page's image into its
+    // 8-bit gray format) and turned into gray here from one copy of the buffer: the default
+    // BGRA bitmap of a 300-DPI A4 page is 35 MB, and pdfium-render's conversion to an RGBA image
+    // made two more copies of that size, the largest allocations of a scanned PDF's read
+    // (valgrind massif).
     let config = PdfRenderConfig::new()
         .scale_page_by_factor(dpi / 72.0)
+        .set_format(PdfBitmapFormat::BGR)
         .use_grayscale_rendering(true)
         .render_annotations(true)
         .render_form_data(true);
     let bitmap = page.render_with_config(&config)?;
-    let image = bitmap.as_image()?.into_luma8();
+    let image = bgr_to_gray(
+        bitmap.width().max(0) as u32,
+        bitmap.height().max(0) as u32,
+        &bitmap.as_raw_bytes(),
+    )
+    .ok_or(PdfiumError::ImageError)?;
     Ok((image, dpi))
+}
+
+/// A gray image from a 24-bit BGR bitmap buffer whose rows may be padded (pdfium's stride is
+/// rounded up to 4 bytes), with the sRGB luma weights of `image`'s own conversion.
+fn bgr_to_gray(width: u32, height: u32, bytes: &[u8]) -> Option<GrayImage> {
+    let (w, h) = (width as usize, height as usize);
+    if h == 0 || bytes.len() < w * 3 * h {
+        return None;
+    }
+    let stride = bytes.len() / h;
+    let mut gray = Vec::with_capacity(w * h);
+    for row in bytes.chunks_exact(stride) {
+        gray.extend(row[..w * 3].chunks_exact(3).map(|p| {
+            let (b, g, r) = (p[0] as u32, p[1] as u32, p[2] as u32);
+            ((2126 * r + 7152 * g + 722 * b) / 10000) as u8
+        }));
+    }
+    GrayImage::from_raw(width, height, gray)
 }
 
 /// Ascender and descender (in em) of the standard 14 fonts, from their Adobe AFM files.
@@ -345,4 +374,20 @@ fn text_layer_words(page: &PdfPage_, opts: &PdfOptions) -> Result<Option<Vec<Wor
     let usable =
         visible >= opts.min_text_chars && (bad as f32) <= opts.max_bad_char_ratio * visible as f32;
     Ok(usable.then_some(words))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bgr_to_gray;
+
+    #[test]
+    fn padded_bgr_rows_become_gray() {
+        // 1 pixel wide (3 bytes), rows padded to 4 bytes; gray stays gray, colours take luma
+        let bytes = vec![200, 200, 200, 0, 0, 0, 255, 0];
+        let image = bgr_to_gray(1, 2, &bytes).unwrap();
+        assert_eq!(image.as_raw(), &[200, 54]);
+        let wide = bgr_to_gray(2, 1, &[10, 10, 10, 255, 255, 255]).unwrap();
+        assert_eq!(wide.as_raw(), &[10, 255]);
+        assert!(bgr_to_gray(2, 2, &[0; 6]).is_none());
+    }
 }
