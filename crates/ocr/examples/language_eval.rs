@@ -1,0 +1,79 @@
+//! How often [`claimscan_ocr::language_of`] names a generated invoice's language from its truth
+//! words (no OCR): the words of the top part of page 1 (what the language probe reads), or all
+//! of page 1.
+//!
+//! `cargo run --example language_eval -p claimscan-ocr -- training-data/out/docs`
+
+fn main() {
+    let dir = std::env::args()
+        .nth(1)
+        .expect("usage: language_eval DOCS_DIR");
+    let code = |l: &str| match l {
+        "de" => "deu",
+        "en" => "eng",
+        "fr" => "fra",
+        "it" => "ita",
+        "nl" => "nld",
+        "pl" => "pol",
+        "es" => "spa",
+        "pt" => "por",
+        _ => "?",
+    };
+    let mut entries: Vec<_> = std::fs::read_dir(&dir)
+        .expect("read dir")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.to_string_lossy().ends_with(".truth.json"))
+        .collect();
+    entries.sort();
+    let fractions = [0.12f32, 0.35, 1.0];
+    let mut right = [0usize; 3];
+    let mut n = 0;
+    let mut confusions = std::collections::BTreeMap::<(String, String), usize>::new();
+    for path in entries {
+        let t: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&path).expect("read")).expect("json");
+        let want = code(t["language"].as_str().unwrap_or(""));
+        let page = &t["pages"][0];
+        let height = page["height"].as_f64().unwrap_or(1.0) as f32;
+        let words: Vec<(String, f32)> = page["words"]
+            .as_array()
+            .map(|ws| {
+                ws.iter()
+                    .map(|w| {
+                        (
+                            w[0].as_str().unwrap_or("").to_string(),
+                            w[1][3].as_f64().unwrap_or(0.0) as f32,
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        n += 1;
+        for (i, f) in fractions.iter().enumerate() {
+            let got = claimscan_ocr::language_of(
+                words
+                    .iter()
+                    .filter(|(_, y1)| *y1 <= f * height)
+                    .map(|(w, _)| w.as_str()),
+            )
+            .unwrap_or("none");
+            if got == want {
+                right[i] += 1;
+            } else if i == 1 {
+                *confusions
+                    .entry((want.to_string(), got.to_string()))
+                    .or_default() += 1;
+            }
+        }
+    }
+    for (i, f) in fractions.iter().enumerate() {
+        println!(
+            "top {:.0}% of page 1: {}/{} right ({:.1}%)",
+            f * 100.0,
+            right[i],
+            n,
+            100.0 * right[i] as f64 / n.max(1) as f64
+        );
+    }
+    println!("confusions at 35% (truth -> detected): {confusions:?}");
+}
