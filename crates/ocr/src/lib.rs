@@ -103,8 +103,9 @@ struct Engine {
 /// Engines kept per thread: the language probe of [`detect_language`] (English) and the detected
 /// language's engine live side by side; a document in another language replaces the latter.
 /// Measured (2026-12-05, `claimscan extract --jobs 2` on training-data/fixtures and 29 held-out
-/// scanned PDFs of seed 31, GNU time): peak RSS 514 MiB with 3 engines per thread, 475-486 MiB
-/// with 2, 384 MiB with `--lang eng` (one engine); an engine costs ~30 MiB.
+/// scanned PDFs of seed 31, GNU time's `%M`, which is in KiB although first written as MiB):
+/// peak RSS 514 (thousand KiB) with 3 engines per thread, 475-486 with 2, 384 with `--lang eng`
+/// (one engine); an engine costs ~30 MiB. Since then 444-451 MiB (README, peak memory).
 const ENGINES_PER_THREAD: usize = 2;
 
 thread_local! {
