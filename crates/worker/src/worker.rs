@@ -310,37 +310,43 @@ impl Worker {
                 return;
             }
         };
+        // The span covers the awaits after `process` too (ack, retry, park) through `instrument`:
+        // an `enter()` guard held across an await is left on whichever thread polls next, and
+        // tracing-subscriber's registry then panics with "tried to clone a span that already
+        // closed" (seen in the kill -9 test's worker).
         let span = tracing::info_span!("upload", upload_id = %msg.upload_id, attempt);
-        let outcome = self.process(&msg, attempt).instrument(span.clone()).await;
-        let _g = span.enter();
-        let label = match outcome {
-            Ok(Handled::Recorded(ref r)) => {
-                let (kind, code) = match r {
-                    Recorded::Claim { .. } => ("claim", ""),
-                    Recorded::Review { .. } => ("review", ""),
-                    Recorded::Rejected { code } => ("reject", code.as_str()),
-                    Recorded::AlreadyDecided => ("already_decided", ""),
-                };
-                self.metrics.outcomes.with_label_values(&[kind, code]).inc();
-                self.outbox_notify.notify_one();
-                info!(outcome = kind, code, "decided");
-                ack(&d).await;
-                kind
+        let label = async {
+            match self.process(&msg, attempt).await {
+                Ok(Handled::Recorded(ref r)) => {
+                    let (kind, code) = match r {
+                        Recorded::Claim { .. } => ("claim", ""),
+                        Recorded::Review { .. } => ("review", ""),
+                        Recorded::Rejected { code } => ("reject", code.as_str()),
+                        Recorded::AlreadyDecided => ("already_decided", ""),
+                    };
+                    self.metrics.outcomes.with_label_values(&[kind, code]).inc();
+                    self.outbox_notify.notify_one();
+                    info!(outcome = kind, code, "decided");
+                    ack(&d).await;
+                    kind
+                }
+                Ok(Handled::AlreadyDone) => {
+                    self.metrics
+                        .outcomes
+                        .with_label_values(&["duplicate_message", ""])
+                        .inc();
+                    debug!("already decided; acking");
+                    ack(&d).await;
+                    "duplicate_message"
+                }
+                Err(t) => {
+                    self.retry_or_park(&d, &msg, attempt, t, publish).await;
+                    "retry"
+                }
             }
-            Ok(Handled::AlreadyDone) => {
-                self.metrics
-                    .outcomes
-                    .with_label_values(&["duplicate_message", ""])
-                    .inc();
-                debug!("already decided; acking");
-                ack(&d).await;
-                "duplicate_message"
-            }
-            Err(t) => {
-                self.retry_or_park(&d, &msg, attempt, t, publish).await;
-                "retry"
-            }
-        };
+        }
+        .instrument(span)
+        .await;
         self.metrics
             .upload_seconds
             .with_label_values(&[label])
