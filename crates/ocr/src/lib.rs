@@ -112,6 +112,19 @@ thread_local! {
     static ENGINES: RefCell<Vec<Engine>> = const { RefCell::new(Vec::new()) };
 }
 
+/// Engines created in this process so far (each costs its start-up and ~30-50 MiB while kept).
+static ENGINES_CREATED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// How many Tesseract engines this process has created so far.
+pub fn engines_created() -> usize {
+    ENGINES_CREATED.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// How many warm engines the calling thread holds.
+pub fn engines_on_this_thread() -> usize {
+    ENGINES.with(|cell| cell.borrow().len())
+}
+
 fn new_engine(options: &OcrOptions) -> Result<Engine, OcrError> {
     static QUIET: std::sync::Once = std::sync::Once::new();
     QUIET.call_once(|| {
@@ -147,6 +160,7 @@ fn new_engine(options: &OcrOptions) -> Result<Engine, OcrError> {
             .set_variable(k, v)
             .map_err(|e| init_err(e.to_string()))?;
     }
+    ENGINES_CREATED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     Ok(Engine {
         options: options.clone(),
         tess,

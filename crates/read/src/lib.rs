@@ -316,8 +316,16 @@ type PageAndImage = (Page, Option<GrayImage>);
 
 fn read_pdf(bytes: &[u8], opts: &ReadOptions) -> Result<Vec<PageAndImage>, ReadError> {
     // Render pages one by one and OCR them in batches as wide as the pool, so memory holds only
-    // a few page images at a time while all threads stay busy.
-    let batch = rayon::current_num_threads().max(1);
+    // a few page images at a time while all threads stay busy. Called from outside a rayon pool
+    // (the worker's extraction threads, each with its warm engine), pages are OCR'd one at a time
+    // on the calling thread: handing them to rayon's global pool would build and keep another set
+    // of engines on its threads, beside the extraction threads' idle ones.
+    let in_pool = rayon::current_thread_index().is_some();
+    let batch = if in_pool {
+        rayon::current_num_threads().max(1)
+    } else {
+        1
+    };
     let language = std::sync::OnceLock::new();
     let mut pages: Vec<PageAndImage> = Vec::new();
     let mut pending: Vec<(usize, GrayImage, f32)> = Vec::new();
@@ -325,12 +333,14 @@ fn read_pdf(bytes: &[u8], opts: &ReadOptions) -> Result<Vec<PageAndImage>, ReadE
     let flush = |pending: &mut Vec<(usize, GrayImage, f32)>,
                  pages: &mut Vec<PageAndImage>,
                  failed: &mut Option<ReadError>| {
-        let done: Vec<Result<PageAndImage, ReadError>> = pending
-            .par_drain(..)
-            .map(|(index, image, dpi)| {
-                ocr_page(index, image, Some(dpi), &opts.scan, opts, &language)
-            })
-            .collect();
+        let ocr = |(index, image, dpi): (usize, GrayImage, f32)| {
+            ocr_page(index, image, Some(dpi), &opts.scan, opts, &language)
+        };
+        let done: Vec<Result<PageAndImage, ReadError>> = if in_pool {
+            pending.par_drain(..).map(ocr).collect()
+        } else {
+            pending.drain(..).map(ocr).collect()
+        };
         for r in done {
             match r {
                 Ok(p) => pages.push(p),
