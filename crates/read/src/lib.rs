@@ -316,10 +316,10 @@ type PageAndImage = (Page, Option<GrayImage>);
 
 fn read_pdf(bytes: &[u8], opts: &ReadOptions) -> Result<Vec<PageAndImage>, ReadError> {
     // Render pages one by one and OCR them in batches as wide as the pool, so memory holds only
-    // a few page images at a time while all threads stay busy. Called from outside a rayon pool
-    // (the worker's extraction threads, each with its warm engine), pages are OCR'd one at a time
-    // on the calling thread: handing them to rayon's global pool would build and keep another set
-    // of engines on its threads, beside the extraction threads' idle ones.
+    // a few page images at a time while all threads stay busy. Called from outside any rayon
+    // pool, pages are OCR'd one at a time on the calling thread: handing them to rayon's global
+    // pool would build and keep another set of engines on its threads. (The worker runs its jobs
+    // inside the rayon pool of its extraction threads, so its pages spread over those.)
     let in_pool = rayon::current_thread_index().is_some();
     let batch = if in_pool {
         rayon::current_num_threads().max(1)

@@ -7,6 +7,10 @@
 //! blocking threads after 10 s) and each of which had to build its own engines when it first met
 //! a photo or a language.
 //!
+//! - The jobs run inside a rayon pool of the same `n` threads (named `{name}-{i}`), dispatched by
+//!   `n` small threads that take them from the channel. A job's own parallel work (the OCR of a
+//!   scanned PDF's pages in `claimscan_read`) then spreads over idle extraction threads, with their
+//!   warm engines, instead of going to rayon's global pool and its own engines.
 //! - A job that panics is caught on its thread: its caller gets [`ThreadError::Panicked`] (the
 //!   worker turns it into its transient `extraction_crashed`) and the thread takes the next job.
 //! - [`Threads::shutdown`] (and dropping the last handle) closes the channel: the threads finish
@@ -48,21 +52,28 @@ impl Threads {
     ) -> std::io::Result<Threads> {
         let (tx, rx) = mpsc::channel::<Job>();
         let rx = Arc::new(Mutex::new(rx));
-        let init = Arc::new(init);
-        let (ready_tx, ready_rx) = mpsc::channel::<()>();
+        let pool_name = name.to_string();
+        let pool = Arc::new(
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(n.max(1))
+                .thread_name(move |i| format!("{pool_name}-{i}"))
+                .build()
+                .map_err(std::io::Error::other)?,
+        );
+        // every pool thread warm before the first job
+        pool.broadcast(|ctx| {
+            let i = ctx.index();
+            if let Err(p) = catch_unwind(AssertUnwindSafe(|| init(i))) {
+                tracing::warn!(thread = i, panic = %panic_message(&*p), "thread warm-up panicked");
+            }
+        });
         let mut handles = Vec::with_capacity(n);
         for i in 0..n.max(1) {
             let rx = rx.clone();
-            let init = init.clone();
-            let ready = ready_tx.clone();
+            let pool = pool.clone();
             let h = std::thread::Builder::new()
-                .name(format!("{name}-{i}"))
+                .name(format!("{name}-dispatch-{i}"))
                 .spawn(move || {
-                    if let Err(p) = catch_unwind(AssertUnwindSafe(|| init(i))) {
-                        tracing::warn!(thread = i, panic = %panic_message(&*p), "thread warm-up panicked");
-                    }
-                    let _ = ready.send(());
-                    drop(ready);
                     loop {
                         // One idle thread at a time waits in `recv`; the others wait for the lock.
                         let job = match rx.lock() {
@@ -72,7 +83,7 @@ impl Threads {
                         match job {
                             // The job catches its own panics (see `run`); this is a second guard.
                             Ok(job) => {
-                                let _ = catch_unwind(AssertUnwindSafe(job));
+                                let _ = catch_unwind(AssertUnwindSafe(|| pool.install(job)));
                             }
                             Err(_) => return, // channel closed and drained
                         }
@@ -80,9 +91,6 @@ impl Threads {
                 })?;
             handles.push(h);
         }
-        drop(ready_tx);
-        // every thread warm (a thread that died early just closes its sender)
-        while ready_rx.recv().is_ok() {}
         Ok(Threads {
             tx: Mutex::new(Some(tx)),
             handles: Mutex::new(handles),
@@ -190,6 +198,25 @@ mod tests {
         assert!(most >= 10, "{most}");
         assert_eq!(warmed.load(Ordering::SeqCst), 2);
         assert_eq!(t.run(|| 6 * 7).await, Ok(42));
+    }
+
+    #[tokio::test]
+    async fn a_jobs_own_parallel_work_runs_on_the_extraction_threads() {
+        let t = Threads::start(2, "t-nested", |_| {}).unwrap();
+        let name = || {
+            std::thread::sleep(Duration::from_millis(20));
+            std::thread::current()
+                .name()
+                .unwrap_or("unnamed")
+                .to_string()
+        };
+        let (a, b) = t.run(move || rayon::join(name, name)).await.unwrap();
+        for n in [&a, &b] {
+            assert!(
+                n.starts_with("t-nested-") && !n.contains("dispatch"),
+                "{a} {b}"
+            );
+        }
     }
 
     #[tokio::test]
