@@ -454,14 +454,32 @@ impl Matcher {
         for &pid in &code_hits {
             *acc.entry(pid).or_default() += 1e6;
         }
-        let mut pre: Vec<(u32, f32)> = acc.into_iter().collect();
+        // Candidates with equal retrieval scores (the same words matched: siblings that differ
+        // only in words the line does not print, like size or colour) are cut by how far their list
+        // price is from the line's unit price, so a sibling family larger than the cut keeps the
+        // ones the price can tell apart rather than the first by catalog order.
+        let price_gap = |pid: u32| -> f32 {
+            match (q.unit_price, self.products[pid as usize].list_price) {
+                (Some(u), Some(l)) if u > 0.0 && l > 0.0 => ((u / l) as f32).ln().abs(),
+                _ => f32::INFINITY,
+            }
+        };
+        let mut pre: Vec<(u32, f32, f32)> = acc
+            .into_iter()
+            .map(|(pid, sc)| (pid, sc, price_gap(pid)))
+            .collect();
+        let by_score_then_price = |a: &(u32, f32, f32), b: &(u32, f32, f32)| {
+            b.1.total_cmp(&a.1)
+                .then(a.2.total_cmp(&b.2))
+                .then(a.0.cmp(&b.0))
+        };
         // phase 2: the best few hundred by rare words get the common words too, then the best n
         let wide = (self.n_candidates * 8).min(pre.len());
         if wide > 0 && pre.len() > wide {
-            pre.select_nth_unstable_by(wide - 1, |a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            pre.select_nth_unstable_by(wide - 1, by_score_then_price);
             pre.truncate(wide);
         }
-        for (pid, sc) in pre.iter_mut() {
+        for (pid, sc, _) in pre.iter_mut() {
             let name = &self.name_tokens[*pid as usize];
             for t in &terms {
                 for &(a, c) in &t.alts {
@@ -476,7 +494,7 @@ impl Matcher {
         }
         let keep = self.n_candidates.min(pre.len());
         if keep > 0 && pre.len() > keep {
-            pre.select_nth_unstable_by(keep - 1, |a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            pre.select_nth_unstable_by(keep - 1, by_score_then_price);
             pre.truncate(keep);
         }
         let mem_sku = match &recall {
@@ -484,8 +502,8 @@ impl Matcher {
             _ => None,
         };
         if let Some(pid) = mem_sku {
-            if !pre.iter().any(|(p, _)| *p == pid) {
-                pre.push((pid, 0.0));
+            if !pre.iter().any(|(p, _, _)| *p == pid) {
+                pre.push((pid, 0.0, 0.0));
             }
         }
 
@@ -493,7 +511,7 @@ impl Matcher {
         let qcanon = toks.join(" ");
         let mut cands: Vec<Candidate> = pre
             .iter()
-            .map(|&(pid, _)| {
+            .map(|&(pid, _, _)| {
                 let f = self.features(
                     pid,
                     &terms,
@@ -714,5 +732,41 @@ impl Matcher {
                 c.score += s * self.model.rank[PRICE_SHARE];
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn equally_worded_siblings_beyond_the_retrieval_cut_are_kept_by_price() {
+        // 200 radiators that differ only in a size the line does not print; list prices rise
+        // with the size, so catalog order and price order agree and the cut (40 candidates)
+        // taken by catalog order would keep only the cheapest 40.
+        let mut csv = String::from("sku,name,list_price\n");
+        for i in 0..200 {
+            csv += &format!(
+                "S{i:03},Panel radiator RADIA type 22 {} mm white,{}\n",
+                300 + i * 10,
+                50 + i * 5
+            );
+        }
+        let catalog = Catalog::from_csv_reader(csv.as_bytes()).unwrap();
+        let matcher = Matcher::new(catalog, Model::default());
+        let q = Query {
+            description: "Panel radiator RADIA type 22 white".into(),
+            product_code: None,
+            unit_price: Some(950.0), // S180's list price
+            distributor: None,
+        };
+        let r = matcher.match_line(&q, None);
+        let best = r.candidates.first().expect("candidates");
+        let list = 50.0 + 5.0 * best.sku[1..].parse::<f64>().unwrap();
+        assert!(
+            (950.0 / list).ln().abs() < 0.13,
+            "best {} at list {list} is outside the price band of 950",
+            best.sku
+        );
     }
 }
