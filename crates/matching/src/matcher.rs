@@ -144,6 +144,8 @@ pub struct Matcher {
     noise: FxHashSet<String>,
     max_df: usize,
     idf_unknown: f32,
+    /// ln(list price) of each product (NaN without a price), for the price tie-break at the cut.
+    ln_list: Vec<f32>,
     pub top_k: usize,
     pub n_candidates: usize,
 }
@@ -237,9 +239,18 @@ impl Matcher {
             noise: FxHashSet::default(),
             max_df: (n / 50).max(1000),
             idf_unknown,
+            ln_list: Vec::new(),
             top_k: 5,
             n_candidates: 40,
         };
+        m.ln_list = m
+            .products
+            .iter()
+            .map(|p| match p.list_price {
+                Some(l) if l > 0.0 => (l as f32).ln(),
+                _ => f32::NAN,
+            })
+            .collect();
         m.set_model(model);
         m
     }
@@ -454,32 +465,10 @@ impl Matcher {
         for &pid in &code_hits {
             *acc.entry(pid).or_default() += 1e6;
         }
-        // Candidates with equal retrieval scores (the same words matched: siblings that differ
-        // only in words the line does not print, like size or colour) are cut by how far their list
-        // price is from the line's unit price, so a sibling family larger than the cut keeps the
-        // ones the price can tell apart rather than the first by catalog order.
-        let price_gap = |pid: u32| -> f32 {
-            match (q.unit_price, self.products[pid as usize].list_price) {
-                (Some(u), Some(l)) if u > 0.0 && l > 0.0 => ((u / l) as f32).ln().abs(),
-                _ => f32::INFINITY,
-            }
-        };
-        let mut pre: Vec<(u32, f32, f32)> = acc
-            .into_iter()
-            .map(|(pid, sc)| (pid, sc, price_gap(pid)))
-            .collect();
-        let by_score_then_price = |a: &(u32, f32, f32), b: &(u32, f32, f32)| {
-            b.1.total_cmp(&a.1)
-                .then(a.2.total_cmp(&b.2))
-                .then(a.0.cmp(&b.0))
-        };
+        let mut pre: Vec<(u32, f32)> = acc.into_iter().collect();
         // phase 2: the best few hundred by rare words get the common words too, then the best n
-        let wide = (self.n_candidates * 8).min(pre.len());
-        if wide > 0 && pre.len() > wide {
-            pre.select_nth_unstable_by(wide - 1, by_score_then_price);
-            pre.truncate(wide);
-        }
-        for (pid, sc, _) in pre.iter_mut() {
+        self.cut(&mut pre, self.n_candidates * 8, q.unit_price);
+        for (pid, sc) in pre.iter_mut() {
             let name = &self.name_tokens[*pid as usize];
             for t in &terms {
                 for &(a, c) in &t.alts {
@@ -492,18 +481,14 @@ impl Matcher {
                 }
             }
         }
-        let keep = self.n_candidates.min(pre.len());
-        if keep > 0 && pre.len() > keep {
-            pre.select_nth_unstable_by(keep - 1, by_score_then_price);
-            pre.truncate(keep);
-        }
+        self.cut(&mut pre, self.n_candidates, q.unit_price);
         let mem_sku = match &recall {
             Some(Recall::Sku(s)) => self.product_index(s),
             _ => None,
         };
         if let Some(pid) = mem_sku {
-            if !pre.iter().any(|(p, _, _)| *p == pid) {
-                pre.push((pid, 0.0, 0.0));
+            if !pre.iter().any(|(p, _)| *p == pid) {
+                pre.push((pid, 0.0));
             }
         }
 
@@ -511,7 +496,7 @@ impl Matcher {
         let qcanon = toks.join(" ");
         let mut cands: Vec<Candidate> = pre
             .iter()
-            .map(|&(pid, _, _)| {
+            .map(|&(pid, _)| {
                 let f = self.features(
                     pid,
                     &terms,
@@ -696,6 +681,47 @@ impl Matcher {
     /// is the most probable, and a 50/50 tie says so to the calibration. A lone in-band candidate
     /// has share 1; a candidate outside its band (or a line without a price) has 0. The score is
     /// recomputed for the candidates it changes.
+    /// Keeps the best `k` of `pre` by retrieval score. Candidates tied with the last one kept
+    /// (the same words matched: siblings that differ only in words the line does not print, like
+    /// size or colour) are chosen by how far their list price is from the line's unit price, so a
+    /// sibling family larger than the cut keeps the ones the price can tell apart rather than the
+    /// first in catalog order. Prices are looked at only for those ties.
+    fn cut(&self, pre: &mut Vec<(u32, f32)>, k: usize, unit_price: Option<f64>) {
+        if k == 0 || pre.len() <= k {
+            return;
+        }
+        pre.select_nth_unstable_by(k - 1, |a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        let edge = pre[k - 1].1;
+        if unit_price.is_none() || !pre[k..].iter().any(|e| e.1 == edge) {
+            pre.truncate(k);
+            return;
+        }
+        let ln_u = unit_price
+            .filter(|u| *u > 0.0)
+            .map_or(f32::NAN, |u| (u as f32).ln());
+        let gap = |pid: u32| {
+            let g = (ln_u - self.ln_list[pid as usize]).abs();
+            if g.is_nan() {
+                f32::INFINITY
+            } else {
+                g
+            }
+        };
+        let mut tied: Vec<(f32, u32)> = pre
+            .iter()
+            .filter(|e| e.1 == edge)
+            .map(|e| (gap(e.0), e.0))
+            .collect();
+        let mut kept: Vec<(u32, f32)> = pre[..k].iter().filter(|e| e.1 > edge).copied().collect();
+        let room = k - kept.len();
+        if room < tied.len() {
+            tied.select_nth_unstable_by(room, |a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            tied.truncate(room);
+        }
+        kept.extend(tied.into_iter().map(|(_, pid)| (pid, edge)));
+        *pre = kept;
+    }
+
     fn price_shares(&self, cands: &mut [Candidate]) {
         const EPS: f32 = 1e-3;
         let inv: Vec<Option<f64>> = cands
