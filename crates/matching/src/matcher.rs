@@ -222,6 +222,13 @@ impl Matcher {
         }
         let mut sorted_words: Vec<u32> = (0..words.len() as u32).collect();
         sorted_words.sort_by(|a, b| words[*a as usize].cmp(&words[*b as usize]));
+        let ln_list = products
+            .iter()
+            .map(|p| match p.list_price {
+                Some(l) if l > 0.0 => (l as f32).ln(),
+                _ => f32::NAN,
+            })
+            .collect();
         let mut m = Matcher {
             model: Model::default(),
             products,
@@ -239,18 +246,10 @@ impl Matcher {
             noise: FxHashSet::default(),
             max_df: (n / 50).max(1000),
             idf_unknown,
-            ln_list: Vec::new(),
+            ln_list,
             top_k: 5,
             n_candidates: 40,
         };
-        m.ln_list = m
-            .products
-            .iter()
-            .map(|p| match p.list_price {
-                Some(l) if l > 0.0 => (l as f32).ln(),
-                _ => f32::NAN,
-            })
-            .collect();
         m.set_model(model);
         m
     }
@@ -673,14 +672,6 @@ impl Matcher {
         ]
     }
 
-    /// Feature `price_share`: when several candidates explain the query's words equally well and
-    /// all hold the unit price in their band, the price is the only evidence left (the group of
-    /// a candidate is every in-band candidate covering the query at least as well). A unit price
-    /// drawn uniformly from a band proportional to the list price has density ~ 1/list, so each
-    /// such candidate's posterior share is (1/list) / sum over the group of (1/list): the cheapest
-    /// is the most probable, and a 50/50 tie says so to the calibration. A lone in-band candidate
-    /// has share 1; a candidate outside its band (or a line without a price) has 0. The score is
-    /// recomputed for the candidates it changes.
     /// Keeps the best `k` of `pre` by retrieval score. Candidates tied with the last one kept
     /// (the same words matched: siblings that differ only in words the line does not print, like
     /// size or colour) are chosen by how far their list price is from the line's unit price, so a
@@ -722,6 +713,14 @@ impl Matcher {
         *pre = kept;
     }
 
+    /// Feature `price_share`: when several candidates explain the query's words equally well and
+    /// all hold the unit price in their band, the price is the only evidence left (the group of
+    /// a candidate is every in-band candidate covering the query at least as well). A unit price
+    /// drawn uniformly from a band proportional to the list price has density ~ 1/list, so each
+    /// such candidate's posterior share is (1/list) / sum over the group of (1/list): the cheapest
+    /// is the most probable, and a 50/50 tie says so to the calibration. A lone in-band candidate
+    /// has share 1; a candidate outside its band (or a line without a price) has 0. The score is
+    /// recomputed for the candidates it changes.
     fn price_shares(&self, cands: &mut [Candidate]) {
         const EPS: f32 = 1e-3;
         let inv: Vec<Option<f64>> = cands
