@@ -155,6 +155,55 @@ fn trigrams_of(w: &str) -> impl Iterator<Item = [u8; 3]> + '_ {
     (0..b.len().saturating_sub(2)).map(move |i| [b[i], b[i + 1], b[i + 2]])
 }
 
+/// Sørensen-Dice over character bigrams, the same value as `strsim::sorensen_dice` (whitespace
+/// dropped, bigram multisets, denominator in bytes), with the query's side computed once per query
+/// rather than once per candidate: strsim builds a SipHash map of the first string's bigrams on
+/// every call, which was ~16% of a query's instructions on a 100k catalog (callgrind).
+struct Dice {
+    chars: Vec<char>,
+    bytes: usize,
+    bigrams: Vec<(char, char)>,
+}
+
+impl Dice {
+    fn new(text: &str) -> Dice {
+        let chars: Vec<char> = text.chars().filter(|c| !c.is_whitespace()).collect();
+        let bytes = chars.iter().map(|c| c.len_utf8()).sum();
+        let mut bigrams: Vec<(char, char)> = chars.windows(2).map(|w| (w[0], w[1])).collect();
+        bigrams.sort_unstable();
+        Dice {
+            chars,
+            bytes,
+            bigrams,
+        }
+    }
+
+    fn similarity(&self, other: &str) -> f64 {
+        let other = Dice::new(other);
+        if self.chars == other.chars {
+            return 1.0;
+        }
+        if self.bytes < 2 || other.bytes < 2 {
+            return 0.0;
+        }
+        // size of the multiset intersection of two sorted lists
+        let (a, b) = (&self.bigrams, &other.bigrams);
+        let (mut i, mut j, mut common) = (0, 0, 0usize);
+        while i < a.len() && j < b.len() {
+            match a[i].cmp(&b[j]) {
+                std::cmp::Ordering::Less => i += 1,
+                std::cmp::Ordering::Greater => j += 1,
+                std::cmp::Ordering::Equal => {
+                    common += 1;
+                    i += 1;
+                    j += 1;
+                }
+            }
+        }
+        (2 * common) as f64 / (self.bytes + other.bytes - 2) as f64
+    }
+}
+
 fn sigmoid(x: f32) -> f32 {
     1.0 / (1.0 + (-x).exp())
 }
@@ -493,6 +542,7 @@ impl Matcher {
 
         // ---- scoring
         let qcanon = toks.join(" ");
+        let qdice = Dice::new(&qcanon);
         let mut cands: Vec<Candidate> = pre
             .iter()
             .map(|&(pid, _)| {
@@ -501,6 +551,7 @@ impl Matcher {
                     &terms,
                     total_w,
                     &qcanon,
+                    &qdice,
                     q,
                     code_hits.contains(&pid),
                     mem_sku == Some(pid),
@@ -608,6 +659,7 @@ impl Matcher {
         terms: &[Term],
         total_w: f32,
         qcanon: &str,
+        qdice: &Dice,
         q: &Query,
         code: bool,
         mem: bool,
@@ -665,7 +717,7 @@ impl Matcher {
             dev,
             ok,
             strsim::jaro_winkler(qcanon, cn) as f32,
-            strsim::sorensen_dice(qcanon, cn) as f32,
+            qdice.similarity(cn) as f32,
             mem as u8 as f32,
             lr,
             0.0, // price_share: filled in by `price_shares`, it depends on the other candidates
@@ -763,6 +815,36 @@ impl Matcher {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dice_is_strsims_sorensen_dice() {
+        let texts = [
+            "",
+            "a",
+            "ab",
+            "a b",
+            "aaaa",
+            "aa",
+            "aa aa",
+            "panel radiator radia vm type 22",
+            "panel radiator radia vm type 22 600x1000 mm white",
+            "pressfit femal",
+            "press fitting pressfit female adaptor 22 mm",
+            "heizkörper für bäder",
+            "heizkorper fur bader",
+            "ąę łódź",
+        ];
+        for a in texts {
+            let d = Dice::new(a);
+            for b in texts {
+                let (ours, theirs) = (d.similarity(b), strsim::sorensen_dice(a, b));
+                assert!(
+                    (ours - theirs).abs() < 1e-12,
+                    "{a:?} {b:?}: {ours} vs {theirs}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn equally_worded_siblings_beyond_the_retrieval_cut_are_kept_by_price() {
