@@ -28,7 +28,8 @@ fn scanned_pages_read_outside_a_rayon_pool_are_ocrd_on_the_calling_thread() {
         },
         ..ReadOptions::default()
     };
-    // A plain OS thread, like the worker's extraction threads.
+    // A plain OS thread, outside any rayon pool (the worker runs its jobs inside the pool of its
+    // extraction threads instead: `threads::tests::a_jobs_own_parallel_work_runs_on_the_extraction_threads`).
     std::thread::spawn(move || {
         let doc = claimscan_read::read_bytes(&bytes, "fx06", &opts).expect("read");
         assert_eq!(doc.pages.len(), 2);
