@@ -86,9 +86,14 @@ pub fn read_lines(path: &Path) -> anyhow::Result<Vec<Labeled>> {
     Ok(out)
 }
 
-/// Learn distributor wording from confirmed product lines: a word that is not a catalog word and
-/// comes with the same catalog word(s) in >= 80% of its (>= 3) lines expands to them; a frequent
-/// one that predicts no catalog word is noise.
+/// Learn distributor wording from confirmed product lines. A word that is not a catalog word, seen
+/// in >= 3 lines, expands to the catalog words its product's name has but the line does not print
+/// (`alu` on `GRILLE LINEAR 400x200 alu` leaves `air` and `aluminium` unprinted) when they come
+/// with it in >= 80% of its lines, keeping only those it stands for more than the others: a word
+/// unprinted on most lines of a family (`air` of every grille) goes with every abbreviation of that
+/// family, so each unprinted word is scored by the share of the lines leaving it unprinted that
+/// print the distributor's word, and only words within half of the best score are kept
+/// (`alu` -> `aluminium`, not `air`). A frequent word that predicts no catalog word is noise.
 pub fn learn_lexicon(matcher: &Matcher, catalog: &Catalog, lines: &[Labeled]) -> Lexicon {
     let vocab = matcher.vocabulary();
     let names: FxHashMap<&str, Vec<String>> = catalog
@@ -98,11 +103,16 @@ pub fn learn_lexicon(matcher: &Matcher, catalog: &Catalog, lines: &[Labeled]) ->
             let mut t = normalize::tokens(&p.name);
             t.sort();
             t.dedup();
+            t.retain(|t| !has_digit(t) && t.len() > 1);
             (p.sku.as_str(), t)
         })
         .collect();
     let mut n: FxHashMap<String, u32> = FxHashMap::default();
-    let mut co: FxHashMap<(String, String), u32> = FxHashMap::default();
+    // (distributor word, catalog word) -> (lines with both, of which the line does not print
+    // the catalog word)
+    let mut co: FxHashMap<(String, String), (u32, u32)> = FxHashMap::default();
+    // catalog word -> lines whose product name has it and whose description does not print it
+    let mut unprinted: FxHashMap<String, u32> = FxHashMap::default();
     for l in lines {
         let Some(name) = l.sku.as_deref().and_then(|s| names.get(s)) else {
             continue;
@@ -110,6 +120,11 @@ pub fn learn_lexicon(matcher: &Matcher, catalog: &Catalog, lines: &[Labeled]) ->
         let mut toks = normalize::tokens(&l.query.description);
         toks.sort();
         toks.dedup();
+        let printed = toks.clone();
+        let toks_has_not = |t: &String| printed.binary_search(t).is_err();
+        for t in name.iter().filter(|t| toks_has_not(t)) {
+            *unprinted.entry(t.clone()).or_default() += 1;
+        }
         for q in toks {
             // catalog words, numbers and typos / cut-off words (the vocabulary's trigram index
             // resolves those more precisely) are not learned
@@ -121,19 +136,43 @@ pub fn learn_lexicon(matcher: &Matcher, catalog: &Catalog, lines: &[Labeled]) ->
                 continue;
             }
             for t in name {
-                if !has_digit(t) && t.len() > 1 {
-                    *co.entry((q.clone(), t.clone())).or_default() += 1;
-                }
+                let e = co.entry((q.clone(), t.clone())).or_default();
+                e.0 += 1;
+                e.1 += u32::from(toks_has_not(t));
             }
             *n.entry(q).or_default() += 1;
         }
     }
-    let mut lex = Lexicon::default();
-    for ((q, t), c) in co {
-        let nq = n[&q];
-        if nq >= 3 && c as f32 >= 0.8 * nq as f32 {
-            lex.expand.entry(q).or_default().push((t, 0.9));
+    // q -> (catalog word, unprinted with it in >= 80% of its lines, share of the lines leaving
+    // the catalog word unprinted that print q)
+    let mut found: FxHashMap<String, Vec<(String, bool, f32)>> = FxHashMap::default();
+    for ((q, t), (c, open)) in co {
+        let nq = n[&q] as f32;
+        if nq >= 3.0 && c as f32 >= 0.8 * nq {
+            let share = open as f32 / unprinted.get(&t).copied().unwrap_or(0).max(1) as f32;
+            found
+                .entry(q)
+                .or_default()
+                .push((t, open as f32 >= 0.8 * nq, share));
         }
+    }
+    let mut lex = Lexicon::default();
+    for (q, mut ts) in found {
+        // Sharpen to the words the distributor's word leaves unprinted, when there are any (a
+        // word that only ever comes with printed words, such as a translated product type
+        // beside the printed brand, keeps all of them).
+        if ts.iter().any(|(_, open, _)| *open) {
+            ts.retain(|(_, open, _)| *open);
+            // An abbreviation is spelt out by the words it abbreviates (`blk` -> `black`, not
+            // the `matt` of matt black products): when some of the candidates do, only they stay.
+            if ts.iter().any(|(t, _, _)| abbreviates(&q, t)) {
+                ts.retain(|(t, _, _)| abbreviates(&q, t));
+            }
+            let best = ts.iter().map(|(_, _, s)| *s).fold(0.0f32, f32::max);
+            ts.retain(|(_, _, s)| *s >= 0.5 * best);
+        }
+        lex.expand
+            .insert(q, ts.into_iter().map(|(t, _, _)| (t, 0.9)).collect());
     }
     for v in lex.expand.values_mut() {
         v.sort_by(|a, b| a.0.cmp(&b.0));
@@ -144,6 +183,17 @@ pub fn learn_lexicon(matcher: &Matcher, catalog: &Catalog, lines: &[Labeled]) ->
         }
     }
     lex
+}
+
+/// Whether `short` can abbreviate `word`: same first letter, and its letters appear in `word`
+/// in order (`blk` / `black`, `pmp` / `pump`, `ant` / `anthracite`).
+fn abbreviates(short: &str, word: &str) -> bool {
+    let mut rest = word.chars();
+    match (short.chars().next(), word.chars().next()) {
+        (Some(a), Some(b)) if a == b && short.len() < word.len() => {}
+        _ => return false,
+    }
+    short.chars().all(|c| rest.any(|w| w == c))
 }
 
 fn softmax_fit(data: &[(Vec<[f32; NF]>, usize)], init: [f32; NF], fixed: &[usize]) -> [f32; NF] {
@@ -527,4 +577,78 @@ pub fn write_dump(m: &Matcher, lines: &[Labeled], path: &Path) -> anyhow::Result
     }
     w.flush()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Model;
+
+    fn line(i: usize, description: &str, sku: &str) -> Labeled {
+        Labeled {
+            query: Query {
+                description: description.into(),
+                ..Default::default()
+            },
+            sku: Some(sku.into()),
+            kind: "product".into(),
+            doc_id: format!("d{i}"),
+            doc_seq: i,
+            split: "train".into(),
+            row: i,
+        }
+    }
+
+    #[test]
+    fn abbreviations_are_spelt_out_by_their_words() {
+        assert!(abbreviates("blk", "black"));
+        assert!(abbreviates("alu", "aluminium"));
+        assert!(abbreviates("pmp", "pump"));
+        assert!(!abbreviates("blk", "matt"));
+        assert!(!abbreviates("alu", "air"));
+        assert!(!abbreviates("black", "black"));
+        assert!(!abbreviates("ss", "steel"));
+    }
+
+    #[test]
+    fn an_abbreviation_expands_to_the_word_it_stands_for_not_to_its_family() {
+        // Grilles whose names all carry `air grille`; the distributor prints `GRILLE` and
+        // abbreviates the material. `alu` comes with `air` and `aluminium` unprinted on every one
+        // of its lines; only `aluminium` tells its product from the white and stainless ones.
+        let mut csv = String::from("sku,name\n");
+        let materials = ["white", "aluminium", "stainless", "matt black"];
+        for (m, material) in materials.iter().enumerate() {
+            for size in 0..5 {
+                csv += &format!(
+                    "G{m}{size},Air grille GRILLE {}x100 {material}\n",
+                    100 + size * 50
+                );
+            }
+        }
+        let catalog = Catalog::from_csv_reader(csv.as_bytes()).unwrap();
+        let matcher = Matcher::new(catalog.clone(), Model::default());
+        let mut lines = Vec::new();
+        for (m, short) in ["wht", "alu", "inx", "blk"].iter().enumerate() {
+            for size in 0..5 {
+                let i = lines.len();
+                lines.push(line(
+                    i,
+                    &format!("GRILLE {}x100 {short}", 100 + size * 50),
+                    &format!("G{m}{size}"),
+                ));
+            }
+        }
+        let lex = learn_lexicon(&matcher, &catalog, &lines);
+        let words = |q: &str| -> Vec<&str> {
+            lex.expand
+                .get(q)
+                .map(|v| v.iter().map(|(w, _)| w.as_str()).collect())
+                .unwrap_or_default()
+        };
+        assert_eq!(words("alu"), ["aluminium"]);
+        assert_eq!(words("blk"), ["black"]);
+        // no spelling to go by: the word it stands for, not the family's `air`
+        assert_eq!(words("inx"), ["stainless"]);
+        assert_eq!(words("wht"), ["white"]);
+    }
 }
