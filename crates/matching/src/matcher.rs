@@ -314,7 +314,7 @@ impl Matcher {
                     .iter()
                     .filter_map(|(w, c)| self.vocab.get(w).map(|&t| (t, *c)))
                     .collect();
-                (!alts.is_empty() && !self.vocab.contains_key(k)).then(|| (k.clone(), alts))
+                (!alts.is_empty()).then(|| (k.clone(), alts))
             })
             .collect();
         self.noise = model
@@ -426,6 +426,11 @@ impl Matcher {
             }
             if let Some(&tid) = self.vocab.get(t) {
                 let mut alts = vec![(tid, 1.0)];
+                // a catalog word that distributors also use for another one (`inox` for
+                // `stainless`) stands for both
+                if let Some(more) = self.expand.get(t) {
+                    alts.extend(more.iter().filter(|(a, _)| *a != tid));
+                }
                 if last {
                     alts.extend(self.completions(t));
                 }

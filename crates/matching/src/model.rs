@@ -17,7 +17,8 @@ pub const NP: usize = 9;
 /// Wording learned from confirmed lines.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Lexicon {
-    /// A distributor word that is not a catalog word -> catalog words it stands for (with confidence).
+    /// A distributor word -> catalog words it stands for (with confidence). A catalog word has an
+    /// entry when distributors also use it for other words (`inox` for `stainless`).
     pub expand: FxHashMap<String, Vec<(String, f32)>>,
     /// Words that distributors add and that carry no product information (`ean`, unit words...).
     pub noise: FxHashSet<String>,

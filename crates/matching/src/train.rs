@@ -126,13 +126,17 @@ pub fn learn_lexicon(matcher: &Matcher, catalog: &Catalog, lines: &[Labeled]) ->
             *unprinted.entry(t.clone()).or_default() += 1;
         }
         for q in toks {
-            // catalog words, numbers and typos / cut-off words (the vocabulary's trigram index
-            // resolves those more precisely) are not learned
-            if vocab.contains_key(&q)
-                || has_digit(&q)
-                || q.len() > 24
-                || !matcher.fuzzy(&q).is_empty()
-            {
+            // Numbers and typos / cut-off words (the vocabulary's trigram index resolves those
+            // more precisely) are not learned. A catalog word is learned only from lines whose
+            // product does not have it: `inox` is the series DRENA INOX and, on other lines, the
+            // distributor's word for `stainless`.
+            let learn = if vocab.contains_key(&q) {
+                // (not the letters of series names: `V` of RADIA V)
+                q.chars().count() >= 3 && name.binary_search(&q).is_err()
+            } else {
+                !has_digit(&q) && q.len() <= 24 && matcher.fuzzy(&q).is_empty()
+            };
+            if !learn || has_digit(&q) {
                 continue;
             }
             for t in name {
@@ -178,7 +182,7 @@ pub fn learn_lexicon(matcher: &Matcher, catalog: &Catalog, lines: &[Labeled]) ->
         v.sort_by(|a, b| a.0.cmp(&b.0));
     }
     for (q, c) in n {
-        if c >= 5 && !lex.expand.contains_key(&q) {
+        if c >= 5 && !lex.expand.contains_key(&q) && !vocab.contains_key(&q) {
             lex.noise.insert(q);
         }
     }
@@ -650,5 +654,52 @@ mod tests {
         // no spelling to go by: the word it stands for, not the family's `air`
         assert_eq!(words("inx"), ["stainless"]);
         assert_eq!(words("wht"), ["white"]);
+    }
+
+    #[test]
+    fn a_catalog_word_distributors_use_for_another_stands_for_both() {
+        // `inox` is a pump series here and, on grille lines, the distributor's `stainless`.
+        let mut csv = String::from("sku,name\n");
+        for size in 0..5 {
+            let s = 100 + size * 50;
+            csv += &format!("W{size},Air grille GRILLE {s}x100 white\n");
+            csv += &format!("S{size},Air grille GRILLE {s}x100 stainless\n");
+        }
+        csv += "P1,Drainage pump DRENA INOX 400\n";
+        let catalog = Catalog::from_csv_reader(csv.as_bytes()).unwrap();
+        let mut matcher = Matcher::new(catalog.clone(), Model::default());
+        // white grilles, sold twice as often, leave `air` unprinted too
+        let lines: Vec<Labeled> = (0..15)
+            .map(|i| {
+                let (size, word, sku) = match i {
+                    0..5 => (i, "inox", "S"),
+                    _ => (i % 5, "white", "W"),
+                };
+                line(
+                    i,
+                    &format!("GRILLE {}x100 {word}", 100 + size * 50),
+                    &format!("{sku}{size}"),
+                )
+            })
+            .collect();
+        let lex = learn_lexicon(&matcher, &catalog, &lines);
+        assert_eq!(
+            lex.expand.get("inox").map(|v| v[0].0.as_str()),
+            Some("stainless")
+        );
+        let mut model = Model::default();
+        model.lexicon = lex;
+        matcher.set_model(model);
+        let q = Query {
+            description: "GRILLE 200x100 inox".into(),
+            ..Default::default()
+        };
+        let r = matcher.match_line(&q, None);
+        assert_eq!(r.candidates[0].sku, "S2");
+        let pump = Query {
+            description: "DRENA INOX 400".into(),
+            ..Default::default()
+        };
+        assert_eq!(matcher.match_line(&pump, None).candidates[0].sku, "P1");
     }
 }
