@@ -42,6 +42,8 @@ pub const PROB_FEATURES: [&str; NP] = [
     "price_ok",
     "unknown_share",
     "price_share",
+    "ours_word_max",
+    "ours_word_min",
     "bias",
 ];
 /// Probability features go to two calibrations: P(top-1 right) and P(the line is one of ours).
@@ -466,6 +468,22 @@ impl Matcher {
         (terms, code_hits)
     }
 
+    /// The highest and lowest learned P(ours | word) among the line's words (0.5 and 0.5 when
+    /// none of its words was learned): a series name of ours lifts the first, a competitor's
+    /// lowers the second.
+    fn ours_words(&self, toks: &[String]) -> (f32, f32) {
+        let (mut hi, mut lo) = (f32::NEG_INFINITY, f32::INFINITY);
+        for p in toks.iter().filter_map(|t| self.model.ours_words.get(t)) {
+            hi = hi.max(*p);
+            lo = lo.min(*p);
+        }
+        if hi.is_finite() {
+            (hi, lo)
+        } else {
+            (0.5, 0.5)
+        }
+    }
+
     /// Match one line (memory first when a distributor is given).
     pub fn match_line(&self, q: &Query, memory: Option<&Memory>) -> MatchResult {
         let recall = match (memory, q.distributor.as_deref()) {
@@ -584,6 +602,7 @@ impl Matcher {
             (Some(a), None) => a.score,
             _ => 0.0,
         };
+        let (ours_max, ours_min) = self.ours_words(&toks);
         let pf = match cands.first() {
             Some(c) => [
                 top_score,
@@ -594,9 +613,13 @@ impl Matcher {
                 c.features[6],
                 unknown_w / total_w,
                 c.features[PRICE_SHARE],
+                ours_max,
+                ours_min,
                 1.0,
             ],
-            None => [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 1.0],
+            None => [
+                0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, ours_max, ours_min, 1.0,
+            ],
         };
         let mut probability = if cands.is_empty() {
             0.0

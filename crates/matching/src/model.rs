@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 /// Number of per-candidate features (see [`crate::matcher::FEATURES`]).
 pub const NF: usize = 12;
 /// Number of probability features (see [`crate::matcher::PROB_FEATURES`]).
-pub const NP: usize = 9;
+pub const NP: usize = 11;
 
 /// Wording learned from confirmed lines.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -41,6 +41,10 @@ pub struct Model {
     #[serde(default = "default_price_band")]
     pub price_band: [f32; 2],
     pub lexicon: Lexicon,
+    /// P(a line is one of our products | it prints this word), for words printed on enough
+    /// confirmed lines: our series names are ~1, competitors' ~0, generic nouns in between.
+    #[serde(default)]
+    pub ours_words: FxHashMap<String, f32>,
 }
 
 /// +-12.5% around the list price, before any training.
@@ -55,12 +59,13 @@ impl Default for Model {
             rank: [
                 4.0, 2.0, 6.0, -2.0, -0.5, -3.0, 0.5, 1.0, 1.0, 10.0, 1.0, 1.0,
             ],
-            calib: [1.0, 1.0, 2.0, 0.0, 2.0, 0.5, -2.0, 1.0, -6.0],
-            ours: [0.5, 0.0, 6.0, 0.0, 2.0, 0.5, -6.0, 0.0, -3.0],
+            calib: [1.0, 1.0, 2.0, 0.0, 2.0, 0.5, -2.0, 1.0, 0.0, 0.0, -6.0],
+            ours: [0.5, 0.0, 6.0, 0.0, 2.0, 0.5, -6.0, 0.0, 0.0, 0.0, -3.0],
             match_threshold: 0.9,
             review_threshold: 0.2,
             price_band: default_price_band(),
             lexicon: Lexicon::default(),
+            ours_words: FxHashMap::default(),
         }
     }
 }

@@ -269,6 +269,7 @@ pub fn train(catalog: &Catalog, lines: &[Labeled]) -> Model {
     let price_band = learn_price_band(&m, lines).unwrap_or(Model::default().price_band);
     let start = Model {
         price_band,
+        ours_words: learn_ours_words(lines),
         ..Model::default()
     };
     m.set_model(Model {
@@ -349,7 +350,29 @@ pub fn train(catalog: &Catalog, lines: &[Labeled]) -> Model {
         review_threshold: review,
         price_band,
         lexicon,
+        ours_words: start.ours_words,
     }
+}
+
+/// P(a line is one of our products | it prints the word), smoothed ((ours + 1) / (lines + 2)),
+/// for words printed on at least 10 confirmed lines (numbers left out).
+pub fn learn_ours_words(lines: &[Labeled]) -> FxHashMap<String, f32> {
+    let mut count: FxHashMap<String, (u32, u32)> = FxHashMap::default();
+    for l in lines {
+        let mut toks = normalize::tokens(&l.query.description);
+        toks.sort();
+        toks.dedup();
+        for t in toks.into_iter().filter(|t| !has_digit(t)) {
+            let e = count.entry(t).or_default();
+            e.0 += 1;
+            e.1 += u32::from(l.sku.is_some());
+        }
+    }
+    count
+        .into_iter()
+        .filter(|(_, (n, _))| *n >= 10)
+        .map(|(t, (n, ours))| (t, (ours as f32 + 1.0) / (n as f32 + 2.0)))
+        .collect()
 }
 
 /// The band of ln(unit price / list price) on confirmed lines: the 0.2% and 99.8% quantiles,
@@ -701,5 +724,54 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(matcher.match_line(&pump, None).candidates[0].sku, "P1");
+    }
+
+    #[test]
+    fn words_that_name_our_series_or_a_competitors_are_learned_as_such() {
+        let mut lines = Vec::new();
+        for i in 0..12 {
+            lines.push(line(i, "Panel radiator RADIA type 22", "R1"));
+            let mut other = line(100 + i, "Panel radiator FLUXA type 22", "");
+            other.sku = None;
+            lines.push(other);
+        }
+        lines.push(line(200, "Towel radiator TOWELA", "T1"));
+        let p = learn_ours_words(&lines);
+        assert!(p["radia"] > 0.9, "{}", p["radia"]);
+        assert!(p["fluxa"] < 0.1, "{}", p["fluxa"]);
+        assert!((p["panel"] - 0.5).abs() < 0.05, "{}", p["panel"]);
+        assert!(!p.contains_key("towela"), "seen on one line only");
+        assert!(!p.contains_key("22"), "numbers are not learned");
+
+        // and they reach the probability features
+        let catalog = Catalog::from_csv_reader(
+            "sku,name\nR1,Panel radiator RADIA type 22\nT1,Towel radiator TOWELA\n".as_bytes(),
+        )
+        .unwrap();
+        let mut model = Model::default();
+        model.ours_words = p;
+        let m = Matcher::new(catalog, model);
+        let pf = |d: &str| {
+            let r = m.match_line(
+                &Query {
+                    description: d.into(),
+                    ..Default::default()
+                },
+                None,
+            );
+            let at = |name: &str| {
+                let i = crate::matcher::PROB_FEATURES
+                    .iter()
+                    .position(|f| *f == name)
+                    .unwrap();
+                r.prob_features[i]
+            };
+            (at("ours_word_max"), at("ours_word_min"))
+        };
+        let (hi, lo) = pf("Panel radiator RADIA type 22");
+        assert!(hi > 0.9 && (lo - 0.5).abs() < 0.05, "{hi} {lo}");
+        let (hi, lo) = pf("Panel radiator FLUXA type 22");
+        assert!((hi - 0.5).abs() < 0.05 && lo < 0.1, "{hi} {lo}");
+        assert_eq!(pf("TOWELA 500"), (0.5, 0.5), "no learned word: neutral");
     }
 }
