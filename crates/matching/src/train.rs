@@ -86,14 +86,15 @@ pub fn read_lines(path: &Path) -> anyhow::Result<Vec<Labeled>> {
     Ok(out)
 }
 
-/// Learn distributor wording from confirmed product lines. A word that is not a catalog word, seen
-/// in >= 3 lines, expands to the catalog words its product's name has but the line does not print
-/// (`alu` on `GRILLE LINEAR 400x200 alu` leaves `air` and `aluminium` unprinted) when they come
-/// with it in >= 80% of its lines, keeping only those it stands for more than the others: a word
-/// unprinted on most lines of a family (`air` of every grille) goes with every abbreviation of that
-/// family, so each unprinted word is scored by the share of the lines leaving it unprinted that
-/// print the distributor's word, and only words within half of the best score are kept
-/// (`alu` -> `aluminium`, not `air`). A frequent word that predicts no catalog word is noise.
+/// Learn distributor wording from confirmed product lines. A distributor word seen on >= 3 lines
+/// (a catalog word of 3 letters or more counts only on lines whose product lacks it: `inox` for
+/// `stainless`, beside the series DRENA INOX) expands to the catalog words of its products' names
+/// that come with it on >= 80% of its lines. When some of those are also left unprinted on >= 80%
+/// of its lines (`alu` on `GRILLE LINEAR 400x200 alu` leaves `air` and `aluminium` unprinted),
+/// only they are kept; then only the ones it spells out, if any (`blk` -> `black`, not `matt`);
+/// then only those within half of the best share of "lines leaving this word unprinted that print
+/// the distributor's word" (`inx` -> `stainless`, not the `air` every grille leaves unprinted).
+/// A frequent non-catalog word that predicts no catalog word is noise.
 pub fn learn_lexicon(matcher: &Matcher, catalog: &Catalog, lines: &[Labeled]) -> Lexicon {
     let vocab = matcher.vocabulary();
     let names: FxHashMap<&str, Vec<String>> = catalog
@@ -120,31 +121,31 @@ pub fn learn_lexicon(matcher: &Matcher, catalog: &Catalog, lines: &[Labeled]) ->
         let mut toks = normalize::tokens(&l.query.description);
         toks.sort();
         toks.dedup();
-        let printed = toks.clone();
-        let toks_has_not = |t: &String| printed.binary_search(t).is_err();
-        for t in name.iter().filter(|t| toks_has_not(t)) {
+        let unprinted_here = |t: &String| toks.binary_search(t).is_err();
+        for t in name.iter().filter(|t| unprinted_here(t)) {
             *unprinted.entry(t.clone()).or_default() += 1;
         }
-        for q in toks {
+        for q in &toks {
             // Numbers and typos / cut-off words (the vocabulary's trigram index resolves those
             // more precisely) are not learned. A catalog word is learned only from lines whose
             // product does not have it: `inox` is the series DRENA INOX and, on other lines, the
             // distributor's word for `stainless`.
-            let learn = if vocab.contains_key(&q) {
-                // (not the letters of series names: `V` of RADIA V)
-                q.chars().count() >= 3 && name.binary_search(&q).is_err()
-            } else {
-                !has_digit(&q) && q.len() <= 24 && matcher.fuzzy(&q).is_empty()
-            };
-            if !learn || has_digit(&q) {
+            let learn = !has_digit(q)
+                && if vocab.contains_key(q) {
+                    // (not the letters of series names: `V` of RADIA V)
+                    q.chars().count() >= 3 && name.binary_search(q).is_err()
+                } else {
+                    q.len() <= 24 && matcher.fuzzy(q).is_empty()
+                };
+            if !learn {
                 continue;
             }
             for t in name {
                 let e = co.entry((q.clone(), t.clone())).or_default();
                 e.0 += 1;
-                e.1 += u32::from(toks_has_not(t));
+                e.1 += u32::from(unprinted_here(t));
             }
-            *n.entry(q).or_default() += 1;
+            *n.entry(q.clone()).or_default() += 1;
         }
     }
     // q -> (catalog word, unprinted with it in >= 80% of its lines, share of the lines leaving
@@ -710,9 +711,10 @@ mod tests {
             lex.expand.get("inox").map(|v| v[0].0.as_str()),
             Some("stainless")
         );
-        let mut model = Model::default();
-        model.lexicon = lex;
-        matcher.set_model(model);
+        matcher.set_model(Model {
+            lexicon: lex,
+            ..Model::default()
+        });
         let q = Query {
             description: "GRILLE 200x100 inox".into(),
             ..Default::default()
@@ -748,8 +750,10 @@ mod tests {
             "sku,name\nR1,Panel radiator RADIA type 22\nT1,Towel radiator TOWELA\n".as_bytes(),
         )
         .unwrap();
-        let mut model = Model::default();
-        model.ours_words = p;
+        let model = Model {
+            ours_words: p,
+            ..Model::default()
+        };
         let m = Matcher::new(catalog, model);
         let pf = |d: &str| {
             let r = m.match_line(
