@@ -154,7 +154,10 @@ impl ExtractCmd {
             (Some(path), Some(_)) => {
                 let c = claimscan_matching::Catalog::from_path(path)
                     .map_err(|e| anyhow::anyhow!("catalog {}: {e}", path.display()))?;
-                Some(Vocabulary::from_catalog(&c))
+                Some(Vocabulary::from_catalog_and_model(
+                    &c,
+                    &claimscan_matching::Model::trained_default(),
+                ))
             }
             _ => None,
         };

@@ -369,7 +369,10 @@ fn run_eval(a: &EvalArgs) -> anyhow_lite::Result<()> {
         Some(path) => {
             let c = claimscan_matching::Catalog::from_path(path)
                 .map_err(|e| format!("catalog {}: {e}", path.display()))?;
-            let v = Vocabulary::from_catalog(&c);
+            let v = Vocabulary::from_catalog_and_model(
+                &c,
+                &claimscan_matching::Model::trained_default(),
+            );
             println!("vocabulary: {} words from {}", v.len(), path.display());
             Some(v)
         }

@@ -6,6 +6,8 @@
 //! `claimscan match train --catalog DIR/catalog.csv --lines DIR/lines.csv --out crates/matching/src/default_model.json`
 //! whenever `NF`, `NP` or the features change (a unit test refuses a JSON that no longer fits).
 
+use std::collections::BTreeMap;
+
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 
@@ -45,6 +47,11 @@ pub struct Model {
     /// confirmed lines: our series names are ~1, competitors' ~0, generic nouns in between.
     #[serde(default)]
     pub ours_words: FxHashMap<String, f32>,
+    /// How often distributors print each word (upper-cased, as printed; words with digits left
+    /// out), for words on at least two confirmed lines: what an OCR'd description may be made
+    /// of. The layout crate's vocabulary splits glued words with it.
+    #[serde(default)]
+    pub printed_words: BTreeMap<String, u32>,
 }
 
 /// +-12.5% around the list price, before any training.
@@ -66,6 +73,7 @@ impl Default for Model {
             price_band: default_price_band(),
             lexicon: Lexicon::default(),
             ours_words: FxHashMap::default(),
+            printed_words: BTreeMap::new(),
         }
     }
 }

@@ -271,6 +271,7 @@ pub fn train(catalog: &Catalog, lines: &[Labeled]) -> Model {
     let start = Model {
         price_band,
         ours_words: learn_ours_words(lines),
+        printed_words: learn_printed_words(lines),
         ..Model::default()
     };
     m.set_model(Model {
@@ -352,7 +353,23 @@ pub fn train(catalog: &Catalog, lines: &[Labeled]) -> Model {
         price_band,
         lexicon,
         ours_words: start.ours_words,
+        printed_words: start.printed_words,
     }
+}
+
+/// How often each word is printed on the lines (upper-cased, split at white space, words with
+/// digits left out), for words printed at least twice: one-off typos stay out.
+pub fn learn_printed_words(lines: &[Labeled]) -> std::collections::BTreeMap<String, u32> {
+    let mut count: std::collections::BTreeMap<String, u32> = Default::default();
+    for l in lines {
+        for w in l.query.description.split_whitespace() {
+            if !w.chars().any(|c| c.is_ascii_digit()) {
+                *count.entry(w.to_uppercase()).or_default() += 1;
+            }
+        }
+    }
+    count.retain(|_, n| *n >= 2);
+    count
 }
 
 /// P(a line is one of our products | it prints the word), smoothed ((ours + 1) / (lines + 2)),
@@ -726,6 +743,24 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(matcher.match_line(&pump, None).candidates[0].sku, "P1");
+    }
+
+    #[test]
+    fn printed_words_are_counted_as_printed_without_numbers_or_one_offs() {
+        let lines = vec![
+            line(0, "Flachheizkörper RADIA type 22", "R1"),
+            line(1, "FLACHHEIZKÖRPER RADIA typ 22", "R1"),
+            line(2, "Pressfitting PRESSFIT 15mm", ""),
+        ];
+        let w = learn_printed_words(&lines);
+        assert_eq!(w.get("FLACHHEIZKÖRPER"), Some(&2));
+        assert_eq!(w.get("RADIA"), Some(&2));
+        assert!(
+            !w.contains_key("22") && !w.contains_key("15MM"),
+            "numbers: {w:?}"
+        );
+        assert!(!w.contains_key("PRESSFITTING"), "printed once: {w:?}");
+        assert!(!w.contains_key("TYPE"), "printed once: {w:?}");
     }
 
     #[test]

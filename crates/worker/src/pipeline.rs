@@ -136,8 +136,9 @@ impl Pipeline {
     pub fn load(cfg: &PipelineConfig) -> anyhow::Result<Pipeline> {
         let catalog = Catalog::from_path(&cfg.catalog)
             .map_err(|e| anyhow::anyhow!("catalog {}: {e}", cfg.catalog.display()))?;
-        let vocabulary = Vocabulary::from_catalog(&catalog);
-        let matcher = Matcher::new(catalog, Model::trained_default());
+        let model = Model::trained_default();
+        let vocabulary = Vocabulary::from_catalog_and_model(&catalog, &model);
+        let matcher = Matcher::new(catalog, model);
         let mut read_options = ReadOptions::default();
         read_options.pdf.max_pages = cfg.max_pages;
         read_options.ocr.languages = cfg.ocr_languages.clone();
