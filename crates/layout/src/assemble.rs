@@ -2,7 +2,7 @@
 //! multi-line descriptions, item blocks, page breaks), then the arithmetic checks that feed
 //! confidence. Shared by the rule reader and the model reader.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use claimscan_doc::{BBox, Document, Header, Invoice, InvoiceIssue, LineItem, Page, ValueBox};
 
@@ -832,6 +832,7 @@ pub fn assemble(doc: &Document, tags: &Tags) -> Invoice {
         line_ok.push(check.arithmetic);
         lines.push(line);
     }
+    unit_column_in_descriptions(&mut lines, &exact_pages);
 
     // invoice-level checks
     let mut doc_checks_ok = true;
@@ -951,9 +952,113 @@ pub fn is_totals_label(folded_words: &[String]) -> bool {
     )
 }
 
+/// A unit column read into the descriptions: when the same pack word (`ea`, `pz`, `st`) ends
+/// the descriptions of at least three unit-less lines of OCR'd pages, and of at least half the
+/// invoice's lines, it is a column, not wording: it is moved to those lines' unit. (A photo's
+/// skew can put a narrow unit column in a description's row band.) Returns how many lines
+/// changed.
+fn unit_column_in_descriptions(lines: &mut [LineItem], exact_pages: &[bool]) -> usize {
+    let last_word = |l: &LineItem| -> Option<String> {
+        let page = l.boxes.get("description")?.page;
+        if l.unit.is_some() || exact_pages.get(page).copied().unwrap_or(true) {
+            return None;
+        }
+        let d = l.description.as_deref()?;
+        let (_, last) = d.trim_end().rsplit_once(' ')?;
+        claimscan_matching::normalize::is_pack_word(&last.to_lowercase()).then(|| last.to_string())
+    };
+    let mut count: HashMap<String, usize> = HashMap::new();
+    for w in lines.iter().filter_map(last_word) {
+        *count.entry(w).or_default() += 1;
+    }
+    let Some((word, n)) = count.into_iter().max_by_key(|(w, n)| (*n, w.clone())) else {
+        return 0;
+    };
+    if n < 3 || n * 2 < lines.len() {
+        return 0;
+    }
+    let mut changed = 0;
+    for l in lines.iter_mut() {
+        if last_word(l).as_deref() == Some(word.as_str()) {
+            let d = l.description.take().unwrap_or_default();
+            let head = d.trim_end()[..d.trim_end().len() - word.len()].trim_end();
+            l.description = Some(head.to_string());
+            l.unit = Some(word.clone());
+            changed += 1;
+        }
+    }
+    changed
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn described(d: &str, unit: Option<&str>) -> LineItem {
+        LineItem {
+            description: Some(d.into()),
+            unit: unit.map(str::to_string),
+            boxes: [(
+                "description".to_string(),
+                ValueBox {
+                    page: 0,
+                    bbox: [0.0; 4],
+                },
+            )]
+            .into(),
+            ..LineItem::default()
+        }
+    }
+
+    #[test]
+    fn a_unit_column_read_into_the_descriptions_is_moved_to_the_unit() {
+        let mut lines = vec![
+            described("VENTA EC Duct fan 315 ea", None),
+            described("GRILLE LINEAR Air grille 400x200 al ea", None),
+            described("TERMICA TERMO Panel radiator type 0 ea", None),
+            described("Transport", None),
+        ];
+        assert_eq!(unit_column_in_descriptions(&mut lines, &[false]), 3);
+        assert_eq!(
+            lines[0].description.as_deref(),
+            Some("VENTA EC Duct fan 315")
+        );
+        assert_eq!(lines[0].unit.as_deref(), Some("ea"));
+        assert_eq!(lines[3].description.as_deref(), Some("Transport"));
+        assert_eq!(lines[3].unit, None);
+    }
+
+    #[test]
+    fn descriptions_ending_alike_stay_unless_a_pack_word_ends_most_unit_less_ocr_lines() {
+        let three = |end: &str, unit: Option<&str>| {
+            (0..3)
+                .map(|i| described(&format!("RADIA V type {i} {end}"), unit))
+                .collect::<Vec<_>>()
+        };
+        // not a pack word
+        assert_eq!(
+            unit_column_in_descriptions(&mut three("mm", None), &[false]),
+            0
+        );
+        // a text layer prints what it prints
+        assert_eq!(
+            unit_column_in_descriptions(&mut three("ea", None), &[true]),
+            0
+        );
+        // the unit was read: the word is wording
+        assert_eq!(
+            unit_column_in_descriptions(&mut three("box", Some("pcs")), &[false]),
+            0
+        );
+        // fewer than half the lines
+        let mut few = three("ea", None);
+        few.extend((0..4).map(|_| described("Pump", None)));
+        assert_eq!(unit_column_in_descriptions(&mut few, &[false]), 0);
+        // two lines are no column
+        let mut two = three("ea", None);
+        two.pop();
+        assert_eq!(unit_column_in_descriptions(&mut two, &[false]), 0);
+    }
 
     #[test]
     fn descriptions_lose_ocr_debris_at_their_ends_only() {

@@ -38,7 +38,8 @@ fn unit_of(word: &str) -> Option<&'static str> {
     })
 }
 
-fn is_pack_word(w: &str) -> bool {
+/// Whether a lower-case word names a pack or piece unit (`pcs`, `stk`, `pz`, `ea`, `box`).
+pub fn is_pack_word(w: &str) -> bool {
     matches!(
         w,
         "pack"
