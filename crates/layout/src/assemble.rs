@@ -417,11 +417,28 @@ fn rows(doc: &Document, tags: &Tags) -> Vec<Row> {
 /// A text line's labels, with code words that follow the description given to the
 /// description when the line's code was already printed before it (`HF 62525507 | LED PNL
 /// KALTMANN NORDIC`: `NORDIC` is the description's end that ran under the next column, not a
-/// second code). Where the code column comes after the description, nothing changes.
+/// second code). Where the code column comes after the description, nothing changes. A single
+/// description word right before the code, with the description after it (`NFL | 2503615 |
+/// Circulatiepomp CIRCA E`), is the first word of a two-word code.
 fn code_tail_to_description(mut labels: Vec<Label>) -> Vec<Label> {
     let Some(first_desc) = labels.iter().position(|l| *l == Label::LineDescription) else {
         return labels;
     };
+    // a code of two words (`NFL 2503615`) whose first word was taken for the description's:
+    // one description word, then code words, then the description
+    if let Some(code) = labels.iter().position(|l| *l == Label::LineCode) {
+        let code_end = (code..labels.len())
+            .find(|&i| labels[i] != Label::LineCode)
+            .unwrap_or(labels.len());
+        let desc_after = labels[code_end..]
+            .iter()
+            .take_while(|l| **l == Label::LineDescription)
+            .count();
+        if first_desc + 1 == code && desc_after >= 2 {
+            labels[first_desc] = Label::LineCode;
+            return code_tail_to_description(labels);
+        }
+    }
     if !labels[..first_desc].contains(&Label::LineCode) {
         return labels;
     }
@@ -1113,6 +1130,39 @@ mod tests {
         // a code past the number columns is not the description's end
         let far = vec![LineCode, LineDescription, LineQuantity, LineCode];
         assert_eq!(code_tail_to_description(far.clone()), far);
+    }
+
+    #[test]
+    fn a_description_word_before_the_code_is_the_codes_first_word() {
+        use Label::*;
+        // `NFL | 2503615 | Circulatiepomp CIRCA E ...`
+        assert_eq!(
+            code_tail_to_description(vec![
+                LineDescription,
+                LineCode,
+                LineDescription,
+                LineDescription,
+                LineQuantity
+            ]),
+            [
+                LineCode,
+                LineCode,
+                LineDescription,
+                LineDescription,
+                LineQuantity
+            ]
+        );
+        // two description words first, or only one after: left as labelled
+        let two = vec![
+            LineDescription,
+            LineDescription,
+            LineCode,
+            LineDescription,
+            LineDescription,
+        ];
+        assert_eq!(code_tail_to_description(two.clone()), two);
+        let short = vec![LineDescription, LineCode, LineDescription, LineQuantity];
+        assert_eq!(code_tail_to_description(short.clone()), short);
     }
 
     #[test]
