@@ -6,8 +6,8 @@
 //! how our products are written. A description word is changed only on evidence:
 //!
 //! - the word is not in the vocabulary, and exactly one spelling that differs from it by one or
-//!   two confusable characters (`0/O/D`, `1/I/L`, `5/S`, `8/B`, `6/G`, `2/Z`, `)/]/J`) is; only
-//!   for words of four characters or more, where such a match is no accident;
+//!   two confusable characters (`0/O/D`, `1/I/L`, `l` for `I`, `5/S`, `8/B`, `6/G`, `2/Z`,
+//!   `)/]/J`) is; only for words of four characters or more, where such a match is no accident;
 //! - a shorter word (`65`) is changed only beside the word before it: when that pair is not in
 //!   the vocabulary but exactly one confusable spelling of it is (`BORA 6S`), and the word before
 //!   is followed by few different words in the catalog (a series name, not `TYPE`);
@@ -57,7 +57,7 @@ fn confusions(c: char) -> &'static [char] {
         'D' => &['0', 'O'],
         '1' => &['I', 'L'],
         'I' => &['1'],
-        'L' => &['1'],
+        'L' => &['1', 'I'],
         '5' => &['S'],
         'S' => &['5'],
         '8' => &['B'],
@@ -414,12 +414,22 @@ fn fold(w: &str) -> String {
         .collect()
 }
 
-/// `spelling` (upper case) written in the case of `read`, letter by letter.
+/// `spelling` (upper case) written in the case of `read`, letter by letter. A letter OCR
+/// confused (`l` read for `I` in `Cl2572642`) takes the case of the letter before it.
 fn with_case_of(read: &str, spelling: &str) -> String {
+    let mut prev_lower = false;
     read.chars()
         .zip(spelling.chars())
         .map(|(r, s)| {
-            if r.is_lowercase() {
+            let lower = if r.to_ascii_uppercase() == s {
+                r.is_lowercase()
+            } else {
+                prev_lower
+            };
+            if r.is_alphabetic() {
+                prev_lower = lower;
+            }
+            if lower {
                 s.to_ascii_lowercase()
             } else {
                 s
@@ -464,6 +474,11 @@ mod tests {
         assert_eq!(
             v.correct("INL PMP LINEA L11171413").as_deref(),
             Some("INL PMP LINEA LI1171413")
+        );
+        // a capital I read as a small l, in the case of the letter before it
+        assert_eq!(
+            v.correct("INL PMP Ll1171413").as_deref(),
+            Some("INL PMP LI1171413")
         );
         assert_eq!(v.correct("cable elvocab").as_deref(), None);
     }
