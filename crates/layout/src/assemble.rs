@@ -850,6 +850,7 @@ pub fn assemble(doc: &Document, tags: &Tags) -> Invoice {
         lines.push(line);
     }
     unit_column_in_descriptions(&mut lines, &exact_pages);
+    codes_from_descriptions(&mut lines);
 
     // invoice-level checks
     let mut doc_checks_ok = true;
@@ -969,6 +970,51 @@ pub fn is_totals_label(folded_words: &[String]) -> bool {
     )
 }
 
+/// The shape of a product code: letters as `A`, digits as `9`, the rest as printed
+/// (`NFL 2503615` -> `AAA 9999999`).
+fn code_shape(code: &str) -> String {
+    code.chars()
+        .map(|c| {
+            if c.is_alphabetic() {
+                'A'
+            } else if c.is_ascii_digit() {
+                '9'
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+/// A line's code read into its description: a line with no code whose description starts with
+/// one or two words shaped like the codes of at least two other lines of the invoice (`NEL
+/// 1957527 Paneelradiator ...` beside codes `NFL 2503615`, `NFL 8136504`) gets them as its code.
+/// Only shapes with a digit count. Returns how many lines changed.
+fn codes_from_descriptions(lines: &mut [LineItem]) -> usize {
+    let mut shapes: HashMap<String, usize> = HashMap::new();
+    for c in lines.iter().filter_map(|l| l.product_code.as_deref()) {
+        *shapes.entry(code_shape(c)).or_default() += 1;
+    }
+    let mut changed = 0;
+    for l in lines.iter_mut().filter(|l| l.product_code.is_none()) {
+        let Some(d) = l.description.as_deref() else {
+            continue;
+        };
+        let words: Vec<&str> = d.split_whitespace().collect();
+        let taken = (1..=2.min(words.len().saturating_sub(1))).find(|&k| {
+            let head = words[..k].join(" ");
+            let shape = code_shape(&head);
+            shape.contains('9') && shapes.get(&shape).copied().unwrap_or(0) >= 2
+        });
+        if let Some(k) = taken {
+            l.product_code = Some(words[..k].join(" "));
+            l.description = Some(words[k..].join(" "));
+            changed += 1;
+        }
+    }
+    changed
+}
+
 /// A unit column read into the descriptions: when the same pack word (`ea`, `pz`, `st`) ends
 /// the descriptions of at least three unit-less lines of OCR'd pages, and of at least half the
 /// invoice's lines, it is a column, not wording: it is moved to those lines' unit. (A photo's
@@ -1025,6 +1071,34 @@ mod tests {
             .into(),
             ..LineItem::default()
         }
+    }
+
+    #[test]
+    fn a_code_read_into_the_description_is_taken_back_by_its_shape() {
+        let coded = |code: &str, d: &str| LineItem {
+            product_code: Some(code.into()),
+            ..described(d, None)
+        };
+        let mut lines = vec![
+            coded("NFL 2503615", "Circulatiepomp CIRCA E 25-50"),
+            coded("NFL 8136504", "Circulatiepomp CIRCA N 15-40"),
+            described("NEL 1957527 Paneelradiator TERMICA TERMO type 28", None),
+            described("2 LAG ISOFLEX 18X32", None),
+            described("Kleine orderkosten", None),
+        ];
+        assert_eq!(codes_from_descriptions(&mut lines), 1);
+        assert_eq!(lines[2].product_code.as_deref(), Some("NEL 1957527"));
+        assert_eq!(
+            lines[2].description.as_deref(),
+            Some("Paneelradiator TERMICA TERMO type 28")
+        );
+        assert_eq!(lines[3].product_code, None);
+        // one other line with that shape is no column
+        let mut one = vec![
+            coded("NFL 2503615", "Circulatiepomp CIRCA E 25-50"),
+            described("NEL 1957527 Paneelradiator", None),
+        ];
+        assert_eq!(codes_from_descriptions(&mut one), 0);
     }
 
     #[test]
