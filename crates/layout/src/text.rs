@@ -332,7 +332,7 @@ fn vat_digits_repaired(t: &str) -> Option<String> {
         .filter(|(_, c)| c.is_ascii_alphanumeric())
         .collect();
     if !lengths.contains(&body.len()) {
-        return None;
+        return vat_extra_letter_dropped(t, &body, lengths, first_digit, letter);
     }
     let mut out: Vec<char> = t.chars().collect();
     let char_pos = |byte: usize| t[..byte].chars().count();
@@ -346,7 +346,9 @@ fn vat_digits_repaired(t: &str) -> Option<String> {
                 continue;
             }
         }
-        if k < first_digit || c.is_ascii_digit() {
+        // a French key is digits or letters other than O and I: those are misread digits
+        let fr_key = country == "FR" && matches!(c, 'O' | 'o' | 'I' | 'l');
+        if (k < first_digit && !fr_key) || c.is_ascii_digit() {
             continue;
         }
         let d = match c {
@@ -362,6 +364,40 @@ fn vat_digits_repaired(t: &str) -> Option<String> {
         fixed += 1;
     }
     (fixed > 0 && fixed <= 2).then(|| out.into_iter().collect())
+}
+
+/// A VAT id one character too long with a letter where the format has only digits
+/// (`DES502658866`, `BE0O770883353`: a speck or a doubled stroke read as a letter): without that
+/// letter, when exactly one such letter makes it fit the format with no other change.
+fn vat_extra_letter_dropped(
+    t: &str,
+    body: &[(usize, char)],
+    lengths: &[usize],
+    first_digit: usize,
+    letter: Option<(usize, char)>,
+) -> Option<String> {
+    if !lengths.contains(&(body.len().checked_sub(1)?)) {
+        return None;
+    }
+    let fits = |skip: usize| {
+        body.iter()
+            .enumerate()
+            .filter(|(k, _)| *k != skip)
+            .enumerate()
+            .all(|(k, (_, &(_, c)))| match letter {
+                Some((at, want)) if k == at => c == want,
+                _ => k < first_digit || c.is_ascii_digit(),
+            })
+    };
+    let mut drops = (first_digit..body.len())
+        .filter(|&k| body[k].1.is_ascii_alphabetic() && letter.is_none_or(|(at, _)| k != at))
+        .filter(|&k| fits(k));
+    let (Some(k), None) = (drops.next(), drops.next()) else {
+        return None;
+    };
+    let byte = body[k].0;
+    let c = body[k].1;
+    Some(format!("{}{}", &t[..byte], &t[byte + c.len_utf8()..]))
 }
 
 /// Whether two amounts are equal to the cent (with a little slack for float error).
@@ -478,7 +514,16 @@ mod tests {
             normalise_vat_id("CHE-052.285.962 MWST"),
             "CHE-052.285.962 MWST"
         );
-        assert_eq!(normalise_vat_id("BE0O258912475"), "BE0O258912475");
+        // one letter too many where the format has digits only
+        assert_eq!(normalise_vat_id("BE0O258912475"), "BE0258912475");
+        assert_eq!(normalise_vat_id("DES502658866"), "DE502658866");
+        assert_eq!(normalise_vat_id("NL801234567B01X"), "NL801234567B01");
+        // two letters, either of which could be the extra one: as printed
+        assert_eq!(normalise_vat_id("DEOS02658866"), "DEOS02658866");
+        assert_eq!(normalise_vat_id("DE5026588666"), "DE5026588666");
+        // a French key has no O or I
+        assert_eq!(normalise_vat_id("FRO4434980612"), "FR04434980612");
+        assert_eq!(normalise_vat_id("FRXY434980612"), "FRXY434980612");
         // three letters in digit places is not a misread number
         assert_eq!(normalise_vat_id("DEOOO855398"), "DEOOO855398");
         // a letter no digit looks like
