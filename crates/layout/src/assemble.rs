@@ -223,13 +223,26 @@ fn numeric_text(
 
 /// The document's currency from the marks printed on it (most frequent ISO code).
 pub fn document_currency(doc: &Document) -> Option<&'static str> {
+    currency_marks(doc)
+        .into_iter()
+        .max_by_key(|(_, n)| *n)
+        .map(|(c, _)| c)
+}
+
+/// How many words of the document mark each currency (ISO code -> words): a mark alone, or on
+/// an amount with decimals (`$32243` is a code `S32243` read with a dollar, not a price).
+fn currency_marks(doc: &Document) -> BTreeMap<&'static str, usize> {
     let mut counts: BTreeMap<&'static str, usize> = BTreeMap::new();
     for w in doc.words() {
+        let digits = w.text.chars().any(|c| c.is_ascii_digit());
+        if digits && !w.text.contains([',', '.']) {
+            continue;
+        }
         if let Some(c) = text::currency_of(&w.text) {
             *counts.entry(c).or_default() += 1;
         }
     }
-    counts.into_iter().max_by_key(|(_, n)| *n).map(|(c, _)| c)
+    counts
 }
 
 /// The decimal separator of the document.
@@ -686,9 +699,16 @@ pub fn assemble(doc: &Document, tags: &Tags) -> Invoice {
             .find_map(|w| text::currency_of(w).map(str::to_string))
     });
     put("currency", &currency, &mut field_conf);
-    header.currency = currency
-        .map(|p| p.value)
-        .or_else(|| document_currency(doc).map(str::to_string));
+    // the labelled mark, unless another currency is marked more often on the document (OCR reads
+    // `€` as `$`, `UID:` as `USD:`)
+    let marks = currency_marks(doc);
+    let most = document_currency(doc);
+    header.currency = match (currency.map(|p| p.value), most) {
+        (Some(c), Some(m)) if marks.get(c.as_str()).copied().unwrap_or(0) < marks[m] => {
+            Some(m.to_string())
+        }
+        (c, m) => c.or_else(|| m.map(str::to_string)),
+    };
     if !field_conf.contains_key("currency") && header.currency.is_some() {
         field_conf.insert("currency".into(), 0.99);
     }

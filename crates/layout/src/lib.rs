@@ -203,6 +203,21 @@ mod tests {
         }
     }
 
+    #[test]
+    fn the_documents_currency_counts_marks_not_codes_read_with_a_dollar() {
+        let at = [0.0, 0.0, 10.0, 10.0];
+        let codes = doc(vec![vec![
+            ("GBP", at),
+            ("$32243", at),
+            ("$05352", at),
+            ("$37617", at),
+            ("£1,250.00", at),
+        ]]);
+        assert_eq!(assemble::document_currency(&codes), Some("GBP"));
+        let prices = doc(vec![vec![("EUR", at), ("$12.50", at), ("$8.00", at)]]);
+        assert_eq!(assemble::document_currency(&prices), Some("USD"));
+    }
+
     /// Empty, tiny, degenerate and hostile inputs give an invoice with errors, never a panic.
     #[test]
     fn odd_documents_never_panic() {
