@@ -204,6 +204,29 @@ mod tests {
     }
 
     #[test]
+    fn a_speck_before_a_label_does_not_hide_it() {
+        let line = |speck: bool| {
+            let mut ws = vec![
+                ("Fattura", [205.0, 615.0, 314.0, 669.0]),
+                ("n.:", [327.0, 615.0, 359.0, 669.0]),
+                ("INV-136529", [435.0, 615.0, 625.0, 669.0]),
+            ];
+            if speck {
+                ws.insert(0, (".", [170.0, 640.0, 178.0, 648.0]));
+            }
+            doc(vec![ws])
+        };
+        let reader = InvoiceReader::rules();
+        for speck in [false, true] {
+            assert_eq!(
+                reader.read(&line(speck)).header.invoice_number.as_deref(),
+                Some("INV-136529"),
+                "speck {speck}"
+            );
+        }
+    }
+
+    #[test]
     fn the_documents_currency_counts_marks_not_codes_read_with_a_dollar() {
         let at = [0.0, 0.0, 10.0, 10.0];
         let codes = doc(vec![vec![

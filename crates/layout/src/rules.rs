@@ -63,6 +63,8 @@ impl<'a> LineView<'a> {
             || self.gap_before(k) > 0.9 * self.height
             || self.text(k - 1).ends_with(':')
             || matches!(self.text(k - 1), "·" | "|" | "-" | "•")
+            // a speck OCR read before a label (`. Fattura n.:`) is no text to run on from
+            || !self.text(k - 1).chars().any(char::is_alphanumeric)
     }
 }
 
