@@ -281,6 +281,27 @@ pub fn field_near(folded_word: &str) -> Option<Field> {
         .map(|(_, f)| *f)
 }
 
+/// The label a folded word of six characters or more is one edit away from, where the labels
+/// include their phrases written without spaces (`fatturan` for `fattura n`): what OCR makes
+/// of a label (`ractuurnr` for `factuurnr`, `numser` for `nummer`). `None` when two labels of
+/// different fields are that near.
+pub fn field_near_glued(folded_word: &str) -> Option<Field> {
+    if folded_word.chars().count() < 6 {
+        return None;
+    }
+    let mut found: Option<Field> = None;
+    for (l, f) in &index().fields {
+        let glued: String = l.chars().filter(|c| *c != ' ').collect();
+        if glued.chars().count() >= 6 && strsim::levenshtein(&glued, folded_word) <= 1 {
+            match found {
+                Some(g) if g != *f => return None,
+                _ => found = Some(*f),
+            }
+        }
+    }
+    found
+}
+
 /// Longest word count of any label phrase (for greedy phrase matching).
 pub const MAX_PHRASE_WORDS: usize = 5;
 
@@ -337,5 +358,19 @@ mod tests {
             .map(|w| fold(w))
             .collect();
         assert_eq!(field_prefix(&words), Some((Field::Total, 2)));
+    }
+
+    #[test]
+    fn labels_ocr_misread_or_glued_are_near() {
+        assert_eq!(
+            field_near_glued(&fold("ractuurnr.")),
+            Some(Field::InvoiceNo)
+        );
+        assert_eq!(field_near_glued(&fold("numser")), Some(Field::InvoiceNo));
+        assert_eq!(field_near_glued(&fold("Fatturan")), Some(Field::InvoiceNo));
+        assert_eq!(field_near_glued(&fold("Rechnungsdatun")), Some(Field::Date));
+        // short words and words near no label
+        assert_eq!(field_near_glued(&fold("numer")), None);
+        assert_eq!(field_near_glued(&fold("Heizkörper")), None);
     }
 }

@@ -227,6 +227,24 @@ mod tests {
     }
 
     #[test]
+    fn a_label_ocr_misread_is_still_a_label_on_ocr_words_only() {
+        let read = |confidence: f32| {
+            let mut d = doc(vec![vec![
+                ("Factuur", [100.0, 100.0, 200.0, 130.0]),
+                ("ractuurnr.", [300.0, 100.0, 420.0, 130.0]),
+                ("FA/49899", [440.0, 100.0, 560.0, 130.0]),
+            ]]);
+            for w in &mut d.pages[0].words {
+                w.confidence = confidence;
+            }
+            InvoiceReader::rules().read(&d).header.invoice_number
+        };
+        assert_eq!(read(0.9).as_deref(), Some("FA/49899"));
+        // exact words print what they print: no label there
+        assert_eq!(read(1.0), None);
+    }
+
+    #[test]
     fn the_documents_currency_counts_marks_not_codes_read_with_a_dollar() {
         let at = [0.0, 0.0, 10.0, 10.0];
         let codes = doc(vec![vec![

@@ -103,6 +103,13 @@ fn line_labels(v: &LineView) -> Vec<(Field, usize, usize)> {
                 k += n;
                 continue;
             }
+            // an OCR'd label one character off (`ractuurnr.`, `numser`), or glued (`fatturan`)
+            let ocr = v.page.words[v.idx[k]].confidence < 1.0;
+            if let Some(f) = lexicon::field_near_glued(&v.folded[k]).filter(|_| ocr) {
+                out.push((f, k, 1));
+                k += 1;
+                continue;
+            }
         }
         k += 1;
     }
