@@ -309,6 +309,39 @@ fn pick(
     best.map(|(_, p)| p)
 }
 
+/// A supplier name without what OCR and logos add at its ends: words with no letter or digit
+/// (`. Termoidraulica`, `© Vogel`, `S.A. -.`), a lone small letter before a capital (`s
+/// VISMAT`), a doubled final period (`S.p.A..`), and a logo's wordmark repeating the name's
+/// first word in capitals (`MULDER Mulder Technische Groothandel BV`).
+fn clean_name(s: &str) -> Option<String> {
+    let t = clean_text(s)?;
+    let mut words: Vec<&str> = t.split_whitespace().collect();
+    // `&` and `+` stay: a name starting with one was cut, which lowers its confidence below
+    let debris = |w: &str| !w.chars().any(char::is_alphanumeric) && !w.starts_with(['&', '+']);
+    while words.len() > 1 && debris(words[0]) {
+        words.remove(0);
+    }
+    while words.len() > 1 && debris(words[words.len() - 1]) {
+        words.pop();
+    }
+    if words.len() > 2 {
+        let first = words[0];
+        let lone_small = first.chars().count() == 1 && first.chars().all(|c| c.is_lowercase());
+        let wordmark = first.chars().count() > 2
+            && first.chars().all(|c| !c.is_lowercase())
+            && words[1].to_uppercase() == first
+            && words[1] != first;
+        if (lone_small && words[1].starts_with(char::is_uppercase)) || wordmark {
+            words.remove(0);
+        }
+    }
+    let mut out = words.join(" ");
+    if out.ends_with("..") {
+        out.pop();
+    }
+    clean_text(&out)
+}
+
 fn clean_text(s: &str) -> Option<String> {
     let t = s.trim().trim_end_matches([',', ';', ':']).trim();
     (!t.is_empty()).then(|| t.to_string())
@@ -644,7 +677,7 @@ pub fn assemble(doc: &Document, tags: &Tags) -> Invoice {
         }
     };
 
-    let mut supplier = pick(spans.get(&Label::SupplierName), false, clean_text);
+    let mut supplier = pick(spans.get(&Label::SupplierName), false, clean_name);
     if let Some(p) = supplier.as_mut() {
         // a name that starts with a connector was cut: "& Verwarming NV" (lower case is not a sign:
         // "van der Berg BV")
@@ -1090,6 +1123,41 @@ mod tests {
             )]
             .into(),
             ..LineItem::default()
+        }
+    }
+
+    #[test]
+    fn supplier_names_lose_what_ocr_and_logos_add_at_their_ends() {
+        let c = |s: &str| clean_name(s).unwrap();
+        assert_eq!(
+            c(". Termoidraulica Rossi S.n.c."),
+            "Termoidraulica Rossi S.n.c."
+        );
+        assert_eq!(
+            c("Kozlowski Hurtownia Instalacyjna S.A. -."),
+            "Kozlowski Hurtownia Instalacyjna S.A."
+        );
+        assert_eq!(
+            c("s VISMAT Elektrotechniek V.O.F."),
+            "VISMAT Elektrotechniek V.O.F."
+        );
+        assert_eq!(
+            c("Termoidraulica Bruno S.p.A.."),
+            "Termoidraulica Bruno S.p.A."
+        );
+        assert_eq!(
+            c("MULDER Mulder Technische Groothandel BV"),
+            "Mulder Technische Groothandel BV"
+        );
+        // names as printed stay
+        for name in [
+            "van der Berg BV",
+            "BECPRO Elektrogroßhandel Ges.m.b.H.",
+            "Keller & Frank AG",
+            "MULDER MULDER BV",
+            "& Verwarming NV",
+        ] {
+            assert_eq!(c(name), name);
         }
     }
 
