@@ -400,7 +400,11 @@ fn run_eval(a: &EvalArgs) -> anyhow_lite::Result<()> {
         let reader = readers.first().ok_or("no reader")?;
         let mut pts = Vec::new();
         for (t, doc) in truths.iter().zip(&docs) {
-            let inv = reader.read_raw(doc);
+            let mut inv = reader.read_raw(doc);
+            // as scored and as the worker reads: descriptions corrected against the catalog
+            if let Some(v) = &vocabulary {
+                v.correct_invoice(doc, &mut inv);
+            }
             pts.push((inv.confidence, eval::invoice_correct(&inv, &t.invoice())));
         }
         let c = crate::model::Calibration::fit(
