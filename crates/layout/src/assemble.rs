@@ -735,7 +735,7 @@ pub fn assemble(doc: &Document, tags: &Tags) -> Invoice {
     // the labelled mark, unless another currency is marked more often on the document (OCR reads
     // `€` as `$`, `UID:` as `USD:`)
     let marks = currency_marks(doc);
-    let most = document_currency(doc);
+    let most = marks.iter().max_by_key(|(_, n)| **n).map(|(c, _)| *c);
     header.currency = match (currency.map(|p| p.value), most) {
         (Some(c), Some(m)) if marks.get(c.as_str()).copied().unwrap_or(0) < marks[m] => {
             Some(m.to_string())
