@@ -224,6 +224,9 @@ struct Index {
     column_words: Vec<(&'static str, Column)>,
     /// Single-word field labels, for near matches of misread ones, in list order.
     field_words: Vec<(&'static str, Field)>,
+    /// Every field label of six characters or more written without its spaces (`fatturan`),
+    /// for near matches of OCR'd labels.
+    field_glued: Vec<(String, Field)>,
 }
 
 fn index() -> &'static Index {
@@ -249,11 +252,17 @@ fn index() -> &'static Index {
                 }
             }
         }
+        let field_glued = fields
+            .iter()
+            .map(|(l, f)| (l.chars().filter(|c| *c != ' ').collect::<String>(), *f))
+            .filter(|(g, _)| g.chars().count() >= 6)
+            .collect();
         Index {
             columns,
             fields,
             column_words,
             field_words,
+            field_glued,
         }
     })
 }
@@ -286,13 +295,15 @@ pub fn field_near(folded_word: &str) -> Option<Field> {
 /// of a label (`ractuurnr` for `factuurnr`, `numser` for `nummer`). `None` when two labels of
 /// different fields are that near.
 pub fn field_near_glued(folded_word: &str) -> Option<Field> {
-    if folded_word.chars().count() < 6 {
+    let n = folded_word.chars().count();
+    if n < 6 || !folded_word.chars().all(char::is_alphabetic) {
         return None;
     }
     let mut found: Option<Field> = None;
-    for (l, f) in &index().fields {
-        let glued: String = l.chars().filter(|c| *c != ' ').collect();
-        if glued.chars().count() >= 6 && strsim::levenshtein(&glued, folded_word) <= 1 {
+    for (glued, f) in &index().field_glued {
+        // one edit changes the length by at most one: most labels are ruled out without a
+        // distance
+        if glued.chars().count().abs_diff(n) <= 1 && strsim::levenshtein(glued, folded_word) <= 1 {
             match found {
                 Some(g) if g != *f => return None,
                 _ => found = Some(*f),
