@@ -17,6 +17,7 @@ use std::time::Instant;
 use claimscan_doc::Document;
 use clap::{Args, Subcommand};
 
+use crate::channel::{Channel, Threshold};
 use crate::eval::{self, HEADER_FIELDS};
 use crate::truth::{truth_files, Truth};
 use crate::vocabulary::Vocabulary;
@@ -35,6 +36,9 @@ pub enum ModelSub {
     Check(CheckArgs),
     /// Evaluate readers side by side on labelled documents (generator truth files).
     Eval(EvalArgs),
+    /// Learn what OCR does to printed characters from read and true descriptions
+    /// (`claimscan_layout::channel`), or score a learned table on other documents.
+    Channel(ChannelArgs),
 }
 
 #[derive(Debug, Args)]
@@ -67,6 +71,10 @@ pub struct EvalArgs {
     /// or Parquet), as the worker does with its catalog (`claimscan_layout::vocabulary`).
     #[arg(long)]
     pub catalog: Option<PathBuf>,
+    /// With `--catalog`: leave out the OCR channel's corrections (`claimscan_layout::channel`),
+    /// to see what they add.
+    #[arg(long)]
+    pub no_channel: bool,
     /// Also print a reliability table (invoice confidence bins vs observed accuracy).
     #[arg(long)]
     pub reliability: bool,
@@ -102,6 +110,7 @@ impl ModelCmd {
         match &self.command {
             ModelSub::Check(a) => check(a),
             ModelSub::Eval(a) => run_eval(a),
+            ModelSub::Channel(a) => run_channel(a),
         }
     }
 }
@@ -369,10 +378,12 @@ fn run_eval(a: &EvalArgs) -> anyhow_lite::Result<()> {
         Some(path) => {
             let c = claimscan_matching::Catalog::from_path(path)
                 .map_err(|e| format!("catalog {}: {e}", path.display()))?;
-            let v = Vocabulary::from_catalog_and_model(
-                &c,
-                &claimscan_matching::Model::trained_default(),
-            );
+            let m = claimscan_matching::Model::trained_default();
+            let v = if a.no_channel {
+                Vocabulary::from_catalog(&c).with_printed_words(&m.printed_words)
+            } else {
+                Vocabulary::from_catalog_and_model(&c, &m)
+            };
             println!("vocabulary: {} words from {}", v.len(), path.display());
             Some(v)
         }
@@ -443,6 +454,174 @@ fn run_eval(a: &EvalArgs) -> anyhow_lite::Result<()> {
                 r.name()
             );
             print_faults(s);
+        }
+    }
+    Ok(())
+}
+
+#[derive(Debug, Args)]
+pub struct ChannelArgs {
+    /// Model directory (or `rules`) that reads the lines whose descriptions are compared.
+    pub reader: String,
+    /// A directory of `*.truth.json` files with their original PDFs and photos.
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Which distributors: `train` (learn here), `heldout` or `all`.
+    #[arg(long, default_value = "train")]
+    pub split: String,
+    /// Use at most this many documents.
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// Keep and reuse read words here, as `model eval --read-cache`.
+    #[arg(long)]
+    pub read_cache: Option<PathBuf>,
+    /// The catalog whose words (with the words distributors print) are the known words.
+    #[arg(long)]
+    pub catalog: PathBuf,
+    /// Learn a table from these documents and write it here (JSON), e.g.
+    /// `crates/layout/src/ocr_channel.json`.
+    #[arg(long, conflicts_with = "check")]
+    pub out: Option<PathBuf>,
+    /// Score a learned table (a file, or `default` for the shipped one) on these documents'
+    /// words instead: words fixed and words spoiled, at several thresholds.
+    #[arg(long)]
+    pub check: Option<String>,
+    /// With `--check`: print each word the shipped threshold fixes or spoils.
+    #[arg(long)]
+    pub verbose: bool,
+}
+
+/// (printed, read) word pairs of the descriptions read from OCR'd pages, each read line paired
+/// with its true line (the one it equals, or the closest one left over).
+fn description_word_pairs(
+    reader: &InvoiceReader,
+    vocabulary: &Vocabulary,
+    truths: &[Truth],
+    docs: &[Document],
+) -> Vec<(String, String)> {
+    let mut pairs = Vec::new();
+    for (t, doc) in truths.iter().zip(docs) {
+        let exact = crate::vocabulary::exact_pages(doc);
+        let expected = t.invoice();
+        let mut got = reader.read(doc);
+        vocabulary.correct_invoice(doc, &mut got);
+        let mut truth_of: Vec<Option<usize>> = eval::matched_lines(&got, &expected);
+        for (pi, ti, _) in eval::line_faults(&got, &expected) {
+            truth_of[pi] = ti;
+        }
+        for (line, ti) in got.lines.iter().zip(truth_of) {
+            let page = line.boxes.get("description").map(|b| b.page);
+            if page.is_none_or(|p| exact.get(p).copied().unwrap_or(true)) {
+                continue;
+            }
+            let (Some(read), Some(printed)) = (
+                line.description.as_deref(),
+                ti.and_then(|i| expected.lines[i].description.as_deref()),
+            ) else {
+                continue;
+            };
+            for (p, r) in crate::channel::word_pairs(printed, read) {
+                pairs.push((p.to_string(), r.to_string()));
+            }
+        }
+    }
+    pairs
+}
+
+fn run_channel(a: &ChannelArgs) -> anyhow_lite::Result<()> {
+    let truths = load_truths(&a.data, &a.split, a.limit)?;
+    let reader = if a.reader == "rules" {
+        InvoiceReader::rules()
+    } else {
+        InvoiceReader::load(Path::new(&a.reader))
+            .map_err(|e| format!("{}: {e} ({})", a.reader, e.code()))?
+    };
+    let catalog = claimscan_matching::Catalog::from_path(&a.catalog)
+        .map_err(|e| format!("catalog {}: {e}", a.catalog.display()))?;
+    let model = claimscan_matching::Model::trained_default();
+    let plain = Vocabulary::from_catalog(&catalog).with_printed_words(&model.printed_words);
+    let (docs, unreadable) = documents(&truths, WordsFrom::Read, a.read_cache.as_deref());
+    let pairs = description_word_pairs(&reader, &plain, &truths, &docs);
+    let wrong = pairs.iter().filter(|(p, r)| p != r).count();
+    println!(
+        "{} documents ({} unreadable), split {}: {} description words paired, {} read wrong",
+        truths.len(),
+        unreadable,
+        a.split,
+        pairs.len(),
+        wrong
+    );
+    if let Some(out) = &a.out {
+        let source = format!(
+            "descriptions of {} documents of {} (split {}) read by {} and claimscan's OCR path",
+            truths.len(),
+            a.data.display(),
+            a.split,
+            reader.name()
+        );
+        let ch = Channel::learn(pairs.iter().map(|(p, r)| (p.as_str(), r.as_str())), &source);
+        let mut edits: Vec<(u32, &str, &str)> = ch
+            .edits
+            .iter()
+            .flat_map(|(p, rs)| rs.iter().map(move |(r, n)| (*n, p.as_str(), r.as_str())))
+            .filter(|(_, p, r)| p != r)
+            .collect();
+        edits.sort_by_key(|e| std::cmp::Reverse(e.0));
+        println!("most frequent edits (printed -> read, times):");
+        for (n, p, r) in edits.iter().take(30) {
+            println!("  {p:?} -> {r:?}  {n}");
+        }
+        std::fs::write(out, serde_json::to_string_pretty(&ch)? + "\n")?;
+        println!("wrote {}", out.display());
+        return Ok(());
+    }
+    let ch = match a.check.as_deref() {
+        None | Some("default") => Channel::trained_default(),
+        Some(path) => {
+            let text = std::fs::read_to_string(path)?;
+            Channel::from_json(&text).map_err(|e| format!("{path}: {e}"))?
+        }
+    };
+    let vocabulary = plain.with_channel(ch);
+    if a.verbose {
+        for (p, r) in &pairs {
+            if let Some(c) = vocabulary.correct_by_channel(r, Threshold::default(), false) {
+                let what = if c == *p {
+                    "fixed"
+                } else if p == r {
+                    "spoiled"
+                } else {
+                    "still wrong"
+                };
+                println!("  {what}: read {r:?} -> {c:?}, printed {p:?}");
+            }
+        }
+    }
+    println!("threshold (unknown word, per char, margin): words fixed / spoiled / changed but still wrong / left wrong");
+    for (uw, uc) in [2.0, 4.0, 6.0]
+        .into_iter()
+        .flat_map(|uw| [1.5, 2.0, 2.5, 3.0].map(|uc| (uw, uc)))
+    {
+        for margin in [1.0, 2.0, 3.0] {
+            let th = Threshold {
+                unknown_word: uw,
+                unknown_char: uc,
+                margin,
+            };
+            let (mut fixed, mut spoiled, mut other, mut left) = (0, 0, 0, 0);
+            for (p, r) in &pairs {
+                match vocabulary.correct_by_channel(r, th, false) {
+                    Some(c) if c == *p => fixed += 1,
+                    Some(_) if p == r => spoiled += 1,
+                    Some(_) => other += 1,
+                    None if p != r => left += 1,
+                    None => {}
+                }
+            }
+            println!(
+                "  ({:.1}, {uc:.1}, {margin:.1}): {fixed} / {spoiled} / {other} / {left}",
+                th.unknown_word
+            );
         }
     }
     Ok(())

@@ -14,6 +14,7 @@ use std::path::Path;
 use claimscan_doc::{Document, Invoice};
 
 pub mod assemble;
+pub mod channel;
 pub mod cli;
 pub mod eval;
 pub mod external;

@@ -33,12 +33,17 @@ use std::collections::{HashMap, HashSet};
 
 use claimscan_doc::{Document, Invoice, PageSource};
 
+use crate::channel::{Channel, Threshold};
+
 /// Most distinct words that may follow a word for the pair rule to trust it: a series name is
 /// followed by a handful of model names, a generic word (`TYPE`) by dozens.
 const MAX_FOLLOWERS: usize = 8;
 
 /// Shortest word (in letters, digits and the confusable marks) the single-word rule corrects.
 const MIN_WORD: usize = 4;
+
+/// Shortest word (in letters) the OCR channel corrects.
+const MIN_CHANNEL_WORD: usize = 3;
 
 /// Probability of each character of an unknown word, against which a split must win.
 const UNKNOWN_CHAR: f64 = 0.1;
@@ -60,7 +65,7 @@ fn confusions(c: char) -> &'static [char] {
         'L' => &['1', 'I'],
         '5' => &['S'],
         'S' => &['5'],
-        '8' => &['B'],
+        '8' => &['B', 'S'],
         'B' => &['8'],
         '6' => &['G'],
         'G' => &['6'],
@@ -68,6 +73,8 @@ fn confusions(c: char) -> &'static [char] {
         'Z' => &['2'],
         ')' | ']' => &['J'],
         '|' => &['I', '1'],
+        '$' => &['S'],
+        '€' => &['C', 'E'],
         _ => &[],
     }
 }
@@ -85,6 +92,11 @@ pub struct Vocabulary {
     total: u64,
     /// Words without their accents (see [`fold`]) -> the frequent spellings that fold to them.
     folded: HashMap<String, Vec<String>>,
+    /// What OCR does to printed characters (see [`crate::channel`]); empty: not used.
+    channel: Channel,
+    /// The known words (catalog and printed) by length in characters, with how often each is
+    /// written; what the channel corrects unknown words to.
+    by_len: Vec<Vec<(String, f64)>>,
 }
 
 impl Vocabulary {
@@ -143,12 +155,45 @@ impl Vocabulary {
         self
     }
 
-    /// From a catalog and the words distributors print (`Model::printed_words`).
+    /// From a catalog and the words distributors print (`Model::printed_words`), with the OCR
+    /// channel shipped with this crate ([`Channel::trained_default`]).
     pub fn from_catalog_and_model(
         catalog: &claimscan_matching::Catalog,
         model: &claimscan_matching::Model,
     ) -> Self {
-        Self::from_catalog(catalog).with_printed_words(&model.printed_words)
+        Self::from_catalog(catalog)
+            .with_printed_words(&model.printed_words)
+            .with_channel(Channel::trained_default())
+    }
+
+    /// Corrects unknown description words with what OCR is known to do to printed characters
+    /// (see [`Vocabulary::correct_by_channel`]). Call after the words are complete.
+    pub fn with_channel(mut self, channel: Channel) -> Self {
+        let mut freq: HashMap<&str, f64> = HashMap::new();
+        for (w, n) in &self.counts {
+            *freq.entry(w).or_default() += f64::from(*n);
+        }
+        for w in &self.words {
+            freq.entry(w).or_insert(1.0);
+        }
+        let mut by_len: Vec<Vec<(String, f64)>> = Vec::new();
+        // a spelling written rarely is as likely a typo as the word meant
+        for (w, f) in freq
+            .into_iter()
+            .filter(|(_, f)| *f >= f64::from(MIN_PART_COUNT))
+        {
+            let n = w.chars().count();
+            if by_len.len() <= n {
+                by_len.resize(n + 1, Vec::new());
+            }
+            by_len[n].push((w.to_string(), f));
+        }
+        for b in &mut by_len {
+            b.sort_by(|x, y| x.0.cmp(&y.0));
+        }
+        self.channel = channel;
+        self.by_len = by_len;
+        self
     }
 
     /// Number of distinct words.
@@ -165,6 +210,14 @@ impl Vocabulary {
         let words: Vec<&str> = description.split_whitespace().collect();
         let mut out: Vec<String> = Vec::with_capacity(words.len());
         let mut changed = false;
+        let quoted: Vec<Option<String>> = words.iter().map(|w| straight_quotes(w)).collect();
+        changed |= quoted.iter().any(Option::is_some);
+        let words: Vec<&str> = words
+            .iter()
+            .zip(&quoted)
+            .map(|(w, q)| q.as_deref().unwrap_or(w))
+            .collect();
+        let n = words.len();
         for (i, w) in words.iter().enumerate() {
             if let Some(parts) = self.split_glued(w) {
                 changed = true;
@@ -175,7 +228,8 @@ impl Vocabulary {
             let fixed = self
                 .correct_accents(w)
                 .or_else(|| self.correct_word(w))
-                .or_else(|| prev.and_then(|p| self.correct_after(&p, w)));
+                .or_else(|| prev.and_then(|p| self.correct_after(&p, w)))
+                .or_else(|| self.correct_by_channel(w, Threshold::default(), i + 1 == n));
             changed |= fixed.is_some();
             out.push(fixed.unwrap_or_else(|| w.to_string()));
         }
@@ -328,6 +382,65 @@ impl Vocabulary {
         })
     }
 
+    /// A word of [`MIN_WORD`] or more characters (three of them letters) that is neither ours
+    /// nor printed by distributors, replaced by the known word that best explains it under the
+    /// OCR channel: `cost(known -> read) - ln P(known)` (word frequencies: catalog and printed
+    /// words) must beat keeping the word as an unknown word printed as read (`cost(read ->
+    /// read) + unknown_word + unknown_char x length`) and every other known word by `margin`.
+    ///
+    /// Two letters swapped (`galvansied`) is a distributor's typo, not OCR's, and so never
+    /// corrected; nor is the last letter of a description's `last` word, where distributors cut
+    /// their wording short (`RADIATE`, not `RADIATO`).
+    pub fn correct_by_channel(&self, w: &str, th: Threshold, last: bool) -> Option<String> {
+        if self.channel.is_empty() {
+            return None;
+        }
+        let up = w.to_uppercase();
+        let n = up.chars().count();
+        if n < MIN_CHANNEL_WORD
+            || n != w.chars().count()
+            || up.chars().filter(|c| c.is_alphabetic()).count() < MIN_CHANNEL_WORD
+            || self.is_known(&up)
+        {
+            return None;
+        }
+        let keep = self.channel.cost(&up, &up) + th.unknown_word + th.unknown_char * n as f64;
+        let total = self.total as f64 + self.words.len() as f64;
+        let mut best: Option<(f64, &str)> = None;
+        let mut second = f64::INFINITY;
+        for len in n.saturating_sub(2)..=n + 2 {
+            for (cand, f) in self.by_len.get(len).into_iter().flatten() {
+                let d = strsim::levenshtein(cand, &up);
+                if d > 4
+                    || (d == 2 && strsim::osa_distance(cand, &up) == 1)
+                    || (last && cand.chars().last() != up.chars().last())
+                {
+                    continue;
+                }
+                let s = self.channel.cost(cand, &up) + (total / f).ln();
+                match best {
+                    Some((b, _)) if s >= b => second = second.min(s),
+                    _ => {
+                        if let Some((b, _)) = best {
+                            second = second.min(b);
+                        }
+                        best = Some((s, cand));
+                    }
+                }
+            }
+        }
+        let (b, cand) = best?;
+        (b < keep && second - b >= th.margin).then(|| in_case_of(w, cand))
+    }
+
+    /// A catalog word or a printed one, as read or without the punctuation around it.
+    fn is_known(&self, up: &str) -> bool {
+        let bare = up.trim_matches(|c: char| c.is_ascii_punctuation());
+        [up, bare]
+            .iter()
+            .any(|x| self.words.contains(*x) || self.counts.contains_key(*x))
+    }
+
     /// A word of [`MIN_WORD`] or more characters that is not ours, when exactly one confusable
     /// spelling of it is.
     fn correct_word(&self, w: &str) -> Option<String> {
@@ -335,7 +448,7 @@ impl Vocabulary {
             .chars()
             .filter(|c| c.is_ascii_alphanumeric() || !confusions(*c).is_empty())
             .count();
-        if core < MIN_WORD || !w.is_ascii() || self.words.contains(&w.to_uppercase()) {
+        if core < MIN_WORD || !confusable_text(w) || self.words.contains(&w.to_uppercase()) {
             return None;
         }
         let mut found = variants(w).filter(|v| self.words.contains(v));
@@ -346,7 +459,7 @@ impl Vocabulary {
     /// A short word after `prev` (upper-cased) when the pair is not ours but exactly one
     /// confusable spelling of it is, and `prev` is followed by few different words.
     fn correct_after(&self, prev: &str, w: &str) -> Option<String> {
-        if !w.is_ascii() || self.followers.get(prev).copied().unwrap_or(0) > MAX_FOLLOWERS {
+        if !confusable_text(w) || self.followers.get(prev).copied().unwrap_or(0) > MAX_FOLLOWERS {
             return None;
         }
         let key = |s: String| (prev.to_string(), s);
@@ -369,6 +482,25 @@ pub fn exact_pages(doc: &Document) -> Vec<bool> {
                 || (p.source == PageSource::Input && p.words.iter().all(|w| w.confidence >= 1.0))
         })
         .collect()
+}
+
+/// ASCII, or the one non-ASCII mark OCR reads for a letter (`€` for `C`).
+fn confusable_text(w: &str) -> bool {
+    w.chars().all(|c| c.is_ascii() || c == '€')
+}
+
+/// Typographic quotes OCR reads for straight ones (`1/4”` for `1/4"`), made straight; `None`
+/// when the word has none.
+fn straight_quotes(w: &str) -> Option<String> {
+    w.contains(['”', '“', '’', '‘']).then(|| {
+        w.chars()
+            .map(|c| match c {
+                '”' | '“' => '"',
+                '’' | '‘' => '\'',
+                c => c,
+            })
+            .collect()
+    })
 }
 
 /// Upper-cased spellings of an ASCII word with one or two of its characters replaced by what
@@ -414,6 +546,25 @@ fn fold(w: &str) -> String {
         .collect()
 }
 
+/// `spelling` (upper case) in the case of `read`: letter by letter when both are as long
+/// ([`with_case_of`]), else all small, capitalised or all capitals as `read` is.
+fn in_case_of(read: &str, spelling: &str) -> String {
+    if read.chars().count() == spelling.chars().count() {
+        return with_case_of(read, spelling);
+    }
+    let letters: Vec<char> = read.chars().filter(|c| c.is_alphabetic()).collect();
+    if letters.iter().all(|c| c.is_lowercase()) {
+        spelling.to_lowercase()
+    } else if letters.iter().skip(1).all(|c| c.is_lowercase()) {
+        let mut c = spelling.chars();
+        c.next()
+            .map(|f| f.to_string() + &c.as_str().to_lowercase())
+            .unwrap_or_default()
+    } else {
+        spelling.to_string()
+    }
+}
+
 /// `spelling` (upper case) written in the case of `read`, letter by letter. A letter OCR
 /// confused (`l` read for `I` in `Cl2572642`) takes the case of the letter before it.
 fn with_case_of(read: &str, spelling: &str) -> String {
@@ -421,7 +572,7 @@ fn with_case_of(read: &str, spelling: &str) -> String {
     read.chars()
         .zip(spelling.chars())
         .map(|(r, s)| {
-            let lower = if r.to_ascii_uppercase() == s {
+            let lower = if r.to_uppercase().next() == Some(s) {
                 r.is_lowercase()
             } else {
                 prev_lower
@@ -430,7 +581,7 @@ fn with_case_of(read: &str, spelling: &str) -> String {
                 prev_lower = lower;
             }
             if lower {
-                s.to_ascii_lowercase()
+                s.to_lowercase().next().unwrap_or(s)
             } else {
                 s
             }
@@ -608,6 +759,49 @@ mod tests {
         assert_eq!(v.correct("DUSE"), None);
         // without printed words nothing to go by
         assert_eq!(vocab().correct("Flachheizkórper"), None);
+    }
+
+    #[test]
+    fn the_ocr_channel_corrects_what_ocr_does_and_leaves_typos() {
+        let mut pairs = Vec::new();
+        for _ in 0..30 {
+            pairs.push(("CALOREX", "TALOREX"));
+            pairs.push(("BLACK", "HLACK"));
+            pairs.push(("PNL", "PNI"));
+        }
+        for _ in 0..3000 {
+            pairs.push(("CALOREX", "CALOREX"));
+            pairs.push(("BLACK", "BLACK"));
+            pairs.push(("GRILLE", "GRILLE"));
+            pairs.push(("PNL", "PNL"));
+        }
+        let words: std::collections::BTreeMap<String, u32> = [
+            ("CALOREX", 1600),
+            ("BLACK", 900),
+            ("PNL", 700),
+            ("GRILLE", 500),
+        ]
+        .into_iter()
+        .map(|(w, n)| (w.to_string(), n))
+        .collect();
+        let v = printed()
+            .with_printed_words(&words)
+            .with_channel(Channel::learn(pairs, "test"));
+        assert_eq!(
+            v.correct("TALOREX WARMLINE hlack").as_deref(),
+            Some("CALOREX WARMLINE Black")
+        );
+        assert_eq!(
+            v.correct("Rad Pni type 22").as_deref(),
+            Some("Rad Pnl type 22")
+        );
+        // letters doubled, dropped or cut short: a distributor's typo as likely as OCR's
+        assert_eq!(v.correct("GRIILLE CALORE BLCK"), None);
+        // without a channel, nothing of this
+        assert_eq!(
+            printed().with_printed_words(&words).correct("TALOREX"),
+            None
+        );
     }
 
     #[test]
