@@ -408,13 +408,25 @@ impl Vocabulary {
         let total = self.total as f64 + self.words.len() as f64;
         let mut best: Option<(f64, &str)> = None;
         let mut second = f64::INFINITY;
-        for len in n.saturating_sub(2)..=n + 2 {
+        // substitutions keep the length; a two-character edit (`rn` read as `m`) changes it by one
+        for len in n.saturating_sub(1)..=n + 1 {
             for (cand, f) in self.by_len.get(len).into_iter().flatten() {
-                let d = strsim::levenshtein(cand, &up);
-                if d > 4
-                    || (d == 2 && strsim::osa_distance(cand, &up) == 1)
-                    || (last && cand.chars().last() != up.chars().last())
-                {
+                if last && cand.chars().last() != up.chars().last() {
+                    continue;
+                }
+                if len == n {
+                    // as many characters: at most three differ, and not two swapped
+                    let diff: Vec<(char, char)> = cand
+                        .chars()
+                        .zip(up.chars())
+                        .filter(|(a, b)| a != b)
+                        .take(4)
+                        .collect();
+                    let swapped = matches!(diff.as_slice(), [(a, b), (c, d)] if a == d && b == c);
+                    if diff.len() > 3 || swapped {
+                        continue;
+                    }
+                } else if strsim::levenshtein(cand, &up) > 4 {
                     continue;
                 }
                 let s = self.channel.cost(cand, &up) + (total / f).ln();
