@@ -173,12 +173,18 @@ pub fn repair_or_alternatives(line: &LineNumbers, ev: Evidence) -> (Vec<Repair>,
         let three = c.len() >= 5
             && matches!(c[c.len() - 4], '.' | ',')
             && c[c.len() - 3..].iter().all(|d| d.is_ascii_digit());
-        if three && tie_with(Some(v / 1000.0), p, a) {
+        // `1,000` read as `1000`: OCR lost the separator of the three decimals
+        let lost = c.len() >= 4 && c.iter().all(char::is_ascii_digit) && t.trim().ends_with("000");
+        if (three || lost) && tie_with(Some(v / 1000.0), p, a) {
             out.push(Repair {
                 field: Field::Quantity,
                 from: Some(v),
                 to: v / 1000.0,
-                why: "printed with three decimals",
+                why: if three {
+                    "printed with three decimals"
+                } else {
+                    "printed with three decimals, the separator not read"
+                },
             });
             q = Some(v / 1000.0);
         }
@@ -452,6 +458,14 @@ mod tests {
         assert_eq!(one(repair(&l, PLAIN)), (Field::Quantity, 20.0));
         l.amount = Some(46160.0);
         assert!(repair(&l, Evidence::default()).is_empty());
+        // the separator lost by OCR (`1,000` read `1000`)
+        let mut l = line(Some("1000"), Some("2.135,50"), Some("2.135,50"));
+        (l.quantity, l.unit_price, l.amount) = (Some(1000.0), Some(2135.5), Some(2135.5));
+        assert_eq!(one(repair(&l, PLAIN)), (Field::Quantity, 1.0));
+        // a thousand that adds up stays a thousand
+        let mut l = line(Some("1000"), Some("2,13"), Some("2.130,00"));
+        (l.quantity, l.unit_price, l.amount) = (Some(1000.0), Some(2.13), Some(2130.0));
+        assert!(repair(&l, PLAIN).is_empty());
     }
 
     #[test]
