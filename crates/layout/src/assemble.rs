@@ -2,7 +2,7 @@
 //! multi-line descriptions, item blocks, page breaks), then the arithmetic checks that feed
 //! confidence. Shared by the rule reader and the model reader.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use claimscan_doc::{BBox, Document, Header, Invoice, InvoiceIssue, LineItem, Page, ValueBox};
 
@@ -930,6 +930,7 @@ pub fn assemble(doc: &Document, tags: &Tags) -> Invoice {
         lines.push(line);
     }
     unit_column_in_descriptions(&mut lines, &exact_pages);
+    units_from_other_lines(&mut lines, &exact_pages);
     codes_from_descriptions(&mut lines);
 
     // invoice-level checks
@@ -1133,9 +1134,66 @@ fn unit_column_in_descriptions(lines: &mut [LineItem], exact_pages: &[bool]) -> 
     changed
 }
 
+/// A unit read into its line's description: on OCR'd pages, a unit-less line whose description
+/// ends with a word that is the unit of another line of the invoice (`... 50 M RING un.` where
+/// other lines read `un.`) gets it back as its unit. Of 22,133 generated truth descriptions (seeds
+/// 99, 32, 53, 71), 2 end with a unit the invoice uses that is also their own. Returns how many
+/// lines changed.
+fn units_from_other_lines(lines: &mut [LineItem], exact_pages: &[bool]) -> usize {
+    let units: HashSet<String> = lines
+        .iter()
+        .filter_map(|l| l.unit.as_deref())
+        .map(str::to_lowercase)
+        .collect();
+    let mut changed = 0;
+    for l in lines.iter_mut() {
+        let page = l.boxes.get("description").map(|b| b.page);
+        if l.unit.is_some() || page.is_none_or(|p| exact_pages.get(p).copied().unwrap_or(true)) {
+            continue;
+        }
+        let Some((head, last)) = l
+            .description
+            .as_deref()
+            .and_then(|d| d.trim_end().rsplit_once(' '))
+        else {
+            continue;
+        };
+        if units.contains(&last.to_lowercase()) && !head.trim().is_empty() {
+            let (head, last) = (head.trim_end().to_string(), last.to_string());
+            l.description = Some(head);
+            l.unit = Some(last);
+            changed += 1;
+        }
+    }
+    changed
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_unit_read_into_a_description_comes_back_when_other_lines_use_it() {
+        let mut lines = vec![
+            described("ELVOCAB NYM-J 3x1.5 100 M RING", Some("un.")),
+            described("ELVOCAB NYM-J 5x2.5 50 M RING un.", None),
+            described("RADIA V type 22 SET", None),
+        ];
+        assert_eq!(units_from_other_lines(&mut lines, &[false]), 1);
+        assert_eq!(
+            lines[1].description.as_deref(),
+            Some("ELVOCAB NYM-J 5x2.5 50 M RING")
+        );
+        assert_eq!(lines[1].unit.as_deref(), Some("un."));
+        // a word no other line uses as its unit stays
+        assert_eq!(lines[2].description.as_deref(), Some("RADIA V type 22 SET"));
+        // text layers stay as printed
+        let mut exact = vec![
+            described("A 3x1.5", Some("un.")),
+            described("B 5x2.5 un.", None),
+        ];
+        assert_eq!(units_from_other_lines(&mut exact, &[true]), 0);
+    }
 
     fn described(d: &str, unit: Option<&str>) -> LineItem {
         LineItem {
