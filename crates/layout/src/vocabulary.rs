@@ -28,6 +28,11 @@
 //! On the same 4,699 lines these two change 7 descriptions, every one a distributor's own typo
 //! that dropped a space (`CIRCAMAX`, `ELVOPRO`, `GFTHREADA`); on set-r's held-out scans and
 //! photos wrongly read descriptions fall from 150 to 134 (line F1 81.6% -> 83.0%).
+//!
+//! Last, a word still unknown takes the frequent word that explains it under what OCR is known
+//! to misread ([`crate::channel`], learned from read and printed words: `TALOREX` -> `CALOREX`,
+//! `Pni` -> `Pnl`); letters added, dropped or swapped are never corrected, being distributors'
+//! typos as often as OCR's.
 
 use std::collections::{HashMap, HashSet};
 
@@ -382,8 +387,8 @@ impl Vocabulary {
         })
     }
 
-    /// A word of [`MIN_WORD`] or more characters (three of them letters) that is neither ours
-    /// nor printed by distributors, replaced by the known word that best explains it under the
+    /// A word of [`MIN_CHANNEL_WORD`] or more letters that is neither ours nor printed by
+    /// distributors, replaced by the known word that best explains it under the
     /// OCR channel: `cost(known -> read) - ln P(known)` (word frequencies: catalog and printed
     /// words) must beat keeping the word as an unknown word printed as read (`cost(read ->
     /// read) + unknown_word + unknown_char x length`) and every other known word by `margin`.
