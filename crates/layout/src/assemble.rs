@@ -377,50 +377,43 @@ fn clean_description(s: &str, read: bool) -> Option<String> {
     clean_text(&words.join(" "))
 }
 
-/// Whether the last word of an OCR'd description is a speck read as a letter at the row's end:
-/// a lone accented letter (`È`, `Ô`, `ñ`), or a lone small letter other than `m` after a
-/// description in capitals (`... CIRCA SOLAR i`). Of 17,148 generated truth descriptions (seeds
-/// 99, 32 and 53) one ends in a lone accented letter (`à`), and of the 7,208 in capitals two end
-/// in a lone small letter other than `m`.
-fn speck_at_end(words: &[&str]) -> bool {
-    let Some((last, before)) = words.split_last() else {
-        return false;
-    };
-    let mut cs = last.chars();
+/// Whether `word`, at one end of an OCR'd description whose other words are `rest`, is a speck
+/// read as a letter: a lone accented letter (`È`, `Ô`, `ñ`, `ì`), or a lone small letter other
+/// than `keep` beside a description in capitals (`... CIRCA SOLAR i`, `o GRILLE ...`).
+///
+/// Of 17,148 generated truth descriptions (seeds 99, 32 and 53) one ends in a lone accented
+/// letter (`à`), and of the 7,208 in capitals two end in a lone small letter other than `m`
+/// (which ends five, as a unit: `... 200 m`); none of 22,133 (seeds 99, 32, 53, 71) starts with
+/// either.
+fn lone_letter_speck(word: &str, rest: &[&str], keep: Option<char>) -> bool {
+    let mut cs = word.chars();
     let (Some(c), None) = (cs.next(), cs.next()) else {
         return false;
     };
     let capitals = || {
-        let letters: Vec<char> = before
+        let letters: Vec<char> = rest
             .iter()
             .flat_map(|w| w.chars())
             .filter(|c| c.is_alphabetic())
             .collect();
         letters.len() >= 6 && letters.iter().all(|c| c.is_uppercase())
     };
-    (c.is_alphabetic() && !c.is_ascii()) || (c.is_ascii_lowercase() && c != 'm' && capitals())
+    (c.is_alphabetic() && !c.is_ascii())
+        || (c.is_ascii_lowercase() && Some(c) != keep && capitals())
 }
 
-/// Whether the first word of an OCR'd description is a speck read as a letter: a lone accented
-/// letter (`ì Inbedrijfstelling`), or a lone small letter before a description in capitals
-/// (`o GRILLE LINEAR ...`). No truth description of seeds 99, 32, 53 and 71 (22,133) starts so.
+/// The last word of an OCR'd description is a speck ([`lone_letter_speck`]; a small `m` stays).
+fn speck_at_end(words: &[&str]) -> bool {
+    words
+        .split_last()
+        .is_some_and(|(last, before)| lone_letter_speck(last, before, Some('m')))
+}
+
+/// The first word of an OCR'd description is a speck ([`lone_letter_speck`]).
 fn speck_at_start(words: &[&str]) -> bool {
-    let Some((first, after)) = words.split_first() else {
-        return false;
-    };
-    let mut cs = first.chars();
-    let (Some(c), None) = (cs.next(), cs.next()) else {
-        return false;
-    };
-    let capitals = || {
-        let letters: Vec<char> = after
-            .iter()
-            .flat_map(|w| w.chars())
-            .filter(|c| c.is_alphabetic())
-            .collect();
-        letters.len() >= 6 && letters.iter().all(|c| c.is_uppercase())
-    };
-    (c.is_alphabetic() && !c.is_ascii()) || (c.is_ascii_lowercase() && capitals())
+    words
+        .split_first()
+        .is_some_and(|(first, after)| lone_letter_speck(first, after, None))
 }
 
 /// One item while being assembled.
