@@ -335,7 +335,20 @@ fn clean_name(s: &str) -> Option<String> {
             words.remove(0);
         }
     }
-    let mut out = words.join(" ");
+    // `&` read as `8` between two names (`Wójcik 8 Zielinski`): no company name of the generator's
+    // 1,800 (a third with `&`) has a lone `8`
+    let amp: Vec<&str> = (0..words.len())
+        .map(|i| {
+            let named = |w: Option<&&str>| w.is_some_and(|w| w.starts_with(char::is_uppercase));
+            let between = i > 0 && named(words.get(i - 1)) && named(words.get(i + 1));
+            if words[i] == "8" && between {
+                "&"
+            } else {
+                words[i]
+            }
+        })
+        .collect();
+    let mut out = amp.join(" ");
     if out.ends_with("..") {
         out.pop();
     }
@@ -1232,6 +1245,8 @@ mod tests {
     #[test]
     fn supplier_names_lose_what_ocr_and_logos_add_at_their_ends() {
         let c = |s: &str| clean_name(s).unwrap();
+        assert_eq!(c("Wójcik 8 Zielinski S.A."), "Wójcik & Zielinski S.A.");
+        assert_eq!(c("Studio 8 design"), "Studio 8 design");
         assert_eq!(
             c(". Termoidraulica Rossi S.n.c."),
             "Termoidraulica Rossi S.n.c."
