@@ -1133,17 +1133,12 @@ fn codes_from_descriptions(lines: &mut [LineItem]) -> usize {
 /// skew can put a narrow unit column in a description's row band.) Returns how many lines
 /// changed.
 fn unit_column_in_descriptions(lines: &mut [LineItem], exact_pages: &[bool]) -> usize {
-    let last_word = |l: &LineItem| -> Option<String> {
-        let page = l.boxes.get("description")?.page;
-        if l.unit.is_some() || exact_pages.get(page).copied().unwrap_or(true) {
-            return None;
-        }
-        let d = l.description.as_deref()?;
-        let (_, last) = d.trim_end().rsplit_once(' ')?;
-        claimscan_matching::normalize::is_pack_word(&last.to_lowercase()).then(|| last.to_string())
+    let pack_word = |l: &LineItem| {
+        trailing_word_of_unitless_ocr_line(l, exact_pages)
+            .filter(|w| claimscan_matching::normalize::is_pack_word(&w.to_lowercase()))
     };
     let mut count: HashMap<String, usize> = HashMap::new();
-    for w in lines.iter().filter_map(last_word) {
+    for w in lines.iter().filter_map(pack_word) {
         *count.entry(w).or_default() += 1;
     }
     let Some((word, n)) = count.into_iter().max_by_key(|(w, n)| (*n, w.clone())) else {
@@ -1154,15 +1149,35 @@ fn unit_column_in_descriptions(lines: &mut [LineItem], exact_pages: &[bool]) -> 
     }
     let mut changed = 0;
     for l in lines.iter_mut() {
-        if last_word(l).as_deref() == Some(word.as_str()) {
-            let d = l.description.take().unwrap_or_default();
-            let head = d.trim_end()[..d.trim_end().len() - word.len()].trim_end();
-            l.description = Some(head.to_string());
-            l.unit = Some(word.clone());
+        if pack_word(l).as_deref() == Some(word.as_str()) {
+            last_word_to_unit(l);
             changed += 1;
         }
     }
     changed
+}
+
+/// The last word of a unit-less line's description read on an OCR'd page, when the description
+/// has more words than that one.
+fn trailing_word_of_unitless_ocr_line(l: &LineItem, exact_pages: &[bool]) -> Option<String> {
+    let page = l.boxes.get("description")?.page;
+    if l.unit.is_some() || exact_pages.get(page).copied().unwrap_or(true) {
+        return None;
+    }
+    let (head, last) = l.description.as_deref()?.trim_end().rsplit_once(' ')?;
+    (!head.trim().is_empty()).then(|| last.to_string())
+}
+
+/// Moves the last word of a line's description to its unit.
+fn last_word_to_unit(l: &mut LineItem) {
+    let d = l.description.take().unwrap_or_default();
+    match d.trim_end().rsplit_once(' ') {
+        Some((head, last)) => {
+            l.unit = Some(last.to_string());
+            l.description = Some(head.trim_end().to_string());
+        }
+        None => l.description = Some(d),
+    }
 }
 
 /// A unit read into its line's description: on OCR'd pages, a unit-less line whose description
@@ -1178,21 +1193,10 @@ fn units_from_other_lines(lines: &mut [LineItem], exact_pages: &[bool]) -> usize
         .collect();
     let mut changed = 0;
     for l in lines.iter_mut() {
-        let page = l.boxes.get("description").map(|b| b.page);
-        if l.unit.is_some() || page.is_none_or(|p| exact_pages.get(p).copied().unwrap_or(true)) {
-            continue;
-        }
-        let Some((head, last)) = l
-            .description
-            .as_deref()
-            .and_then(|d| d.trim_end().rsplit_once(' '))
-        else {
-            continue;
-        };
-        if units.contains(&last.to_lowercase()) && !head.trim().is_empty() {
-            let (head, last) = (head.trim_end().to_string(), last.to_string());
-            l.description = Some(head);
-            l.unit = Some(last);
+        if trailing_word_of_unitless_ocr_line(l, exact_pages)
+            .is_some_and(|w| units.contains(&w.to_lowercase()))
+        {
+            last_word_to_unit(l);
             changed += 1;
         }
     }
