@@ -462,18 +462,25 @@ fn rows(doc: &Document, tags: &Tags) -> Vec<Row> {
     let mut out = Vec::new();
     for (pi, page) in doc.pages.iter().enumerate() {
         let Some(ptags) = tags.get(pi) else { continue };
-        for line in &page.lines {
+        let mut page_labels: Vec<Vec<Label>> = page
+            .lines
+            .iter()
+            .map(|line| {
+                code_tail_to_description(
+                    line.words
+                        .iter()
+                        .map(|&wi| ptags.get(wi).copied().unwrap_or_default().label)
+                        .collect(),
+                )
+            })
+            .collect();
+        column_out_of_descriptions(page, &mut page_labels);
+        for (line, labels) in page.lines.iter().zip(page_labels) {
             let mut row = Row {
                 page: pi,
                 ..Default::default()
             };
             let mut last_of: BTreeMap<Label, usize> = BTreeMap::new();
-            let labels = code_tail_to_description(
-                line.words
-                    .iter()
-                    .map(|&wi| ptags.get(wi).copied().unwrap_or_default().label)
-                    .collect(),
-            );
             for (k, &wi) in line.words.iter().enumerate() {
                 let mut tag = ptags.get(wi).copied().unwrap_or_default();
                 tag.label = labels[k];
@@ -516,6 +523,106 @@ fn rows(doc: &Document, tags: &Tags) -> Vec<Row> {
         }
     }
     out
+}
+
+/// The end of a description that sits in a column of its own: on at least three text lines of
+/// a page, the description's last words start at the same place (within half a word height)
+/// after a gap more than twice as wide as the gaps between its other words. That is the next
+/// column (a code `T84045`, a VAT rate `19`) run into the description because the columns are
+/// close, not wording: a description that merely ends alike on several lines (`... RAL 9016`)
+/// keeps its ordinary spacing. The column's words become the line's code when they hold a digit
+/// and the line has none, else they are dropped from the description. Returns how many lines
+/// changed.
+fn column_out_of_descriptions(page: &Page, labels: &mut [Vec<Label>]) -> usize {
+    /// Where a line's description could end in another column: the line, the positions of the
+    /// words after a wide gap, where the first of them starts, and the line's word height.
+    struct Tail {
+        line: usize,
+        words: Vec<usize>,
+        x0: f32,
+        height: f32,
+    }
+    let mut tails: Vec<Tail> = Vec::new();
+    for (li, line) in page.lines.iter().enumerate() {
+        let desc: Vec<usize> = (0..line.words.len())
+            .filter(|&k| labels[li][k] == Label::LineDescription)
+            .collect();
+        if desc.len() < 3 {
+            continue;
+        }
+        let bbox = |k: usize| page.words[line.words[k]].bbox;
+        let gaps: Vec<f32> = desc
+            .windows(2)
+            .map(|w| bbox(w[1])[0] - bbox(w[0])[2])
+            .collect();
+        let mut heights: Vec<f32> = desc.iter().map(|&k| bbox(k)[3] - bbox(k)[1]).collect();
+        heights.sort_by(f32::total_cmp);
+        let height = heights[heights.len() / 2];
+        // every wide gap with two or more words before it and at most three after it
+        for g in 1..gaps.len() {
+            if desc.len() - (g + 1) > 3 {
+                continue;
+            }
+            let mut others: Vec<f32> = gaps
+                .iter()
+                .enumerate()
+                .filter(|&(i, _)| i != g)
+                .map(|(_, v)| *v)
+                .collect();
+            others.sort_by(f32::total_cmp);
+            let usual = others[(others.len() - 1) / 2].max(1.0);
+            if gaps[g] > 2.0 * usual {
+                tails.push(Tail {
+                    line: li,
+                    words: desc[g + 1..].to_vec(),
+                    x0: bbox(desc[g + 1])[0],
+                    height,
+                });
+            }
+        }
+    }
+    // the earliest break of each line that starts at the same place on three or more lines
+    let mut taken: BTreeMap<usize, &Tail> = BTreeMap::new();
+    for t in &tails {
+        let aligned: HashSet<usize> = tails
+            .iter()
+            .filter(|u| (u.x0 - t.x0).abs() <= 0.5 * t.height.min(u.height))
+            .map(|u| u.line)
+            .collect();
+        if aligned.len() >= 3 {
+            let e = taken.entry(t.line).or_insert(t);
+            if t.words.len() > e.words.len() {
+                *e = t;
+            }
+        }
+    }
+    for t in taken.values() {
+        let line = &page.lines[t.line];
+        // the column's own words end at the line's next wide gap (`T481 | 19`: a code, then a
+        // VAT rate)
+        let own = tails
+            .iter()
+            .filter(|u| u.line == t.line && u.words.len() < t.words.len())
+            .map(|u| t.words.len() - u.words.len())
+            .min()
+            .unwrap_or(t.words.len());
+        let has_code = labels[t.line].contains(&Label::LineCode);
+        let digit = t.words[..own].iter().any(|&k| {
+            page.words[line.words[k]]
+                .text
+                .chars()
+                .any(|c| c.is_ascii_digit())
+        });
+        let code = digit && !has_code && own <= 2;
+        for (i, &k) in t.words.iter().enumerate() {
+            labels[t.line][k] = if code && i < own {
+                Label::LineCode
+            } else {
+                Label::LineOther
+            };
+        }
+    }
+    taken.len()
 }
 
 /// A text line's labels, with code words that follow the description given to the
@@ -626,10 +733,14 @@ fn items(rows: &[Row]) -> Vec<Item> {
     if anchors.is_empty() {
         return Vec::new();
     }
-    let with_desc = anchors
-        .iter()
-        .filter(|&&i| rows[i].has(Label::LineDescription))
-        .count();
+    // a stray word taken for wording on the numbers' row (a VAT rate `19` printed beside them)
+    // does not make it a description
+    let worded = |row: &Row| {
+        row.fields
+            .get(&Label::LineDescription)
+            .is_some_and(|(t, _, _)| t.chars().filter(|c| c.is_alphabetic()).count() >= 4)
+    };
+    let with_desc = anchors.iter().filter(|&&i| worded(&rows[i])).count();
     let desc_before = with_desc * 2 < anchors.len();
     let mut groups: Vec<Vec<usize>> = anchors.iter().map(|&a| vec![a]).collect();
     let mut ai = 0;
@@ -661,11 +772,23 @@ fn items(rows: &[Row]) -> Vec<Item> {
     }
     groups
         .into_iter()
-        .map(|mut g| {
+        .zip(&anchors)
+        .map(|(mut g, &anchor)| {
             g.sort_unstable();
+            // the stray word on the numbers' row of a block whose wording came before it
+            let stray = desc_before
+                && !worded(&rows[anchor])
+                && g.iter()
+                    .any(|&i| i != anchor && rows[i].has(Label::LineDescription));
             let mut item = Item::default();
             for i in g {
-                absorb(&mut item, &rows[i]);
+                if stray && i == anchor {
+                    let mut row = rows[i].clone();
+                    row.fields.remove(&Label::LineDescription);
+                    absorb(&mut item, &row);
+                } else {
+                    absorb(&mut item, &rows[i]);
+                }
             }
             item
         })
@@ -1481,6 +1604,140 @@ mod tests {
         assert_eq!(code_tail_to_description(two.clone()), two);
         let short = vec![LineDescription, LineCode, LineDescription, LineQuantity];
         assert_eq!(code_tail_to_description(short.clone()), short);
+    }
+
+    /// A page of text lines, each a list of (word, left, right) on its own row, with the
+    /// labels of its words.
+    fn table_page(rows: &[&[(&str, f32, f32, Label)]]) -> (Page, Vec<Vec<Label>>) {
+        let mut words = Vec::new();
+        for (r, row) in rows.iter().enumerate() {
+            let y = 100.0 + 60.0 * r as f32;
+            for (t, x0, x1, _) in row.iter() {
+                words.push(claimscan_doc::Word::new(
+                    *t,
+                    [*x0, y, *x1, y + 40.0],
+                    0.9,
+                    2000.0,
+                    3000.0,
+                ));
+            }
+        }
+        let page = Page::new(
+            0,
+            2000.0,
+            3000.0,
+            None,
+            claimscan_doc::PageSource::Input,
+            words,
+        );
+        let flat: Vec<Label> = rows.iter().flat_map(|r| r.iter().map(|w| w.3)).collect();
+        let labels = page
+            .lines
+            .iter()
+            .map(|l| l.words.iter().map(|&wi| flat[wi]).collect())
+            .collect();
+        (page, labels)
+    }
+
+    #[test]
+    fn a_column_run_into_the_descriptions_is_taken_out_of_them() {
+        use Label::*;
+        // a code column at x = 946 after descriptions that end anywhere before it
+        let (page, mut labels) = table_page(&[
+            &[
+                ("RAD", 130.0, 185.0, LineDescription),
+                ("RADIA", 199.0, 282.0, LineDescription),
+                ("VM", 291.0, 333.0, LineDescription),
+                ("7016", 849.0, 915.0, LineDescription),
+                ("T29971", 946.0, 1041.0, LineDescription),
+                ("5", 1298.0, 1312.0, LineQuantity),
+            ],
+            &[
+                ("RAD", 130.0, 185.0, LineDescription),
+                ("PNL", 201.0, 254.0, LineDescription),
+                ("9016", 826.0, 890.0, LineDescription),
+                ("T47606", 946.0, 1045.0, LineDescription),
+                ("1", 1298.0, 1307.0, LineQuantity),
+            ],
+            &[
+                ("CIRC", 130.0, 200.0, LineDescription),
+                ("PUMP", 210.0, 290.0, LineDescription),
+                ("1x230V", 300.0, 400.0, LineDescription),
+                ("T12249", 947.0, 1040.0, LineDescription),
+                ("19", 1100.0, 1130.0, LineDescription),
+            ],
+        ]);
+        assert_eq!(column_out_of_descriptions(&page, &mut labels), 3);
+        assert_eq!(labels[0][4], LineCode);
+        assert_eq!(labels[1][3], LineCode);
+        // a code, then a second column: the code, and a word dropped
+        assert_eq!(&labels[2][3..], [LineCode, LineOther]);
+        assert_eq!(labels[0][..4], [LineDescription; 4]);
+    }
+
+    #[test]
+    fn descriptions_ending_alike_with_ordinary_spacing_keep_their_ends() {
+        use Label::*;
+        let row: &[(&str, f32, f32, Label)] = &[
+            ("HK", 130.0, 170.0, LineDescription),
+            ("RADIA", 180.0, 260.0, LineDescription),
+            ("RAL", 270.0, 320.0, LineDescription),
+            ("9016", 330.0, 390.0, LineDescription),
+            ("1", 1298.0, 1307.0, LineQuantity),
+        ];
+        let (page, mut labels) = table_page(&[row, row, row, row]);
+        let before = labels.clone();
+        assert_eq!(column_out_of_descriptions(&page, &mut labels), 0);
+        assert_eq!(labels, before);
+        // one wide gap on two lines only is no column
+        let wide: &[(&str, f32, f32, Label)] = &[
+            ("HK", 130.0, 170.0, LineDescription),
+            ("RADIA", 180.0, 260.0, LineDescription),
+            ("9016", 330.0, 390.0, LineDescription),
+            ("T1", 946.0, 990.0, LineDescription),
+        ];
+        let (page, mut labels) = table_page(&[wide, wide, row]);
+        assert_eq!(column_out_of_descriptions(&page, &mut labels), 0);
+    }
+
+    #[test]
+    fn a_vat_rate_on_the_numbers_row_of_item_blocks_is_not_their_wording() {
+        let row = |fields: &[(Label, &str)]| Row {
+            fields: fields
+                .iter()
+                .map(|(l, t)| (*l, (t.to_string(), [0.0; 4], 0.9)))
+                .collect(),
+            page: 0,
+        };
+        use Label::*;
+        // blocks: wording first, then `Menge: 5 ... USt%: 19 ... Betrag: 414,75`
+        let rows = [
+            row(&[(LineDescription, "PEXA 32x2.9 100 m PX3053486")]),
+            row(&[
+                (LineQuantity, "5,00"),
+                (LineDescription, "19"),
+                (LineAmount, "414,75"),
+            ]),
+            row(&[(LineDescription, "RADIA C type 10 RAC2001391")]),
+            row(&[
+                (LineQuantity, "8,00"),
+                (LineDescription, "19"),
+                (LineAmount, "1.584,40"),
+            ]),
+            row(&[(LineDescription, "Montagearbeiten")]),
+            row(&[(LineQuantity, "1,00"), (LineAmount, "91,58")]),
+        ];
+        let got = items(&rows);
+        let described: Vec<String> = got.iter().map(|i| i.description.join(" ")).collect();
+        assert_eq!(
+            described,
+            [
+                "PEXA 32x2.9 100 m PX3053486",
+                "RADIA C type 10 RAC2001391",
+                "Montagearbeiten"
+            ]
+        );
+        assert_eq!(got[1].amount.as_deref(), Some("1.584,40"));
     }
 
     #[test]
