@@ -313,6 +313,48 @@ pub fn field_near_glued(folded_word: &str) -> Option<Field> {
     found
 }
 
+/// The one-word column label a folded word of four letters or more is one edit away from
+/// (`prija` for `prijs`, `regei` for `regel`), or, from five letters, whose start it is one edit
+/// away from (`renhei` for a cut `eenheid`): what OCR makes of a table header. `None` when
+/// labels of two columns are that near, and for words that are a label already.
+pub fn column_near(folded_word: &str) -> Option<&'static str> {
+    let n = folded_word.chars().count();
+    if n < 4 || !folded_word.chars().all(char::is_alphabetic) || column(folded_word).is_some() {
+        return None;
+    }
+    // a word as near a header field's label (`date`, one edit from the column `rate`): the
+    // line is more likely a grid of invoice details than a table header
+    let near_field = |w: &str| {
+        index()
+            .field_words
+            .iter()
+            .any(|(l, _)| l.chars().count() >= 4 && strsim::levenshtein(l, w) <= 1)
+    };
+    if near_field(folded_word) {
+        return None;
+    }
+    let mut found: Option<(&'static str, Column)> = None;
+    for (label, c) in &index().column_words {
+        let m = label.chars().count();
+        if m < 4 || m + 1 < n {
+            continue;
+        }
+        let near = strsim::levenshtein(label, folded_word) <= 1
+            || (n >= 5
+                && m > n
+                && strsim::levenshtein(&label.chars().take(n).collect::<String>(), folded_word)
+                    <= 1);
+        if near {
+            match found {
+                Some((_, f)) if f != *c => return None,
+                Some(_) => {}
+                None => found = Some((label, *c)),
+            }
+        }
+    }
+    found.map(|(l, _)| l)
+}
+
 /// Longest word count of any label phrase (for greedy phrase matching).
 pub const MAX_PHRASE_WORDS: usize = 5;
 
@@ -383,5 +425,21 @@ mod tests {
         // short words and words near no label
         assert_eq!(field_near_glued(&fold("numer")), None);
         assert_eq!(field_near_glued(&fold("Heizkörper")), None);
+    }
+
+    #[test]
+    fn column_headers_misread_are_near_their_label() {
+        assert_eq!(column_near(&fold("Prija")), Some("prijs"));
+        assert_eq!(column_near(&fold("Regeì")), Some("regel"));
+        assert_eq!(column_near(&fold("Renhei")), Some("eenheid"));
+        assert_eq!(column_near(&fold("Bedrog")), Some("bedrag"));
+        // labels, short words, numbers and wording near no label
+        assert_eq!(column_near(&fold("Prijs")), None);
+        assert_eq!(column_near(&fold("BIW")), None);
+        assert_eq!(column_near(&fold("2,00")), None);
+        assert_eq!(column_near(&fold("PRESSFIT")), None);
+        assert_eq!(column_near(&fold("adaptor")), None);
+        // a header field's label (one edit from `rate`) is not a misread column
+        assert_eq!(column_near(&fold("DATE")), None);
     }
 }

@@ -20,6 +20,7 @@ pub mod eval;
 pub mod external;
 pub mod features;
 pub mod geometry;
+pub mod headers;
 pub mod labels;
 pub mod lexicon;
 pub mod model;
@@ -125,6 +126,9 @@ impl InvoiceReader {
                 .entered();
         let upright = geometry::upright(doc);
         let work = upright.as_ref().unwrap_or(doc);
+        // labels see the table headers OCR misread as the labels they are; values keep the words
+        let mended = headers::mend(work);
+        let work = mended.as_ref().unwrap_or(work);
         let mut fallback = None;
         let tags = match &self.kind {
             Kind::Rules => rules::label(work),

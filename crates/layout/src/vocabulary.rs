@@ -565,7 +565,7 @@ fn fold(w: &str) -> String {
 
 /// `spelling` (upper case) in the case of `read`: letter by letter when both are as long
 /// ([`with_case_of`]), else all small, capitalised or all capitals as `read` is.
-fn in_case_of(read: &str, spelling: &str) -> String {
+pub(crate) fn in_case_of(read: &str, spelling: &str) -> String {
     if read.chars().count() == spelling.chars().count() {
         return with_case_of(read, spelling);
     }

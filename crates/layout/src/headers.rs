@@ -1,0 +1,123 @@
+//! Table headers as OCR misreads them. The reader finds a table's columns by their header labels
+//! ([`crate::lexicon`]); on a scan one misread label (`Prija` for `Prijs`) can leave a whole
+//! column unnamed and every line of the invoice without its description. On OCR'd pages, a word
+//! of a header line (one that already names two columns) that is one edit from a column label
+//! is read as that label before the words are labelled. Only the labelling sees the mended
+//! words: values are always taken from the words as read.
+
+use claimscan_doc::Document;
+
+use crate::lexicon;
+use crate::text::fold;
+use crate::vocabulary::{exact_pages, in_case_of};
+
+/// The document with its OCR'd table headers mended, or `None` when nothing changed.
+pub fn mend(doc: &Document) -> Option<Document> {
+    let exact = exact_pages(doc);
+    let mut out: Option<Document> = None;
+    for (pi, page) in doc.pages.iter().enumerate() {
+        if exact[pi] {
+            continue;
+        }
+        for line in &page.lines {
+            let folded: Vec<String> = line
+                .words
+                .iter()
+                .map(|&w| fold(&page.words[w].text))
+                .collect();
+            // the words of labels already named, as the feature extractor finds them
+            let mut named = vec![false; folded.len()];
+            let mut labels = 0;
+            let mut k = 0;
+            while k < folded.len() {
+                match lexicon::column_prefix(&folded[k..]) {
+                    Some((_, m)) => {
+                        named[k..k + m].iter_mut().for_each(|n| *n = true);
+                        labels += 1;
+                        k += m;
+                    }
+                    None => k += 1,
+                }
+            }
+            if labels < 2 {
+                continue;
+            }
+            for (k, &wi) in line.words.iter().enumerate() {
+                if named[k] {
+                    continue;
+                }
+                let Some(label) = lexicon::column_near(&folded[k]) else {
+                    continue;
+                };
+                let word = &mut out.get_or_insert_with(|| doc.clone()).pages[pi].words[wi];
+                word.text = in_case_of(&word.text, &label.to_uppercase());
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use claimscan_doc::{Page, PageSource, SourceInfo, Word};
+
+    fn doc(words: &[&str], confidence: f32) -> Document {
+        let words = words
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                let x = 100.0 + 200.0 * i as f32;
+                Word::new(*t, [x, 100.0, x + 150.0, 130.0], confidence, 2000.0, 3000.0)
+            })
+            .collect();
+        Document {
+            schema_version: claimscan_doc::SCHEMA_VERSION.into(),
+            source: SourceInfo {
+                path: "t".into(),
+                format: "words_json".into(),
+                bytes: 0,
+                sha256: String::new(),
+            },
+            pages: vec![Page::new(0, 2000.0, 3000.0, None, PageSource::Input, words)],
+        }
+    }
+
+    fn texts(d: &Document) -> Vec<&str> {
+        d.pages[0].words.iter().map(|w| w.text.as_str()).collect()
+    }
+
+    #[test]
+    fn misread_labels_of_a_header_line_are_mended() {
+        let header = [
+            "Regeì",
+            "Artikelnr.",
+            "Omschrijving",
+            "Renhei",
+            "Aantal",
+            "Prija",
+            "Bedrag",
+        ];
+        let mended = mend(&doc(&header, 0.9)).expect("mended");
+        assert_eq!(
+            texts(&mended),
+            [
+                "Regel",
+                "Artikelnr.",
+                "Omschrijving",
+                "Eenheid",
+                "Aantal",
+                "Prijs",
+                "Bedrag"
+            ]
+        );
+    }
+
+    #[test]
+    fn other_lines_and_exact_pages_stay() {
+        // not a header line: one label only
+        assert!(mend(&doc(&["Prija", "Omschrijving", "PRESSFIT"], 0.9)).is_none());
+        // a text layer or exact words are what was printed
+        assert!(mend(&doc(&["Prija", "Omschrijving", "Aantal"], 1.0)).is_none());
+    }
+}
