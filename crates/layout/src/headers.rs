@@ -2,7 +2,8 @@
 //! ([`crate::lexicon`]); on a scan one misread label (`Prija` for `Prijs`) can leave a whole
 //! column unnamed and every line of the invoice without its description. On OCR'd pages, a word
 //! of a header line (one that already names two columns) that is one edit from a column label
-//! is read as that label before the words are labelled. Only the labelling sees the mended
+//! is read as that label before the words are labelled, and so is a label of several words
+//! with one of them misread (`Nazwa towaru lub usiugi`). Only the labelling sees the mended
 //! words: values are always taken from the words as read.
 
 use claimscan_doc::Document;
@@ -41,6 +42,20 @@ pub fn mend(doc: &Document) -> Option<Document> {
             }
             if labels < 2 {
                 continue;
+            }
+            // a label of several words with one of them misread, then single words
+            let mut k = 0;
+            while k < folded.len() {
+                match lexicon::column_phrase_near(&folded[k..]) {
+                    Some((j, spelling)) => {
+                        let word = &mut out.get_or_insert_with(|| doc.clone()).pages[pi].words
+                            [line.words[k + j]];
+                        word.text = in_case_of(&word.text, &spelling.to_uppercase());
+                        named[k..=k + j].iter_mut().for_each(|n| *n = true);
+                        k += j + 1;
+                    }
+                    None => k += 1,
+                }
             }
             for (k, &wi) in line.words.iter().enumerate() {
                 if named[k] {
@@ -111,6 +126,15 @@ mod tests {
                 "Bedrag"
             ]
         );
+    }
+
+    #[test]
+    fn a_label_of_several_words_with_one_misread_is_mended() {
+        let header = [
+            "Nazwa", "towaru", "lub", "usiugi", "Symbol", "Cena", "netto",
+        ];
+        let mended = mend(&doc(&header, 0.9)).expect("mended");
+        assert_eq!(texts(&mended)[3], "uslugi");
     }
 
     #[test]

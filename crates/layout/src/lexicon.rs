@@ -222,6 +222,8 @@ struct Index {
     fields: HashMap<&'static str, Field>,
     /// Single-word column labels, for prefix matches of truncated headers, in list order.
     column_words: Vec<(&'static str, Column)>,
+    /// Column labels of several words, for near matches of misread ones, in list order.
+    column_phrases: Vec<(&'static str, Column)>,
     /// Single-word field labels, for near matches of misread ones, in list order.
     field_words: Vec<(&'static str, Field)>,
     /// Every field label of six characters or more written without its spaces (`fatturan`),
@@ -234,10 +236,13 @@ fn index() -> &'static Index {
     INDEX.get_or_init(|| {
         let mut columns = HashMap::new();
         let mut column_words = Vec::new();
+        let mut column_phrases = Vec::new();
         for (c, list) in COLUMNS {
             for l in split(list) {
                 columns.entry(l).or_insert(*c);
-                if !l.contains(' ') {
+                if l.contains(' ') {
+                    column_phrases.push((l, *c));
+                } else {
                     column_words.push((l, *c));
                 }
             }
@@ -261,6 +266,7 @@ fn index() -> &'static Index {
             columns,
             fields,
             column_words,
+            column_phrases,
             field_words,
             field_glued,
         }
@@ -355,6 +361,28 @@ pub fn column_near(folded_word: &str) -> Option<&'static str> {
     found.map(|(l, _)| l)
 }
 
+/// A column label of several words that the folded words starting a line spell with one word
+/// of four letters or more one edit off (`nazwa towaru lub usiugi` for `... uslugi`): the
+/// position of that word and its spelling in the label. The longest such label wins.
+pub fn column_phrase_near(folded_words: &[String]) -> Option<(usize, &'static str)> {
+    for n in (2..=folded_words.len().min(MAX_PHRASE_WORDS)).rev() {
+        let read = &folded_words[..n];
+        for (label, _) in &index().column_phrases {
+            let words: Vec<&'static str> = label.split(' ').collect();
+            if words.len() != n {
+                continue;
+            }
+            let differ: Vec<usize> = (0..n).filter(|&i| words[i] != read[i]).collect();
+            if let [i] = differ[..] {
+                if words[i].chars().count() >= 4 && strsim::levenshtein(words[i], &read[i]) <= 1 {
+                    return Some((i, words[i]));
+                }
+            }
+        }
+    }
+    None
+}
+
 /// Longest word count of any label phrase (for greedy phrase matching).
 pub const MAX_PHRASE_WORDS: usize = 5;
 
@@ -441,5 +469,12 @@ mod tests {
         assert_eq!(column_near(&fold("adaptor")), None);
         // a header field's label (one edit from `rate`) is not a misread column
         assert_eq!(column_near(&fold("DATE")), None);
+        let words = |t: &str| t.split(' ').map(fold).collect::<Vec<_>>();
+        assert_eq!(
+            column_phrase_near(&words("Nazwa towaru lub usiugi Symbol")),
+            Some((3, "uslugi"))
+        );
+        assert_eq!(column_phrase_near(&words("Nazwa towaru lub uslugi")), None);
+        assert_eq!(column_phrase_near(&words("Cena jedn")), None);
     }
 }
