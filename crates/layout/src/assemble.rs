@@ -386,8 +386,54 @@ fn clean_description(s: &str, read: bool) -> Option<String> {
         if words.len() > 1 && speck_at_start(&words) {
             words.remove(0);
         }
+        if let Some(i) = label_tail(&words) {
+            words.truncate(i);
+        }
     }
     clean_text(&words.join(" "))
+}
+
+/// Where an OCR'd description ends in another column's label and value read into its line
+/// (`... reducing socket 3/4"x3/ ALIO.: 22`, `... Type 79 F TX TVA: 20`, `... Réf.`,
+/// `... 15-70 „Fabrikantcode`): the position of the label, when it comes after two words or
+/// more and at most two value words (with a digit, or of at most two characters) follow it.
+/// Labels (three letters or more) are a VAT rate's, a price's, a quantity's, an amount's, a
+/// code's or a maker reference's, exact, or one edit off when they end in `:` or `.`.
+fn label_tail(words: &[&str]) -> Option<usize> {
+    use lexicon::Column as C;
+    let value = |w: &&str| w.chars().any(|c| c.is_ascii_digit()) || w.chars().count() <= 2;
+    // a barcode printed inside the description (`... EAN 4057312`) is the distributor's wording
+    const WORDING: &[&str] = &["ean", "gtin", "barcode", "gencod"];
+    // one edit off only where the word ends like a label (`ALIO.:`), not in wording (`press`)
+    let label = |f: &str, marked: bool| {
+        let near = |f: &str| marked.then(|| lexicon::column_near(f)).flatten();
+        let column = lexicon::column(f).or_else(|| near(f).and_then(lexicon::column));
+        let field =
+            lexicon::field(f).or_else(|| marked.then(|| lexicon::field_near_glued(f)).flatten());
+        // labels of three letters or more (`pu` also ends a cut `pure`), and not a discount's
+        // (`Early payment discount 2%` is wording)
+        f.chars().filter(|c| c.is_alphabetic()).count() >= 3
+            && (matches!(
+                column,
+                Some(C::VatRate | C::UnitPrice | C::NetPrice | C::Qty | C::Amount | C::Code)
+            ) || (field == Some(Field::Extra) && !WORDING.contains(&f)))
+    };
+    (2..words.len()).find(|&i| {
+        let tail = &words[i..];
+        let folded: Vec<String> = tail.iter().take(2).map(|w| text::fold(w)).collect();
+        let marked = |w: &str| w.ends_with([':', '.']);
+        let (n, found) = if folded.len() == 2
+            && label(&format!("{} {}", folded[0], folded[1]), marked(tail[1]))
+        {
+            (2, true)
+        } else {
+            (
+                1,
+                !folded[0].is_empty() && label(&folded[0], marked(tail[0])),
+            )
+        };
+        found && tail.len() - n <= 2 && tail[n..].iter().all(value)
+    })
 }
 
 /// Whether `word`, at one end of an OCR'd description whose other words are `rest`, is a speck
@@ -1738,6 +1784,42 @@ mod tests {
             ]
         );
         assert_eq!(got[1].amount.as_deref(), Some("1.584,40"));
+    }
+
+    #[test]
+    fn another_columns_label_and_value_at_the_end_of_an_ocr_description_go() {
+        let cut = |d: &str| clean_description(d, true).unwrap();
+        assert_eq!(
+            cut("Panel radiator CALOREX CX type 56 ALIO.: 22"),
+            "Panel radiator CALOREX CX type 56"
+        );
+        assert_eq!(
+            cut("Panel Radiator Type 79 F TX TVA: 20"),
+            "Panel Radiator Type 79 F"
+        );
+        assert_eq!(
+            cut("BRIXO BX PANEL RADIATOR Réf."),
+            "BRIXO BX PANEL RADIATOR"
+        );
+        assert_eq!(
+            cut("UMW.PUMPE CIRCA 15-70 „Fabrikantcode"),
+            "UMW.PUMPE CIRCA 15-70"
+        );
+        // wording that looks like a label stays: a barcode in the description, a cut `pure`,
+        // a discount line, a word one edit from a label without a label's `:`
+        for kept in [
+            "CIRCA 20-70 130 mm CIRC.PMP EAN 4057312",
+            "RAD RADIA V type 10 550x2000mm pu",
+            "Early payment discount 2%",
+            "CALOREX CX Multilayer press",
+        ] {
+            assert_eq!(cut(kept), kept);
+        }
+        // exact pages keep everything
+        assert_eq!(
+            clean_description("Panel radiator type 56 ALIO.: 22", false).unwrap(),
+            "Panel radiator type 56 ALIO.: 22"
+        );
     }
 
     #[test]
