@@ -440,7 +440,31 @@ fn ocr_page(
         "ocr"
     );
     let mut rotation = 0u32;
-    if opts.orientation_retry && reads_poorly(&words) {
+    if opts.orientation_retry && sideways(&words) {
+        // Tesseract reads a page turned a quarter as vertical text lines: plausible words, each
+        // with its line's tall box, and no table to find in them. The quarter turn that reads
+        // better, and not sideways itself, is the page.
+        let turns = [
+            (90, image::imageops::rotate90(&image)),
+            (270, image::imageops::rotate270(&image)),
+        ];
+        let mut best: Option<(f32, u32, GrayImage, Vec<Word>)> = None;
+        for (deg, rotated) in turns {
+            let w = claimscan_ocr::recognise(&rotated, eff_dpi, &ocr)?;
+            let s = score(&w);
+            tracing::debug!(page = index, rotation = deg, score = s, "sideways retry");
+            if !sideways(&w) && best.as_ref().is_none_or(|b| s > b.0) {
+                best = Some((s, deg, rotated, w));
+            }
+        }
+        if let Some((s, deg, img, w)) = best {
+            if s >= 0.5 * score(&words) {
+                rotation = deg;
+                image = img;
+                words = w;
+            }
+        }
+    } else if opts.orientation_retry && reads_poorly(&words) {
         let mut best = (score(&words), 0u32, None::<GrayImage>, None::<Vec<Word>>);
         for (deg, rotated) in [
             (90, image::imageops::rotate90(&image)),
@@ -479,6 +503,20 @@ fn score(words: &[Word]) -> f32 {
         .filter(|w| is_plausible(w))
         .map(|w| w.confidence)
         .sum()
+}
+
+/// Most words of four characters or more are boxes standing upright (taller than one and a half
+/// times their width): Tesseract read the lines of a page turned a quarter as vertical text.
+fn sideways(words: &[Word]) -> bool {
+    let long: Vec<&Word> = words
+        .iter()
+        .filter(|w| w.text.chars().filter(|c| c.is_alphanumeric()).count() >= 4)
+        .collect();
+    let tall = long
+        .iter()
+        .filter(|w| w.bbox[3] - w.bbox[1] > 1.5 * (w.bbox[2] - w.bbox[0]))
+        .count();
+    long.len() >= 10 && tall * 2 > long.len()
 }
 
 /// Sideways text makes Tesseract emit many low-confidence fragments; a picture with hardly any
