@@ -137,6 +137,7 @@ fn steps(list: &str) -> PrepareOptions {
         rescale: on("rescale") || keep.is_some(),
         deskew: on("deskew") || min_skew.is_some(),
         min_skew_degrees: min_skew.unwrap_or(PrepareOptions::photo().min_skew_degrees),
+        deblur_shake: on("deblur").then_some((2.5, 2.0)),
         binarise: on("binarise"),
         ..PrepareOptions::photo()
     }

@@ -71,6 +71,9 @@ pub struct Preprocessing {
     pub binarised: bool,
     /// Median character height (pixels) estimated before scaling, if measurable.
     pub text_height_px: Option<f32>,
+    /// Camera shake removed: the straight motion blur's length (pixels) and direction (degrees).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub motion_blur: Option<[f32; 2]>,
 }
 
 /// One page of a document.

@@ -29,6 +29,9 @@ pub struct ReadOptions {
     pub scan: PrepareOptions,
     /// Try the other three orientations when a page reads poorly (a sideways photo without EXIF).
     pub orientation_retry: bool,
+    /// Prepare a photo that reads poorly (mean word confidence under 0.7) again with camera
+    /// shake divided out, and keep the read that scores better.
+    pub deblur_retry: bool,
     /// A document needs at least this many plausible words, or it is `no_text`.
     pub min_words: usize,
     /// Keep each page's image (the cleaned image that was OCR'd, or a rendering of a text-layer
@@ -46,6 +49,7 @@ impl Default for ReadOptions {
             photo: PrepareOptions::photo(),
             scan: PrepareOptions::scan(),
             orientation_retry: true,
+            deblur_retry: true,
             min_words: 3,
             keep_images: false,
         }
@@ -405,6 +409,8 @@ fn ocr_page(
     language: &std::sync::OnceLock<String>,
 ) -> Result<PageAndImage, ReadError> {
     let started = std::time::Instant::now();
+    // kept for a second clean-up of photos that read poorly (shake)
+    let original = (opts.deblur_retry && prep.perspective).then(|| image.clone());
     let prepared = claimscan_imaging::prepare(image, prep);
     let info = prepared.info;
     tracing::debug!(
@@ -415,7 +421,7 @@ fn ocr_page(
     );
     let mut image = prepared.image;
     // Tesseract wants the resolution; after rescaling, the effective DPI changes with the scale.
-    let eff_dpi = dpi.map_or(300.0, |d| d * info.scale);
+    let mut eff_dpi = dpi.map_or(300.0, |d| d * info.scale);
     let started = std::time::Instant::now();
     let ocr = if opts.ocr.languages == claimscan_ocr::AUTO {
         let lang = language.get_or_init(|| {
@@ -484,6 +490,35 @@ fn ocr_page(
             words = w;
         }
     }
+    // A photo that reads poorly may be shaken: prepared again with the shake divided out, and
+    // read again; the better read is kept (a sharp page's stroke pattern can pass for a shake).
+    let mut info = info;
+    if opts.deblur_retry && prep.perspective && rotation == 0 && mean_confidence(&words) < 0.9 {
+        if let Some(original) = original {
+            let retry = PrepareOptions {
+                deblur_shake: Some((2.5, 2.0)),
+                sharpen: None,
+                ..*prep
+            };
+            let again = claimscan_imaging::prepare(original, &retry);
+            if again.info.motion_blur.is_some() {
+                let dpi = dpi.map_or(300.0, |d| d * again.info.scale);
+                let w = claimscan_ocr::recognise(&again.image, dpi, &ocr)?;
+                tracing::debug!(
+                    page = index,
+                    before = score(&words),
+                    after = score(&w),
+                    "deblur retry"
+                );
+                if score(&w) > score(&words) {
+                    image = again.image;
+                    info = again.info;
+                    words = w;
+                    eff_dpi = dpi;
+                }
+            }
+        }
+    }
     let mut page = Page::new(
         index,
         image.width() as f32,
@@ -495,6 +530,10 @@ fn ocr_page(
     page.rotation = rotation;
     page.preprocessing = Some(info);
     Ok((page, opts.keep_images.then_some(image)))
+}
+
+fn mean_confidence(words: &[Word]) -> f32 {
+    words.iter().map(|w| w.confidence).sum::<f32>() / words.len().max(1) as f32
 }
 
 fn score(words: &[Word]) -> f32 {
