@@ -115,6 +115,20 @@ pub struct Document {
 }
 
 impl Document {
+    /// A document of given words (no file read: no size, no digest), named `path`.
+    pub fn of_words(path: impl Into<String>, pages: Vec<Page>) -> Self {
+        Document {
+            schema_version: SCHEMA_VERSION.into(),
+            source: SourceInfo {
+                path: path.into(),
+                format: "words_json".into(),
+                bytes: 0,
+                sha256: String::new(),
+            },
+            pages,
+        }
+    }
+
     /// All words of all pages, for quick text checks.
     pub fn words(&self) -> impl Iterator<Item = &Word> {
         self.pages.iter().flat_map(|p| p.words.iter())

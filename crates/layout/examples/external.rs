@@ -9,7 +9,7 @@
 //! after both are normalised to ISO 8601 (a key date we cannot parse counts as wrong).
 use std::path::{Path, PathBuf};
 
-use claimscan_doc::{Document, Page, PageSource, SourceInfo, Word, SCHEMA_VERSION};
+use claimscan_doc::{Document, Page, PageSource, Word};
 use claimscan_layout::{text, InvoiceReader};
 use serde_json::Value;
 
@@ -19,16 +19,10 @@ fn doc_of(words: Vec<(String, [f32; 4])>, w: f32, h: f32, name: &str) -> Documen
         .filter(|(t, _)| !t.trim().is_empty())
         .map(|(t, b)| Word::new(t, b, 1.0, w, h))
         .collect();
-    Document {
-        schema_version: SCHEMA_VERSION.into(),
-        source: SourceInfo {
-            path: name.into(),
-            format: "words_json".into(),
-            bytes: 0,
-            sha256: String::new(),
-        },
-        pages: vec![Page::new(0, w, h, None, PageSource::Input, words)],
-    }
+    Document::of_words(
+        name,
+        vec![Page::new(0, w, h, None, PageSource::Input, words)],
+    )
 }
 
 fn files(dir: &Path, ext: &str) -> Vec<PathBuf> {

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use claimscan_doc::{Document, Page, PageSource, SourceInfo, Word, SCHEMA_VERSION};
+use claimscan_doc::{Document, Page, PageSource, Word};
 use serde_json::Value;
 
 use crate::labels::{Label, Tag, Tags};
@@ -98,16 +98,7 @@ pub fn cord_receipt(json: &[u8], name: &str) -> Option<CordReceipt> {
     let page = Page::new(0, w, h, None, PageSource::Input, words);
     // Page::new keeps the word order, so the labels stay parallel to the words
     Some(CordReceipt {
-        doc: Document {
-            schema_version: SCHEMA_VERSION.into(),
-            source: SourceInfo {
-                path: name.into(),
-                format: "words_json".into(),
-                bytes: 0,
-                sha256: String::new(),
-            },
-            pages: vec![page],
-        },
+        doc: Document::of_words(name, vec![page]),
         tags: vec![labels],
         lines,
     })

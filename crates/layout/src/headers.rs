@@ -75,7 +75,7 @@ pub fn mend(doc: &Document) -> Option<Document> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use claimscan_doc::{Page, PageSource, SourceInfo, Word};
+    use claimscan_doc::{Page, PageSource, Word};
 
     fn doc(words: &[&str], confidence: f32) -> Document {
         let words = words
@@ -86,16 +86,10 @@ mod tests {
                 Word::new(*t, [x, 100.0, x + 150.0, 130.0], confidence, 2000.0, 3000.0)
             })
             .collect();
-        Document {
-            schema_version: claimscan_doc::SCHEMA_VERSION.into(),
-            source: SourceInfo {
-                path: "t".into(),
-                format: "words_json".into(),
-                bytes: 0,
-                sha256: String::new(),
-            },
-            pages: vec![Page::new(0, 2000.0, 3000.0, None, PageSource::Input, words)],
-        }
+        Document::of_words(
+            "t",
+            vec![Page::new(0, 2000.0, 3000.0, None, PageSource::Input, words)],
+        )
     }
 
     fn texts(d: &Document) -> Vec<&str> {

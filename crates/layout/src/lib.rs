@@ -185,27 +185,19 @@ mod tests {
     use super::*;
 
     fn doc(pages: Vec<Vec<(&str, [f32; 4])>>) -> Document {
-        use claimscan_doc::{Page, PageSource, SourceInfo, Word};
-        Document {
-            schema_version: claimscan_doc::SCHEMA_VERSION.into(),
-            source: SourceInfo {
-                path: "t".into(),
-                format: "words_json".into(),
-                bytes: 0,
-                sha256: String::new(),
-            },
-            pages: pages
-                .into_iter()
-                .enumerate()
-                .map(|(i, ws)| {
-                    let words = ws
-                        .into_iter()
-                        .map(|(t, b)| Word::new(t, b, 1.0, 1000.0, 1000.0))
-                        .collect();
-                    Page::new(i, 1000.0, 1000.0, None, PageSource::Input, words)
-                })
-                .collect(),
-        }
+        use claimscan_doc::{Page, PageSource, Word};
+        let pages = pages
+            .into_iter()
+            .enumerate()
+            .map(|(i, ws)| {
+                let words = ws
+                    .into_iter()
+                    .map(|(t, b)| Word::new(t, b, 1.0, 1000.0, 1000.0))
+                    .collect();
+                Page::new(i, 1000.0, 1000.0, None, PageSource::Input, words)
+            })
+            .collect();
+        Document::of_words("t", pages)
     }
 
     #[test]

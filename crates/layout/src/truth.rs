@@ -3,9 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use claimscan_doc::{
-    Document, Header, Invoice, LineItem, Page, PageSource, SourceInfo, Word, SCHEMA_VERSION,
-};
+use claimscan_doc::{Document, Header, Invoice, LineItem, Page, PageSource, Word};
 use serde::Deserialize;
 
 use crate::labels::{Label, Tag, Tags};
@@ -129,16 +127,7 @@ impl Truth {
                 Page::new(i, p.width, p.height, p.dpi, PageSource::Input, words)
             })
             .collect();
-        Document {
-            schema_version: SCHEMA_VERSION.to_string(),
-            source: SourceInfo {
-                path: format!("{}.truth.json", self.doc_id),
-                format: "words_json".into(),
-                bytes: 0,
-                sha256: String::new(),
-            },
-            pages,
-        }
+        Document::of_words(format!("{}.truth.json", self.doc_id), pages)
     }
 
     /// The label of every word of [`Truth::document`]: a word whose centre lies in a field's box

@@ -609,7 +609,7 @@ fn with_case_of(read: &str, spelling: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use claimscan_doc::{LineItem, Page, SourceInfo, ValueBox, Word};
+    use claimscan_doc::{LineItem, Page, ValueBox, Word};
 
     fn vocab() -> Vocabulary {
         Vocabulary::from_texts([
@@ -834,20 +834,14 @@ mod tests {
             )];
             Page::new(i, 1000.0, 1000.0, None, source, words)
         };
-        let doc = Document {
-            schema_version: claimscan_doc::SCHEMA_VERSION.into(),
-            source: SourceInfo {
-                path: "t".into(),
-                format: "words_json".into(),
-                bytes: 0,
-                sha256: String::new(),
-            },
-            pages: vec![
+        let doc = Document::of_words(
+            "t",
+            vec![
                 page(0, PageSource::TextLayer, 1.0),
                 page(1, PageSource::Ocr, 0.6),
                 page(2, PageSource::Input, 1.0),
             ],
-        };
+        );
         let line = |p: usize| LineItem {
             description: Some("ELVOCAB HOSVV-F".into()),
             boxes: [(

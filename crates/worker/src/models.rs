@@ -425,16 +425,7 @@ mod tests {
     }
 
     fn empty_doc() -> Document {
-        Document {
-            schema_version: claimscan_doc::SCHEMA_VERSION.into(),
-            source: claimscan_doc::SourceInfo {
-                path: "test".into(),
-                format: "words_json".into(),
-                bytes: 0,
-                sha256: String::new(),
-            },
-            pages: Vec::new(),
-        }
+        Document::of_words("test", Vec::new())
     }
 
     fn fixed(name: &'static str, right: bool) -> Arc<dyn InvoiceRead> {
