@@ -3,7 +3,8 @@
 //!
 //! `cargo run --example prepare -p claimscan-imaging -- scan|scan-unlit|scan-straight|photo|none IN.png OUT.png`
 //! (with `SHARPNESS=1`: print the input's `edge_sharpness` instead, which decides whether the
-//! photo clean-up sharpens it).
+//! photo clean-up sharpens it; with `MOTION=1`: print the four deepest camera-shake candidates
+//! of `deblur::motion_candidates` on the photo cleaned up to the shake step).
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -33,6 +34,24 @@ fn main() {
             std::process::exit(1);
         }
     };
+    if std::env::var_os("MOTION").is_some() {
+        // the photo clean-up up to the shake step (sheet, lighting), then the deepest cepstrum
+        // dips: what the reader's shake retry would divide out
+        let upto = claimscan_imaging::PrepareOptions {
+            rescale: false,
+            deskew: false,
+            sharpen: None,
+            ..claimscan_imaging::PrepareOptions::photo()
+        };
+        let g = claimscan_imaging::prepare(gray, &upto).image;
+        for m in claimscan_imaging::deblur::motion_candidates(&g, 4) {
+            println!(
+                "{input}: length {:.1} angle {:.0} strength {:.2}",
+                m.length, m.angle, m.strength
+            );
+        }
+        return;
+    }
     if std::env::var_os("SHARPNESS").is_some() {
         println!(
             "{input}: sharpness {:.3}",
