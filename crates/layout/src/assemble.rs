@@ -321,6 +321,14 @@ fn clean_name(s: &str) -> Option<String> {
     while words.len() > 1 && debris(words[0]) {
         words.remove(0);
     }
+    // a speck read before the first word (`‚Installationsbedarf`, `\\VOGTERM`), and a first
+    // word with a brace or bar in it (`Lw} Installatiegroothandel`): no name has either
+    if let Some(first) = words.first_mut() {
+        *first = first.trim_start_matches(['‚', '„', '"', '\'', '\\', '`', '|']);
+    }
+    if words.len() > 2 && words[0].contains(['{', '}', '[', ']', '|', '\\']) {
+        words.remove(0);
+    }
     while words.len() > 1 && debris(words[words.len() - 1]) {
         words.pop();
     }
@@ -335,24 +343,107 @@ fn clean_name(s: &str) -> Option<String> {
             words.remove(0);
         }
     }
-    // `&` read as `8` between two names (`Wójcik 8 Zielinski`): no company name of the generator's
-    // 1,800 (a third with `&`) has a lone `8`
-    let amp: Vec<&str> = (0..words.len())
+    // `&` read as `8`, `8:`, `€.` or `Ey` between two names (`Wójcik 8 Zielinski`, `Cano €.
+    // Ortega`): no company name of the generator's 1,800 (a third with `&`) has a lone `8`
+    let amp_misread = |w: &str| {
+        let mut cs = w.chars();
+        let first = cs.next();
+        let rest: Vec<char> = cs.collect();
+        w == "Ey"
+            || (matches!(first, Some('8' | '€' | '&'))
+                && rest.len() <= 1
+                && rest.iter().all(|c| c.is_ascii_punctuation()))
+    };
+    let mut amp: Vec<String> = (0..words.len())
         .map(|i| {
             let named = |w: Option<&&str>| w.is_some_and(|w| w.starts_with(char::is_uppercase));
             let between = i > 0 && named(words.get(i - 1)) && named(words.get(i + 1));
-            if words[i] == "8" && between {
-                "&"
+            if amp_misread(words[i]) && between {
+                "&".to_string()
             } else {
-                words[i]
+                words[i].to_string()
             }
         })
         .collect();
+    legal_form_misread(&mut amp);
     let mut out = amp.join(" ");
     if out.ends_with("..") {
         out.pop();
     }
     clean_text(&out)
+}
+
+/// Legal forms as their letters (`sp z oo` for `Sp. z o.o.`): what a name's last word or words
+/// are checked against by [`legal_form_misread`].
+const LEGAL_FORMS: &[&str] = &[
+    "plc", "ltd", "limited", "gmbh", "gesmbh", "kg", "sarl", "sas", "bvba", "srl", "spa", "snc",
+    "vof", "lda", "sp z oo", "sp j", "teoranta",
+];
+
+/// A legal form at a name's end with one letter misread (`Hughes ple` for `plc`), or with `0`
+/// for `o` (`Sp. z 0.0.`): the letters are mended in place, its punctuation kept. Forms of
+/// three letters or more only (`SA` and `AG` are too near other words), and only where the
+/// name does not end in a form already.
+fn legal_form_misread(words: &mut [String]) {
+    let letters = |w: &str| -> String {
+        w.chars()
+            .filter(|c| c.is_alphanumeric())
+            .flat_map(char::to_lowercase)
+            .collect()
+    };
+    let n = words.len();
+    for k in [3usize, 1] {
+        if n < k + 1 {
+            continue;
+        }
+        let tail: Vec<String> = words[n - k..].iter().map(|w| letters(w)).collect();
+        let joined = tail.join(" ");
+        // `Sp.j.` is one word, `Sp. j` two: forms are compared without their spaces
+        let bare = |f: &str| f.replace(' ', "");
+        if LEGAL_FORMS.iter().any(|f| bare(f) == bare(&joined)) {
+            return;
+        }
+        let digits_as_letters = joined.replace('0', "o");
+        let target = LEGAL_FORMS.iter().find(|f| {
+            f.chars().count() >= 3
+                && f.chars().count() == joined.chars().count()
+                && (**f == digits_as_letters
+                    || (k == 1
+                        && !joined.chars().any(|c| c.is_ascii_digit())
+                        && f.chars()
+                            .zip(joined.chars())
+                            .filter(|(a, b)| a != b)
+                            .count()
+                            == 1))
+        });
+        let Some(target) = target else { continue };
+        // mend letter by letter, in each word's case, keeping every other character
+        let mut want = target.chars().filter(|c| *c != ' ');
+        for w in &mut words[n - k..] {
+            let upper = w
+                .chars()
+                .filter(|c| c.is_alphabetic())
+                .all(char::is_uppercase)
+                && w.chars().filter(|c| c.is_alphabetic()).count() > 1;
+            *w = w
+                .chars()
+                .map(|c| {
+                    if !c.is_alphanumeric() {
+                        return c;
+                    }
+                    let t = want.next().unwrap_or(c);
+                    if t.to_lowercase().eq(c.to_lowercase()) {
+                        c
+                    } else if upper || (c.is_uppercase() && !c.is_ascii_digit()) {
+                        t.to_ascii_uppercase()
+                    } else {
+                        t
+                    }
+                })
+                .collect();
+        }
+        return;
+    }
 }
 
 fn clean_text(s: &str) -> Option<String> {
@@ -1440,6 +1531,27 @@ mod tests {
             c("MULDER Mulder Technische Groothandel BV"),
             "Mulder Technische Groothandel BV"
         );
+        // what set-r's train scans and photos made of `&`, legal forms and first words
+        assert_eq!(c("Castillo €. Navarro S.L."), "Castillo & Navarro S.L.");
+        assert_eq!(c("Iglesias 8: Navarro S.A."), "Iglesias & Navarro S.A.");
+        assert_eq!(c("Iglesias Ey Cano S.L."), "Iglesias & Cano S.L.");
+        assert_eq!(c("Trade Supplies Hughes ple"), "Trade Supplies Hughes plc");
+        assert_eq!(
+            c("Kowalski & Kozlowski Sp. z 0.0."),
+            "Kowalski & Kozlowski Sp. z o.o."
+        );
+        assert_eq!(
+            c("Lw} Installatiegroothandel Willems NV"),
+            "Installatiegroothandel Willems NV"
+        );
+        assert_eq!(
+            c("‚Installationsbedarf Schmidt e.K."),
+            "Installationsbedarf Schmidt e.K."
+        );
+        assert_eq!(
+            c("\\VOGTERM Elektrogroßhandel GmbH"),
+            "VOGTERM Elektrogroßhandel GmbH"
+        );
         // names as printed stay
         for name in [
             "van der Berg BV",
@@ -1447,6 +1559,12 @@ mod tests {
             "Keller & Frank AG",
             "MULDER MULDER BV",
             "& Verwarming NV",
+            "Cano & Ortega S.L.",
+            "Bakker & Jansen BVBA",
+            "Pipe & Pump Centre Ltd",
+            "Sanitair & Verwarming SAS",
+            "Kowalski Hurtownia Instalacyjna Sp. z o.o.",
+            "Zieliński Elektro-Hurt Sp.j.",
         ] {
             assert_eq!(c(name), name);
         }
