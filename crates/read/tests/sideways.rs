@@ -6,19 +6,17 @@
 use claimscan_ocr::OcrOptions;
 use claimscan_read::ReadOptions;
 
-#[test]
-fn a_photo_turned_a_quarter_is_read_upright_whichever_way_it_was_turned() {
+/// Fixture fx10, a Portuguese photo turned a quarter, in gray.
+fn fx10() -> image::GrayImage {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../../training-data/fixtures/fx10_photo_pt_shadow_rot90.jpg"
     );
-    let photo = image::open(path).expect("fixture").to_luma8();
-    // the fixture is turned one quarter; half a turn more makes it turned the other quarter
-    let other_way = image::imageops::rotate180(&photo);
-    let mut png = Vec::new();
-    other_way
-        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
-        .expect("encode");
+    image::open(path).expect("fixture").to_luma8()
+}
+
+/// Reads an encoded picture in Portuguese and checks that its page was found turned a quarter.
+fn read_upright(bytes: &[u8], name: &str) -> claimscan_doc::Document {
     let opts = ReadOptions {
         ocr: OcrOptions {
             languages: "por".into(),
@@ -26,13 +24,27 @@ fn a_photo_turned_a_quarter_is_read_upright_whichever_way_it_was_turned() {
         },
         ..ReadOptions::default()
     };
-    let doc = claimscan_read::read_bytes(&png, "fx10-turned", &opts).expect("read");
+    let doc = claimscan_read::read_bytes(bytes, name, &opts).expect("read");
     let page = &doc.pages[0];
     assert!(
         page.rotation == 90 || page.rotation == 270,
         "rotation {}",
         page.rotation
     );
+    doc
+}
+
+#[test]
+fn a_photo_turned_a_quarter_is_read_upright_whichever_way_it_was_turned() {
+    let photo = fx10();
+    // the fixture is turned one quarter; half a turn more makes it turned the other quarter
+    let other_way = image::imageops::rotate180(&photo);
+    let mut png = Vec::new();
+    other_way
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .expect("encode");
+    let doc = read_upright(&png, "fx10-turned");
+    let page = &doc.pages[0];
     let long: Vec<_> = page.words.iter().filter(|w| w.text.len() >= 4).collect();
     let wide = long
         .iter()
@@ -55,11 +67,7 @@ fn a_photo_turned_a_quarter_is_read_upright_whichever_way_it_was_turned() {
 /// photo kept its blurred read (4 of set-r's 27 shaken train photos were turned).
 #[test]
 fn a_turned_shaken_photo_gets_the_shake_retry() {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../training-data/fixtures/fx10_photo_pt_shadow_rot90.jpg"
-    );
-    let photo = image::open(path).expect("fixture").to_luma8();
+    let photo = fx10();
     const LEN: u32 = 7;
     let (w, h) = photo.dimensions();
     let shaken = image::GrayImage::from_fn(w, h, |x, y| {
@@ -75,20 +83,8 @@ fn a_turned_shaken_photo_gets_the_shake_retry() {
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpg, 88)
         .encode_image(&shaken)
         .expect("encode");
-    let opts = ReadOptions {
-        ocr: OcrOptions {
-            languages: "por".into(),
-            ..OcrOptions::default()
-        },
-        ..ReadOptions::default()
-    };
-    let doc = claimscan_read::read_bytes(&jpg, "fx10-shaken", &opts).expect("read");
+    let doc = read_upright(&jpg, "fx10-shaken");
     let page = &doc.pages[0];
-    assert!(
-        page.rotation == 90 || page.rotation == 270,
-        "rotation {}",
-        page.rotation
-    );
     let info = page.preprocessing.as_ref().expect("clean-up recorded");
     let [length, angle] = info.motion_blur.expect("the shake was divided out");
     assert!((length - LEN as f32).abs() <= 1.5, "length {length}");
