@@ -64,7 +64,7 @@ fn a_photo_turned_a_quarter_is_read_upright_whichever_way_it_was_turned() {
 /// The same photo, turned a quarter, also shaken sideways by 7 pixels (before JPEG, as a phone
 /// would): the shake retry measures the blur on the picture as taken and reads the page turned
 /// upright. Before, the retry ran only on photos read the right way up, so a turned, shaken
-/// photo kept its blurred read (4 of set-r's 27 shaken train photos were turned).
+/// photo kept its blurred read (7 of set-r's 27 shaken train photos were turned).
 #[test]
 fn a_turned_shaken_photo_gets_the_shake_retry() {
     let photo = fx10();
