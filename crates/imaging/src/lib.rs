@@ -650,9 +650,14 @@ pub fn median_text_height(gray: &GrayImage) -> Option<f32> {
 pub fn estimate_skew(gray: &GrayImage) -> f32 {
     let (small, _) = shrink(gray, 1200);
     let level = imageproc::contrast::otsu_level(&small);
+    // A band along the borders is left out: a scanner's edge shadow is a dark stripe at exactly
+    // 0 or 90 degrees whatever the paper's skew, and it outweighed the text on 11 of 67 skewed
+    // scans of set 99 (train), which were then not deskewed at all.
+    let (mx, my) = (small.width() / 20, small.height() / 20);
     let mut pts: Vec<(f32, f32)> = Vec::new();
     for (x, y, p) in small.enumerate_pixels() {
-        if p[0] < level {
+        let inside = x >= mx && x + mx < small.width() && y >= my && y + my < small.height();
+        if inside && p[0] < level {
             pts.push((x as f32, y as f32));
         }
     }
