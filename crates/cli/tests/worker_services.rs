@@ -116,7 +116,77 @@ async fn happy_path_duplicate_invoice_and_resent_message() {
         keys.iter().any(|k| k.ends_with("extraction.json")),
         "{keys:?}"
     );
+    assert_eq!(
+        env.count("SELECT count(*) FROM uploads WHERE artifacts_pending")
+            .await,
+        0
+    );
 
+    stop.send(true).unwrap();
+    h.await.unwrap().unwrap();
+    env.cleanup().await;
+}
+
+/// A claim's extraction JSON is stored after its decision commits, by the relay. A worker that
+/// dies between the commit and the PUT leaves the row marked `artifacts_pending`; the next
+/// worker's relay stores the JSON from the database.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_extraction_json_left_pending_by_a_crash_is_stored_by_the_next_worker() {
+    let env = Env::new("pending").await;
+    let (_w, stop, h) = env.worker().await;
+    let (words, _) = words_invoice("fx03_digital_en_twoline", "-p");
+    env.upload(words, "u-pend-1", "partner-p", "json").await;
+    env.wait_decided(1, Duration::from_secs(60)).await;
+    assert_eq!(env.status("u-pend-1").await.unwrap().0, "claimed");
+    stop.send(true).unwrap();
+    h.await.unwrap().unwrap();
+    let key = format!(
+        "{}extraction.json",
+        claimscan_worker::s3::artifacts_prefix("prog", "u-pend-1")
+    );
+    // The stopped worker drained its relay: the JSON is stored and nothing is pending.
+    assert!(env.store.get("artifacts", &key).await.is_ok());
+    assert_eq!(
+        env.count("SELECT count(*) FROM uploads WHERE artifacts_pending")
+            .await,
+        0
+    );
+
+    // The state a crash right after the commit leaves: the row marked, no object.
+    env.store.delete("artifacts", &key).await.unwrap();
+    sqlx::query("UPDATE uploads SET artifacts_pending = true WHERE upload_id = 'u-pend-1'")
+        .execute(&env.pg)
+        .await
+        .unwrap();
+    assert!(env.store.get("artifacts", &key).await.is_err());
+
+    let (_w, stop, h) = env.worker().await;
+    let t0 = std::time::Instant::now();
+    while env
+        .count("SELECT count(*) FROM uploads WHERE artifacts_pending")
+        .await
+        > 0
+    {
+        assert!(
+            t0.elapsed() < Duration::from_secs(30),
+            "the pending JSON was not stored"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let stored: serde_json::Value =
+        serde_json::from_slice(&env.store.get("artifacts", &key).await.unwrap()).unwrap();
+    let row: serde_json::Value =
+        sqlx::query_scalar("SELECT extraction FROM uploads WHERE upload_id = 'u-pend-1'")
+            .fetch_one(&env.pg)
+            .await
+            .unwrap();
+    assert_eq!(stored, row);
+    assert!(
+        stored["invoice"]["lines"]
+            .as_array()
+            .is_some_and(|l| !l.is_empty()),
+        "{stored}"
+    );
     stop.send(true).unwrap();
     h.await.unwrap().unwrap();
     env.cleanup().await;

@@ -335,10 +335,12 @@ impl Db {
         }
     }
 
-    /// [`Db::record`], with `before_commit` (the artifacts' upload) run concurrently with the
-    /// transaction's statements and awaited before COMMIT: nothing committed ever refers to an
-    /// object that is not there. If it fails, the transaction is rolled back and its error is
-    /// returned (inside `Ok`).
+    /// [`Db::record`], with `before_commit` (a review's artifacts upload) run concurrently with
+    /// the transaction's statements and awaited before COMMIT: no review task is ever committed
+    /// before the pictures and JSON it names. If it fails, the transaction is rolled back and its
+    /// error is returned (inside `Ok`). Any other decided upload with an extraction and an
+    /// artifacts prefix is committed with `artifacts_pending` set, and the relay stores its JSON
+    /// afterwards ([`Db::store_pending_artifacts`]).
     ///
     /// Four round trips whatever the outcome: BEGIN; the upload's status and the invoice's
     /// fingerprint (one statement); the claim with its lines, or the task, and every outbox row
@@ -396,6 +398,12 @@ impl Db {
         artifacts_prefix: Option<&str>,
     ) -> Result<Step, DbError> {
         let (status, code, message) = outcome.recorded_as();
+        // The extraction JSON of an upload not sent to review is stored after the commit, by the
+        // relay (`store_pending_artifacts`); a review's is stored before it (`record_with`'s
+        // `before_commit`), since its review.requested names it.
+        let json_pending = ex.is_some()
+            && artifacts_prefix.is_some()
+            && !matches!(outcome, Outcome::Review { .. });
         let extraction_json =
             ex.map(|e| serde_json::to_value(e).unwrap_or(serde_json::Value::Null));
         // One claim (or open task) per invoice per program, whoever uploads it: the fingerprint
@@ -410,7 +418,8 @@ impl Db {
             "WITH up AS (
                UPDATE uploads SET status = $2, reason_code = $3, reason_message = $4, sha256 = $5,
                       fingerprint = $6, phash = $7, distributor_key = $8, reader = $9, confidence = $10,
-                      extraction = $11, artifacts_prefix = $12, decided_at = now()
+                      extraction = $11, artifacts_prefix = $12, artifacts_pending = $14,
+                      decided_at = now()
                 WHERE upload_id = $1 AND status = 'processing'
                RETURNING upload_id, program_id),
              fp AS (
@@ -433,6 +442,7 @@ impl Db {
         .bind(extraction_json)
         .bind(artifacts_prefix)
         .bind(fingerprint)
+        .bind(json_pending)
         .fetch_one(&mut **tx)
         .await?;
         if row.get::<i64, _>("updated") == 0 {
@@ -679,17 +689,77 @@ impl Db {
         Ok(ids.len())
     }
 
+    /// Stores the extraction JSON of decided uploads whose JSON is still pending (committed
+    /// with `artifacts_pending`; see migration 0007), at most `limit` of them, with `put(key,
+    /// bytes)`, then clears their mark. The rows stay locked (`FOR UPDATE SKIP LOCKED`) from
+    /// before the first PUT to after the mark is cleared: two relays never store the same JSON
+    /// at once, and an erasure (which clears the marks first, [`Db::erase_plan`]) waits for a
+    /// PUT under way before it deletes the partner's objects. Clearing is progress (see
+    /// `progress`): if it is lost, the JSON is stored again, the same bytes.
+    pub async fn store_pending_artifacts<F, Fut, E>(
+        &self,
+        limit: i64,
+        put: F,
+    ) -> anyhow::Result<usize>
+    where
+        F: Fn(String, Vec<u8>) -> Fut,
+        Fut: std::future::Future<Output = Result<(), E>>,
+        E: std::error::Error + Send + Sync + 'static,
+    {
+        let mut tx = self.progress.begin().await?;
+        let rows = sqlx::query(
+            "SELECT upload_id, artifacts_prefix, extraction FROM uploads WHERE artifacts_pending
+             ORDER BY upload_id LIMIT $1 FOR UPDATE SKIP LOCKED",
+        )
+        .bind(limit)
+        .fetch_all(&mut *tx)
+        .await?;
+        if rows.is_empty() {
+            tx.rollback().await?;
+            return Ok(0);
+        }
+        let mut ids = Vec::with_capacity(rows.len());
+        let mut puts = Vec::with_capacity(rows.len());
+        for r in &rows {
+            ids.push(r.get::<String, _>("upload_id"));
+            let prefix: Option<String> = r.get("artifacts_prefix");
+            let json: Option<serde_json::Value> = r.get("extraction");
+            if let (Some(prefix), Some(json)) = (prefix, json) {
+                let bytes = serde_json::to_vec_pretty(&json)?;
+                puts.push(put(format!("{prefix}extraction.json"), bytes));
+            }
+        }
+        for p in puts {
+            p.await?;
+        }
+        sqlx::query("UPDATE uploads SET artifacts_pending = false WHERE upload_id = ANY($1)")
+            .bind(&ids)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(ids.len())
+    }
+
+    /// Decided uploads whose extraction JSON is not stored yet.
+    pub async fn artifacts_pending(&self) -> Result<i64, DbError> {
+        sqlx::query_scalar("SELECT count(*) FROM uploads WHERE artifacts_pending")
+            .fetch_one(&self.pool)
+            .await
+    }
+
     pub async fn outbox_pending(&self) -> Result<i64, DbError> {
         sqlx::query_scalar("SELECT count(*) FROM outbox WHERE published_at IS NULL")
             .fetch_one(&self.pool)
             .await
     }
 
-    /// What an erasure must delete from object storage (phase 1; nothing changes yet).
+    /// What an erasure must delete from object storage (phase 1). The one change: the
+    /// partner's extraction JSONs still pending are no longer to be stored; the UPDATE waits
+    /// for a relay's PUT under way (it holds the row), so no JSON lands after the deletion.
     pub async fn erase_plan(&self, partner_id: &str) -> Result<ErasePlan, DbError> {
         let rows = sqlx::query(
-            "SELECT program_id, upload_id, bucket, object_key, artifacts_prefix FROM uploads
-             WHERE partner_id = $1",
+            "UPDATE uploads SET artifacts_pending = false WHERE partner_id = $1
+             RETURNING program_id, upload_id, bucket, object_key, artifacts_prefix",
         )
         .bind(partner_id)
         .fetch_all(&self.pool)

@@ -26,6 +26,8 @@ pub struct Metrics {
     pub retries: IntCounterVec,
     pub queue_depth: IntGauge,
     pub outbox_pending: IntGauge,
+    /// Decided uploads whose extraction JSON the relay has not stored yet.
+    pub artifacts_pending: IntGauge,
     pub in_flight: IntGauge,
     /// Layout model swaps, by result: deployed, refused, rolled_back, auto_rolled_back.
     pub model_swaps: IntCounterVec,
@@ -62,6 +64,11 @@ impl Metrics {
         let queue_depth = IntGauge::new("queue_depth", "Ready messages in the work queue").unwrap();
         let outbox_pending =
             IntGauge::new("outbox_pending", "Outbox messages not yet published").unwrap();
+        let artifacts_pending = IntGauge::new(
+            "artifacts_pending",
+            "Decided uploads whose extraction JSON is not stored yet",
+        )
+        .unwrap();
         let in_flight = IntGauge::new("in_flight", "Deliveries being processed").unwrap();
         let model_swaps = IntCounterVec::new(
             Opts::new("model_swaps_total", "Layout model swaps by result"),
@@ -80,6 +87,7 @@ impl Metrics {
             Box::new(retries.clone()),
             Box::new(queue_depth.clone()),
             Box::new(outbox_pending.clone()),
+            Box::new(artifacts_pending.clone()),
             Box::new(in_flight.clone()),
             Box::new(model_swaps.clone()),
             Box::new(shadow_reads.clone()),
@@ -94,6 +102,7 @@ impl Metrics {
             retries,
             queue_depth,
             outbox_pending,
+            artifacts_pending,
             in_flight,
             model_swaps,
             shadow_reads,

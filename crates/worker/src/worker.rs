@@ -244,6 +244,7 @@ impl Worker {
         }
         if result.is_ok() {
             // Last outbox messages out before leaving.
+            while self.store_artifacts(200).await.unwrap_or(0) > 0 {}
             let ch = amqp::confirm_channel(&conn).await?;
             while self
                 .db
@@ -257,10 +258,36 @@ impl Worker {
         result
     }
 
+    /// Stores pending extraction JSONs (at most `limit`); how many.
+    async fn store_artifacts(&self, limit: i64) -> anyhow::Result<usize> {
+        let t = Instant::now();
+        let bucket = self.cfg.s3.artifacts_bucket.as_str();
+        let n = self
+            .db
+            .store_pending_artifacts(limit, |key, json| async move {
+                self.store.put(bucket, &key, json, "application/json").await
+            })
+            .await?;
+        if n > 0 {
+            self.metrics
+                .observe("artifacts_relay", t.elapsed().as_secs_f64());
+        }
+        Ok(n)
+    }
+
+    /// Publishes the outbox and stores the extraction JSONs decided uploads left pending, the
+    /// JSONs first: a claim's JSON is normally stored before its claim.created goes out.
     async fn relay(self: Arc<Self>, ch: Channel, mut stop: watch::Receiver<bool>) {
         loop {
+            let stored = match self.store_artifacts(50).await {
+                Ok(n) => n,
+                Err(e) => {
+                    warn!(error = %e, "extraction JSONs not stored; will retry");
+                    0
+                }
+            };
             match self.db.relay_outbox(&ch, &self.names.events(), 200).await {
-                Ok(n) if n > 0 => continue,
+                Ok(n) if n + stored > 0 => continue,
                 Ok(_) => {}
                 Err(e) => {
                     warn!(error = %e, "outbox relay failed; will retry");
@@ -289,6 +316,9 @@ impl Worker {
                 }
                 Err(_) => false,
             };
+            if let Ok(n) = self.db.artifacts_pending().await {
+                self.metrics.artifacts_pending.set(n);
+            }
             self.health.database.store(db_ok, Ordering::Relaxed);
             tokio::select! {
                 _ = tokio::time::sleep(Duration::from_secs(5)) => {}
@@ -475,11 +505,18 @@ impl Worker {
         let outcome = decide(&ex, &ctx, &self.cfg.rules);
         self.metrics.observe("decide", t.elapsed().as_secs_f64());
 
-        // --- artifacts for the review UI, stored while the decision's statements run and
-        // awaited before its COMMIT
+        // --- artifacts for the review UI. A review's (JSON and page pictures) are stored while
+        // the decision's statements run and awaited before its COMMIT; any other upload's JSON
+        // is stored by the relay after the commit (`artifacts_pending`), off this path.
         let prefix = crate::s3::artifacts_prefix(&m.program_id, &m.upload_id);
         let review = matches!(outcome, Outcome::Review { .. });
-        let artifacts = self.artifacts(&prefix, &ex, review.then_some(&stage), &bytes);
+        let artifacts = async {
+            if review {
+                self.artifacts(&prefix, &ex, &stage, &bytes).await
+            } else {
+                Ok(())
+            }
+        };
         let t = Instant::now();
         let r = self
             .db
@@ -489,12 +526,12 @@ impl Worker {
         Ok(Handled::Recorded(r))
     }
 
-    /// Stores the extraction JSON and, for an upload sent to review, its page pictures.
+    /// Stores the extraction JSON and the page pictures of an upload sent to review.
     async fn artifacts(
         &self,
         prefix: &str,
         ex: &crate::pipeline::Extraction,
-        review: Option<&crate::pipeline::ReadStage>,
+        stage: &crate::pipeline::ReadStage,
         bytes: &Arc<Vec<u8>>,
     ) -> Result<(), Transient> {
         let t = Instant::now();
@@ -507,7 +544,7 @@ impl Worker {
                 "application/json",
             )
             .await?;
-        if let Some(stage) = review {
+        {
             // Photos keep their cleaned picture; a PDF's pages are rendered now, at a modest
             // DPI, only for uploads a manager will look at.
             let mut images = stage.images.clone();
