@@ -96,21 +96,34 @@ fn set(tags: &mut [Tag], words: &[usize], label: Label) {
 fn line_labels(v: &LineView) -> Vec<(Field, usize, usize)> {
     let mut out = Vec::new();
     let mut k = 0;
+    // A label starts where the text breaks, or right after another label: a title and the
+    // number's label printed close together (`RECHNUNG Rechnungs-Nr. INV-53304`, `ABONO Numero
+    // R-149442`) are two labels, and the longest phrase has already been taken at the first.
+    // Only an exact label counts there: a near one right after a label is more often the
+    // label's own word again (`FATTURA N. FATTURA FA/013102`: `fattura`, one edit from
+    // `fatturan`).
+    let mut after_label = false;
     while k < v.idx.len() {
-        if v.breaks_before(k) {
+        let breaks = v.breaks_before(k);
+        if after_label || breaks {
             if let Some((f, n)) = lexicon::field_prefix(&v.folded[k..]) {
                 out.push((f, k, n));
                 k += n;
+                after_label = true;
                 continue;
             }
+        }
+        if breaks {
             // an OCR'd label one character off (`ractuurnr.`, `numser`), or glued (`fatturan`)
             let ocr = v.page.words[v.idx[k]].confidence < 1.0;
             if let Some(f) = lexicon::field_near_glued(&v.folded[k]).filter(|_| ocr) {
                 out.push((f, k, 1));
                 k += 1;
+                after_label = true;
                 continue;
             }
         }
+        after_label = false;
         k += 1;
     }
     out
@@ -776,6 +789,60 @@ mod tests {
         assert_eq!(got.lines.len(), 48);
         assert!(got.lines.iter().all(|l| l.amount != Some(6444.91)));
         assert!(got.boxes.contains_key("total"));
+    }
+
+    /// One OCR'd header line of words (text, left, right) on a 2480-px-wide page.
+    fn header_line(words: &[(&str, f32, f32)]) -> claimscan_doc::Document {
+        use claimscan_doc::{Document, Page, PageSource, Word};
+        let (w, h) = (2480.0, 3508.0);
+        let words = words
+            .iter()
+            .map(|&(t, x0, x1)| Word::new(t, [x0, 354.0, x1, 407.0], 0.9, w, h))
+            .collect();
+        Document::of_words(
+            "line.json",
+            vec![Page::new(0, w, h, Some(300.0), PageSource::Ocr, words)],
+        )
+    }
+
+    /// The number's label printed right after the title, closer than a break (set 99's
+    /// `inv000104`, `inv000032`: the number was lost), and a title's word again after the
+    /// label, which is not a second label (`inv000168`).
+    #[test]
+    fn a_label_right_after_a_title_is_a_label() {
+        let reader = InvoiceReader::rules();
+        let doc = header_line(&[
+            ("RECHNUNG", 128.0, 368.0),
+            ("Rechnungs-Nr.", 415.0, 613.0),
+            ("INV-53304", 633.0, 801.0),
+            ("Belegdatum:", 850.0, 1013.0),
+            ("16.10.2024", 1034.0, 1202.0),
+        ]);
+        let got = reader.read(&doc);
+        assert_eq!(got.header.invoice_number.as_deref(), Some("INV-53304"));
+        assert_eq!(got.header.invoice_date.as_deref(), Some("2024-10-16"));
+        let doc = header_line(&[
+            ("ABONO", 128.0, 300.0),
+            ("Numero", 340.0, 480.0),
+            ("R-149442", 500.0, 680.0),
+        ]);
+        assert_eq!(
+            reader.read(&doc).header.invoice_number.as_deref(),
+            Some("R-149442")
+        );
+        let doc = header_line(&[
+            ("FATTURA", 148.0, 535.0),
+            ("N.", 592.0, 619.0),
+            ("FATTURA", 632.0, 779.0),
+            ("FA/013102", 802.0, 1006.0),
+            ("DATA", 1067.0, 1150.0),
+            ("FATTURA:", 1164.0, 1318.0),
+            ("17/03/2024", 1345.0, 1566.0),
+        ]);
+        assert_eq!(
+            reader.read(&doc).header.invoice_number.as_deref(),
+            Some("FA/013102")
+        );
     }
 
     /// A broken total is reported with a stable code and lowers the confidence.
