@@ -807,6 +807,13 @@ fn code_tail_to_description(mut labels: Vec<Label>) -> Vec<Label> {
     labels
 }
 
+/// Whether a row has a value (text with a digit) in a column other than the description.
+fn values(row: &Row) -> bool {
+    row.fields
+        .iter()
+        .any(|(l, (t, ..))| *l != Label::LineDescription && t.chars().any(|c| c.is_ascii_digit()))
+}
+
 fn absorb(item: &mut Item, row: &Row) {
     for (label, (text, bbox, prob)) in &row.fields {
         let vb = ValueBox {
@@ -818,7 +825,9 @@ fn absorb(item: &mut Item, row: &Row) {
                 item.code.push(text.clone());
                 "product_code"
             }
-            Label::LineDescription if !item.description.is_empty() && is_reference_line(text) => {
+            Label::LineDescription
+                if !item.description.is_empty() && is_reference_line(text, values(row)) =>
+            {
                 continue
             }
             Label::LineDescription => {
@@ -1301,8 +1310,12 @@ pub fn assemble(doc: &Document, tags: &Tags) -> Invoice {
 /// 4057312000002`, `Hersteller-Art.-Nr.: TM61725`, `EAN: 40573... Fabrikantcode: EL4208897`) or
 /// a bare barcode with a valid check digit: the item's codes, not its wording. Labels may be one
 /// letter misread (`Fubrikantcode`). The same words inside the description's own line stay
-/// (`... 30W EAN 40573...`).
-fn is_reference_line(text: &str) -> bool {
+/// (`... 30W EAN 40573...`), and so does a label with no value after it on a row with no
+/// value anywhere (`values_elsewhere`: another column's text with a digit): a description cut
+/// short after its `EAN` (`... W/OUT OXYGEN BARRIER` / `EAN`, set 61's `inv000038`) wraps that
+/// word, it prints no reference; a label whose values fell in other columns (`Fabrikantcode` of
+/// `EAN: 40573... Fabrikantcode: PF5675367`, set 99's `inv000363`) is one.
+fn is_reference_line(text: &str, values_elsewhere: bool) -> bool {
     let words: Vec<&str> = text.split_whitespace().collect();
     let barcode = |w: &&str| {
         claimscan_matching::normalize::gtin_valid(w.trim_matches(|c: char| !c.is_ascii_digit()))
@@ -1318,17 +1331,18 @@ fn is_reference_line(text: &str) -> bool {
         Some((Field::Extra, n)) => Some(n),
         _ => (lexicon::field_near(&folded[k]) == Some(Field::Extra)).then_some(1),
     };
-    let mut k = 0;
+    let (mut k, mut values) = (0, 0);
     while k < folded.len() {
         if let Some(n) = label_at(k) {
             k += n;
         } else if k > 0 && folded[k].chars().any(|c| c.is_ascii_digit()) {
             k += 1;
+            values += 1;
         } else {
             return false;
         }
     }
-    k > 0
+    values > 0 || (k > 0 && values_elsewhere)
 }
 
 /// Whether a folded word sequence starts like a totals line (end of the item table).
@@ -1942,18 +1956,28 @@ mod tests {
 
     #[test]
     fn reference_lines_under_a_description_are_not_its_wording() {
-        assert!(is_reference_line("Hersteller-Art.-Nr.: TM61725"));
-        assert!(is_reference_line("EAN 4057312000002"));
-        assert!(is_reference_line("Mfr ref: CI5914362"));
-        assert!(!is_reference_line("RADIATEUR"));
-        assert!(!is_reference_line("EAN plug adapter for pump housings"));
-        assert!(is_reference_line(
-            "EAN: 4057312132062 Fubrikantcode: EL4208897"
+        assert!(is_reference_line("Hersteller-Art.-Nr.: TM61725", false));
+        assert!(is_reference_line("EAN 4057312000002", false));
+        assert!(is_reference_line("Mfr ref: CI5914362", false));
+        assert!(!is_reference_line("RADIATEUR", false));
+        assert!(!is_reference_line(
+            "EAN plug adapter for pump housings",
+            false
         ));
-        assert!(is_reference_line("4057312000002"));
+        // a label alone: the end of a description cut short, not a reference
+        assert!(!is_reference_line("EAN", false));
+        assert!(!is_reference_line("Herst.-Nr.:", false));
+        // ... unless the row's values fell in other columns
+        assert!(is_reference_line("Fabrikantcode", true));
+        assert!(!is_reference_line("RADIATEUR", true));
+        assert!(is_reference_line(
+            "EAN: 4057312132062 Fubrikantcode: EL4208897",
+            false
+        ));
+        assert!(is_reference_line("4057312000002", false));
         // not a valid barcode, not labelled: wording
-        assert!(!is_reference_line("4057312000003"));
-        assert!(!is_reference_line("100 m"));
+        assert!(!is_reference_line("4057312000003", false));
+        assert!(!is_reference_line("100 m", false));
         let row = |t: &str| Row {
             fields: [(Label::LineDescription, (t.to_string(), [0.0; 4], 1.0))].into(),
             page: 0,
