@@ -207,7 +207,9 @@ fn numeric_text(
         let (this, prev) = (label_of(line_words[k]), label_of(line_words[k - 1]));
         let h = (w.bbox[3] - w.bbox[1]).max(1.0);
         let gap = w.bbox[0] - p.bbox[2];
-        let head = p.text.trim_start_matches(['-', '−', '(']);
+        // the first group may carry the sign and the currency mark (`€80 006,21`)
+        let head = text::without_currency_prefix(p.text.trim_start_matches(['-', '−', '(']))
+            .trim_start_matches(['-', '−', '(']);
         let group = w.text.chars().take_while(|c| c.is_ascii_digit()).count() == 3
             && !w.text.chars().nth(3).is_some_and(|c| c.is_ascii_digit());
         let short = (1..=3).contains(&head.len()) && head.chars().all(|c| c.is_ascii_digit());
@@ -259,7 +261,8 @@ fn amount_of(span: &str, sep: Option<DecimalSep>) -> Option<f64> {
     // "1 234,56": try the last two words glued, then the last word alone
     if words.len() >= 2 {
         let glued = format!("{} {}", words[words.len() - 2], words[words.len() - 1]);
-        if words[words.len() - 2].len() <= 3 {
+        let head = text::without_currency_prefix(words[words.len() - 2]);
+        if head.len() <= 3 {
             if let Some(v) = text::parse_number(&glued, sep) {
                 return Some(v);
             }

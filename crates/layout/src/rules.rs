@@ -845,6 +845,20 @@ mod tests {
         );
     }
 
+    /// A total whose thousands group carries the currency mark (`€80 006,21`, set 61's
+    /// `inv000125`: read 6.21).
+    #[test]
+    fn a_thousands_group_with_its_currency_mark_is_part_of_the_amount() {
+        let doc = header_line(&[
+            ("Total", 1500.0, 1620.0),
+            ("TTC", 1640.0, 1720.0),
+            ("€80", 2082.0, 2160.0),
+            ("006,21", 2180.0, 2313.0),
+        ]);
+        let got = InvoiceReader::rules().read(&doc);
+        assert_eq!(got.header.total, Some(80006.21));
+    }
+
     /// A broken total is reported with a stable code and lowers the confidence.
     #[test]
     fn inconsistent_total_is_flagged() {

@@ -68,6 +68,15 @@ const CURRENCY_MARKS: &[&str] = &[
 ];
 
 /// Strips currency marks, signs and brackets; returns (negative, core text).
+/// A word without the currency mark printed before it (`€80` -> `80`, the first group of
+/// `€80 006,21`).
+pub fn without_currency_prefix(text: &str) -> &str {
+    CURRENCY_MARKS
+        .iter()
+        .find_map(|m| text.strip_prefix(m))
+        .unwrap_or(text)
+}
+
 fn strip_number_decoration(text: &str) -> (bool, String) {
     let mut t = text.trim().to_string();
     for m in CURRENCY_MARKS {
