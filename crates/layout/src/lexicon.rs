@@ -226,6 +226,8 @@ struct Index {
     column_phrases: Vec<(&'static str, Column)>,
     /// Single-word field labels, for near matches of misread ones, in list order.
     field_words: Vec<(&'static str, Field)>,
+    /// Field labels of several words, for near matches of misread ones.
+    field_phrases: Vec<(&'static str, Field)>,
     /// Every field label of six characters or more written without its spaces (`fatturan`),
     /// for near matches of OCR'd labels.
     field_glued: Vec<(String, Field)>,
@@ -249,10 +251,13 @@ fn index() -> &'static Index {
         }
         let mut fields = HashMap::new();
         let mut field_words = Vec::new();
+        let mut field_phrases = Vec::new();
         for (f, list) in FIELDS {
             for l in split(list) {
                 fields.entry(l).or_insert(*f);
-                if !l.contains(' ') {
+                if l.contains(' ') {
+                    field_phrases.push((l, *f));
+                } else {
                     field_words.push((l, *f));
                 }
             }
@@ -268,6 +273,7 @@ fn index() -> &'static Index {
             column_words,
             column_phrases,
             field_words,
+            field_phrases,
             field_glued,
         }
     })
@@ -383,6 +389,42 @@ pub fn column_phrase_near(folded_words: &[String]) -> Option<(usize, &'static st
     None
 }
 
+/// A field label of several words that the folded words starting a line spell with one word
+/// of five letters or more one edit off and the others exact (`wartose brutto` for `wartosc
+/// brutto`): the field and the label's word count. The longest such label wins; `None` when
+/// labels of two fields are that near at that length.
+pub fn field_phrase_near(folded_words: &[String]) -> Option<(Field, usize)> {
+    for n in (2..=folded_words.len().min(MAX_PHRASE_WORDS)).rev() {
+        let read = &folded_words[..n];
+        let mut found: Option<Field> = None;
+        for (label, f) in &index().field_phrases {
+            let words: Vec<&str> = label.split(' ').collect();
+            if words.len() != n {
+                continue;
+            }
+            let differ: Vec<usize> = (0..n).filter(|&i| words[i] != read[i]).collect();
+            let near = match differ[..] {
+                [i] => {
+                    words[i].chars().count() >= 5
+                        && read[i].chars().all(char::is_alphabetic)
+                        && strsim::levenshtein(words[i], &read[i]) <= 1
+                }
+                _ => false,
+            };
+            if near {
+                match found {
+                    Some(g) if g != *f => return None,
+                    _ => found = Some(*f),
+                }
+            }
+        }
+        if let Some(f) = found {
+            return Some((f, n));
+        }
+    }
+    None
+}
+
 /// Longest word count of any label phrase (for greedy phrase matching).
 pub const MAX_PHRASE_WORDS: usize = 5;
 
@@ -453,6 +495,29 @@ mod tests {
         // short words and words near no label
         assert_eq!(field_near_glued(&fold("numer")), None);
         assert_eq!(field_near_glued(&fold("Heizkörper")), None);
+    }
+
+    #[test]
+    fn field_labels_of_several_words_misread_are_near() {
+        let words = |t: &str| t.split(' ').map(fold).collect::<Vec<_>>();
+        assert_eq!(
+            field_phrase_near(&words("Wartosé brutto PLN 2.255,09")),
+            Some((Field::Total, 2))
+        );
+        assert_eq!(
+            field_phrase_near(&words("Rechnungsbetrsg 12")),
+            None,
+            "one word: field_near_glued's business"
+        );
+        // one word off, of five letters or more in the label; the others exact
+        assert_eq!(
+            field_phrase_near(&words("Totl due 12,00")),
+            Some((Field::Total, 2))
+        );
+        assert_eq!(field_phrase_near(&words("Totl dux 12,00")), None);
+        assert_eq!(field_phrase_near(&words("vat n0 12")), None);
+        assert_eq!(field_phrase_near(&words("Wartose brutta")), None);
+        assert_eq!(field_phrase_near(&words("Invoice number")), None);
     }
 
     #[test]

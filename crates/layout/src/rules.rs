@@ -114,8 +114,15 @@ fn line_labels(v: &LineView) -> Vec<(Field, usize, usize)> {
             }
         }
         if breaks {
-            // an OCR'd label one character off (`ractuurnr.`, `numser`), or glued (`fatturan`)
+            // an OCR'd label one character off (`ractuurnr.`, `numser`, `wartose brutto`), or
+            // glued (`fatturan`)
             let ocr = v.page.words[v.idx[k]].confidence < 1.0;
+            if let Some((f, n)) = lexicon::field_phrase_near(&v.folded[k..]).filter(|_| ocr) {
+                out.push((f, k, n));
+                k += n;
+                after_label = true;
+                continue;
+            }
             if let Some(f) = lexicon::field_near_glued(&v.folded[k]).filter(|_| ocr) {
                 out.push((f, k, 1));
                 k += 1;

@@ -148,17 +148,27 @@ pub fn parse_number(text: &str, sep: Option<DecimalSep>) -> Option<f64> {
             }
         }
     };
+    // The decimal mark more than once: OCR read the grouping mark as it (`9,419,11` on a page
+    // of `1.234,56`). Taken as grouping then, all but the last, when the last has one or two
+    // digits after it (the threes are checked below).
+    let decs = dec.map_or(0, |d| core.matches(d).count());
+    if decs > 1 {
+        let d = dec?;
+        let frac = core.rsplit_once(d).map_or(0, |(_, f)| f.len());
+        if !(1..=2).contains(&frac) {
+            return None;
+        }
+    }
     let mut s = String::with_capacity(core.len());
-    let mut seen_dec = false;
+    let mut seen_dec = 0;
     for c in core.chars() {
         if c.is_ascii_digit() {
             s.push(c);
         } else if Some(c) == dec {
-            if seen_dec {
-                return None;
+            seen_dec += 1;
+            if seen_dec == decs {
+                s.push('.');
             }
-            seen_dec = true;
-            s.push('.');
         }
     }
     // grouping must be in threes: reject dates and "12.5.3" style garbage
@@ -433,6 +443,12 @@ mod tests {
         let c = Some(DecimalSep::Comma);
         let p = Some(DecimalSep::Point);
         assert_eq!(parse_number("1.234,56", c), Some(1234.56));
+        // the grouping mark misread as the decimal one (set 61's `inv000358`)
+        assert_eq!(parse_number("9,419,11", c), Some(9419.11));
+        assert_eq!(parse_number("1.234.56", p), Some(1234.56));
+        assert_eq!(parse_number("12,34,56", c), None);
+        assert_eq!(parse_number("9,419,110", c), None);
+        assert_eq!(parse_number("12.5.3", p), None);
         assert_eq!(parse_number("1,234.56", p), Some(1234.56));
         assert_eq!(parse_number("1 234,56", c), Some(1234.56));
         assert_eq!(parse_number("1'234.56", p), Some(1234.56));
