@@ -840,6 +840,19 @@ mod tests {
         assert!(estimate_skew(&img).abs() < 0.2);
     }
 
+    /// A real scan whose scanner edge shadow (a dark band square with the picture) outweighed
+    /// its text: set 99's `inv000394`, page 1, tilted -1.923 degrees, shrunk to 1200 px
+    /// (`tests/images/edge_shadow_scan.jpg`). With the borders in the
+    /// profiles the estimate was 0.
+    #[test]
+    fn skew_of_a_scan_with_an_edge_shadow_is_found() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../tests/images/edge_shadow_scan.jpg");
+        let img = image::open(path).unwrap().to_luma8();
+        let angle = estimate_skew(&img);
+        assert!((angle - 1.923).abs() < 0.15, "estimated {angle}");
+    }
+
     #[test]
     fn skew_of_sideways_text_is_found_and_removed() {
         // The page turned a quarter (lines running down the picture), then tilted 3 degrees.
