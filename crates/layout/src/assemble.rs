@@ -174,8 +174,49 @@ fn extend_name(doc: &Document, tags: &Tags, s: &mut Span) {
     while first > 0 && free(row[first - 1]) && close(row[first - 1], row[first]) {
         first -= 1;
     }
-    while last + 1 < row.len() && free(row[last + 1]) && close(row[last], row[last + 1]) {
-        last += 1;
+    // an `&` between two names, printed with wider spaces and often read `8` or `€` (`Keller &
+    // Schmidt KG`, `Vidal € Romero S.A.`): stepped over to the name after it (`clean_name`
+    // gives the `&` back)
+    let amp = |wi: usize| {
+        matches!(
+            page.words[wi].text.as_str(),
+            "&" | "+" | "8" | "8:" | "€" | "€." | "Ey"
+        ) && matches!(label(wi), Label::Other | Label::SupplierName)
+    };
+    let wide = |a: usize, b: usize| page.words[b].bbox[0] - page.words[a].bbox[2] < 1.5 * h;
+    // a legal form ending the name, set a little apart (`Keller & Schmidt  KG`)
+    let form = |wi: usize| {
+        let letters: String = page.words[wi]
+            .text
+            .chars()
+            .filter(|c| c.is_alphanumeric())
+            .flat_map(char::to_lowercase)
+            .collect();
+        (LEGAL_FORMS.contains(&letters.as_str())
+            || ["nv", "bv", "sa", "ag", "sl", "oy", "ab", "co"].contains(&letters.as_str()))
+            && matches!(label(wi), Label::Other | Label::SupplierName)
+    };
+    loop {
+        let next = |last: usize| {
+            last + 1 < row.len()
+                && ((free(row[last + 1]) && close(row[last], row[last + 1]))
+                    || (form(row[last + 1]) && wide(row[last], row[last + 1])))
+        };
+        if next(last) {
+            last += 1;
+        } else if last + 2 < row.len()
+            && amp(row[last + 1])
+            && wide(row[last], row[last + 1])
+            && wide(row[last + 1], row[last + 2])
+            && free(row[last + 2])
+            && page.words[row[last + 2]]
+                .text
+                .starts_with(char::is_uppercase)
+        {
+            last += 2;
+        } else {
+            break;
+        }
     }
     let words = &row[first..=last];
     if words.len() != span_words.len() || words.iter().zip(&span_words).any(|(a, b)| a != b) {
@@ -1483,6 +1524,63 @@ fn units_from_other_lines(lines: &mut [LineItem], exact_pages: &[bool]) -> usize
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The supplier name as the model left it (only its first word labelled) on a line of
+    /// OCR'd words (text, left, right), assembled.
+    fn name_from_first_word(words: &[(&str, f32, f32)]) -> Option<String> {
+        use claimscan_doc::{PageSource, Word};
+        let (w, h) = (2480.0, 3508.0);
+        let words: Vec<Word> = words
+            .iter()
+            .map(|&(t, x0, x1)| Word::new(t, [x0, 494.0, x1, 529.0], 0.9, w, h))
+            .collect();
+        let n = words.len();
+        let doc = Document::of_words(
+            "name.json",
+            vec![Page::new(0, w, h, Some(300.0), PageSource::Ocr, words)],
+        );
+        let mut tags = vec![vec![crate::labels::Tag::default(); n]];
+        tags[0][0] = crate::labels::Tag {
+            label: Label::SupplierName,
+            prob: 0.9,
+        };
+        assemble(&doc, &tags).header.supplier_name
+    }
+
+    /// An `&` (or its misreading) set apart between two names, and a legal form set apart at
+    /// the end, are the name's (set 99's `inv000373`, `inv000197`: `Keller`, `Bakker`).
+    #[test]
+    fn a_name_goes_on_over_a_spaced_ampersand_and_its_legal_form() {
+        let spaced = [
+            ("Keller", 976.0, 1155.0),
+            ("&", 1188.0, 1215.0),
+            ("Schmidt", 1249.0, 1454.0),
+            ("KG", 1486.0, 1547.0),
+        ];
+        assert_eq!(
+            name_from_first_word(&spaced).as_deref(),
+            Some("Keller & Schmidt KG")
+        );
+        let misread = [
+            ("Bakker", 1188.0, 1403.0),
+            ("8", 1425.0, 1468.0),
+            ("Jansen", 1488.0, 1711.0),
+            ("BVBA", 1737.0, 1919.0),
+        ];
+        assert_eq!(
+            name_from_first_word(&misread).as_deref(),
+            Some("Bakker & Jansen BVBA")
+        );
+        // a word far off is another column, and a lower-case word after an `&` no name
+        let far = [("Keller", 976.0, 1155.0), ("Rechnung", 1900.0, 2100.0)];
+        assert_eq!(name_from_first_word(&far).as_deref(), Some("Keller"));
+        let lower = [
+            ("Keller", 976.0, 1155.0),
+            ("8", 1188.0, 1215.0),
+            ("stuks", 1249.0, 1400.0),
+        ];
+        assert_eq!(name_from_first_word(&lower).as_deref(), Some("Keller"));
+    }
 
     #[test]
     fn a_unit_read_into_a_description_comes_back_when_other_lines_use_it() {
