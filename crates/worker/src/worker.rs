@@ -544,42 +544,40 @@ impl Worker {
                 "application/json",
             )
             .await?;
-        {
-            // Photos keep their cleaned picture; a PDF's pages are rendered now, at a modest
-            // DPI, only for uploads a manager will look at.
-            let mut images = stage.images.clone();
-            if ex.format == "pdf" && images.iter().all(Option::is_none) {
-                let b = bytes.clone();
-                images = tokio::task::spawn_blocking(move || {
-                    claimscan_pdf::render_pages(&b, REVIEW_PAGE_DPI, REVIEW_MAX_PAGES)
-                })
-                .await
-                .map_err(|e| Transient::new("extraction_crashed", e))?
-                .map(|v| v.into_iter().map(Some).collect())
-                .unwrap_or_else(|e| {
-                    tracing::warn!(error = %e, "pages not rendered for review");
-                    Vec::new()
-                });
-            }
-            for (i, img) in images.into_iter().enumerate() {
-                let Some(img) = img else { continue };
-                let png = tokio::task::spawn_blocking(move || {
-                    let mut buf = std::io::Cursor::new(Vec::new());
-                    img.write_to(&mut buf, image::ImageFormat::Png)
-                        .map(|_| buf.into_inner())
-                })
-                .await
-                .map_err(|e| Transient::new("extraction_crashed", e))?
-                .map_err(|e| Transient::new("image_encode_failed", e))?;
-                self.store
-                    .put(
-                        &self.cfg.s3.artifacts_bucket,
-                        &format!("{prefix}page-{}.png", i + 1),
-                        png,
-                        "image/png",
-                    )
-                    .await?;
-            }
+        // Photos keep their cleaned picture; a PDF's pages are rendered now, at a modest
+        // DPI, only for uploads a manager will look at.
+        let mut images = stage.images.clone();
+        if ex.format == "pdf" && images.iter().all(Option::is_none) {
+            let b = bytes.clone();
+            images = tokio::task::spawn_blocking(move || {
+                claimscan_pdf::render_pages(&b, REVIEW_PAGE_DPI, REVIEW_MAX_PAGES)
+            })
+            .await
+            .map_err(|e| Transient::new("extraction_crashed", e))?
+            .map(|v| v.into_iter().map(Some).collect())
+            .unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "pages not rendered for review");
+                Vec::new()
+            });
+        }
+        for (i, img) in images.into_iter().enumerate() {
+            let Some(img) = img else { continue };
+            let png = tokio::task::spawn_blocking(move || {
+                let mut buf = std::io::Cursor::new(Vec::new());
+                img.write_to(&mut buf, image::ImageFormat::Png)
+                    .map(|_| buf.into_inner())
+            })
+            .await
+            .map_err(|e| Transient::new("extraction_crashed", e))?
+            .map_err(|e| Transient::new("image_encode_failed", e))?;
+            self.store
+                .put(
+                    &self.cfg.s3.artifacts_bucket,
+                    &format!("{prefix}page-{}.png", i + 1),
+                    png,
+                    "image/png",
+                )
+                .await?;
         }
         self.metrics.observe("artifacts", t.elapsed().as_secs_f64());
         Ok(())
