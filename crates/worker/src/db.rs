@@ -639,6 +639,28 @@ impl Db {
     /// Publishes up to `limit` pending outbox messages (confirmed), marks them published.
     /// Safe with several relays: rows are claimed with `FOR UPDATE SKIP LOCKED`. A crash between
     /// publish and commit publishes again: consumers dedupe on `message_id`.
+    /// The rows of `sql` (a `SELECT ... LIMIT $1 FOR UPDATE SKIP LOCKED`) locked in a
+    /// transaction on `progress`, for a relay's batch; `None` when there are none.
+    async fn locked_batch(
+        &self,
+        sql: &'static str,
+        limit: i64,
+    ) -> Result<
+        Option<(
+            sqlx::Transaction<'static, sqlx::Postgres>,
+            Vec<sqlx::postgres::PgRow>,
+        )>,
+        DbError,
+    > {
+        let mut tx = self.progress.begin().await?;
+        let rows = sqlx::query(sql).bind(limit).fetch_all(&mut *tx).await?;
+        if rows.is_empty() {
+            tx.rollback().await?;
+            return Ok(None);
+        }
+        Ok(Some((tx, rows)))
+    }
+
     pub async fn relay_outbox(
         &self,
         ch: &Channel,
@@ -646,18 +668,16 @@ impl Db {
         limit: i64,
     ) -> anyhow::Result<usize> {
         // Marking messages published is progress (at-least-once either way): see `progress`.
-        let mut tx = self.progress.begin().await?;
-        let rows = sqlx::query(
-            "SELECT id, message_id, routing_key, body FROM outbox WHERE published_at IS NULL
-             ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
-        )
-        .bind(limit)
-        .fetch_all(&mut *tx)
-        .await?;
-        if rows.is_empty() {
-            tx.rollback().await?;
+        let Some((mut tx, rows)) = self
+            .locked_batch(
+                "SELECT id, message_id, routing_key, body FROM outbox WHERE published_at IS NULL
+                 ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
+                limit,
+            )
+            .await?
+        else {
             return Ok(0);
-        }
+        };
         let mut confirms = Vec::with_capacity(rows.len());
         let mut ids = Vec::with_capacity(rows.len());
         for r in &rows {
@@ -706,18 +726,16 @@ impl Db {
         Fut: std::future::Future<Output = Result<(), E>>,
         E: std::error::Error + Send + Sync + 'static,
     {
-        let mut tx = self.progress.begin().await?;
-        let rows = sqlx::query(
-            "SELECT upload_id, artifacts_prefix, extraction FROM uploads WHERE artifacts_pending
-             ORDER BY upload_id LIMIT $1 FOR UPDATE SKIP LOCKED",
-        )
-        .bind(limit)
-        .fetch_all(&mut *tx)
-        .await?;
-        if rows.is_empty() {
-            tx.rollback().await?;
+        let Some((mut tx, rows)) = self
+            .locked_batch(
+                "SELECT upload_id, artifacts_prefix, extraction FROM uploads WHERE artifacts_pending
+                 ORDER BY upload_id LIMIT $1 FOR UPDATE SKIP LOCKED",
+                limit,
+            )
+            .await?
+        else {
             return Ok(0);
-        }
+        };
         let mut ids = Vec::with_capacity(rows.len());
         let mut puts = Vec::with_capacity(rows.len());
         for r in &rows {
