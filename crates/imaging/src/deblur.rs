@@ -346,4 +346,24 @@ mod tests {
         );
         assert!(after < 0.7 * before, "{before} -> {after}");
     }
+
+    #[test]
+    fn dividing_out_a_blur_the_page_never_had_leaves_specks() {
+        // What the reader's shake retry judges before reading a deconvolved photo.
+        let m = Motion {
+            length: 7.0,
+            angle: 30.0,
+            strength: 0.0,
+        };
+        let sharp = shaken_page(None);
+        let shaken = shaken_page(Some(m));
+        let ratio = |after: &GrayImage, before: &GrayImage| {
+            crate::ink_stats(after).specks_per_glyph()
+                / crate::ink_stats(before).specks_per_glyph().max(1e-3)
+        };
+        let restored = ratio(&deblur(&shaken, m, 0.01), &shaken);
+        let ringing = ratio(&deblur(&sharp, m, 0.01), &sharp);
+        assert!(restored < 3.0, "{restored}");
+        assert!(ringing >= 6.0, "{ringing}");
+    }
 }
