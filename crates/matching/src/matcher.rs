@@ -505,19 +505,36 @@ impl Matcher {
             .map(|t| t.weight)
             .sum();
 
-        // ---- retrieval: accumulate over postings of the rarer words
+        // ---- retrieval: accumulate over postings of the rarer words; a term counts once per
+        // product, by its best alternative (a distributor's word learned for several catalog
+        // words, `double` of `VMC double flux` for heat recovery units' `bypass`, `heat`,
+        // `recovery`..., must not count once for each of them)
         let mut acc: FxHashMap<u32, f32> = FxHashMap::default();
         let mut used_any = false;
+        let mut best: FxHashMap<u32, f32> = FxHashMap::default();
         for t in &terms {
-            for &(a, c) in &t.alts {
-                let p = &self.postings[a as usize];
-                if p.len() > self.max_df {
-                    continue;
+            let rare = |&&(a, _): &&(u32, f32)| self.postings[a as usize].len() <= self.max_df;
+            match t.alts.iter().filter(rare).count() {
+                0 => {}
+                1 => {
+                    used_any = true;
+                    let &(a, c) = t.alts.iter().find(rare).expect("one rare alternative");
+                    for &pid in &self.postings[a as usize] {
+                        *acc.entry(pid).or_default() += t.weight * c;
+                    }
                 }
-                used_any = true;
-                let w = t.weight * c;
-                for &pid in p {
-                    *acc.entry(pid).or_default() += w;
+                _ => {
+                    used_any = true;
+                    best.clear();
+                    for &(a, c) in t.alts.iter().filter(rare) {
+                        for &pid in &self.postings[a as usize] {
+                            let b = best.entry(pid).or_default();
+                            *b = b.max(c);
+                        }
+                    }
+                    for (&pid, &c) in &best {
+                        *acc.entry(pid).or_default() += t.weight * c;
+                    }
                 }
             }
         }
@@ -903,5 +920,49 @@ mod tests {
             "best {} at list {list} is outside the price band of 950",
             best.sku
         );
+    }
+
+    #[test]
+    fn a_word_learned_for_several_catalog_words_counts_once_in_retrieval() {
+        // `double` is a catalog word (double switches) that French distributors also print for
+        // heat recovery units (`VMC double flux`): learned for all the words of those names.
+        // Counted once per alternative, it outweighed the rest of a switch's line and the
+        // switch did not even reach the candidates.
+        let mut csv = String::from("sku,name,list_price\n");
+        for i in 0..400 {
+            csv += &format!(
+                "H{i:03},Heat recovery ventilation unit RECO {} left version without bypass,{}\n",
+                100 + i,
+                2000 + i
+            );
+        }
+        csv += "S1,Switch ELVO STYLE double 2-way stainless flush,6.40\n";
+        csv += "S2,Switch ELVO STYLE 1-way stainless flush,4.10\n";
+        let catalog = Catalog::from_csv_reader(csv.as_bytes()).unwrap();
+        let mut model = Model::default();
+        model.lexicon.expand.insert(
+            "double".into(),
+            [
+                "bypass",
+                "heat",
+                "left",
+                "recovery",
+                "unit",
+                "ventilation",
+                "version",
+            ]
+            .iter()
+            .map(|w| (w.to_string(), 0.9))
+            .collect(),
+        );
+        let matcher = Matcher::new(catalog, model);
+        let q = Query {
+            description: "ELVO STYLE double".into(),
+            product_code: None,
+            unit_price: Some(6.4),
+            distributor: None,
+        };
+        let r = matcher.match_line(&q, None);
+        assert_eq!(r.candidates.first().map(|c| c.sku.as_str()), Some("S1"));
     }
 }
