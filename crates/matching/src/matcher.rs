@@ -511,7 +511,7 @@ impl Matcher {
         // `recovery`..., must not count once for each of them)
         let mut acc: FxHashMap<u32, f32> = FxHashMap::default();
         let mut used_any = false;
-        let mut best: FxHashMap<u32, f32> = FxHashMap::default();
+        let mut best: Vec<(u32, f32)> = Vec::new();
         for t in &terms {
             let rare = |&&(a, _): &&(u32, f32)| self.postings[a as usize].len() <= self.max_df;
             match t.alts.iter().filter(rare).count() {
@@ -527,12 +527,12 @@ impl Matcher {
                     used_any = true;
                     best.clear();
                     for &(a, c) in t.alts.iter().filter(rare) {
-                        for &pid in &self.postings[a as usize] {
-                            let b = best.entry(pid).or_default();
-                            *b = b.max(c);
-                        }
+                        best.extend(self.postings[a as usize].iter().map(|&pid| (pid, c)));
                     }
-                    for (&pid, &c) in &best {
+                    // by product, the best alternative first
+                    best.sort_unstable_by(|x, y| x.0.cmp(&y.0).then(y.1.total_cmp(&x.1)));
+                    best.dedup_by_key(|x| x.0);
+                    for &(pid, c) in &best {
                         *acc.entry(pid).or_default() += t.weight * c;
                     }
                 }
