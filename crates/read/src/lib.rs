@@ -514,21 +514,22 @@ fn ocr_page(
                     _ => again.image,
                 };
                 let dpi = dpi.map_or(300.0, |d| d * again.info.scale);
-                // judged before it is read: see NOISE_SPECKS_RATIO
-                let specks = claimscan_imaging::ink_stats(&again.image).specks_per_glyph()
-                    / claimscan_imaging::ink_stats(&image)
-                        .specks_per_glyph()
-                        .max(1e-3);
-                if mean_confidence(&words) >= NOISE_GATE_CONFIDENCE && specks >= NOISE_SPECKS_RATIO
-                {
-                    tracing::debug!(page = index, specks, "deblur retry skipped: noise");
+                // judged before it is read, when the first read was fair: see NOISE_SPECKS_RATIO
+                let specks = (mean_confidence(&words) >= NOISE_GATE_CONFIDENCE).then(|| {
+                    claimscan_imaging::ink_stats(&again.image).specks_per_glyph()
+                        / claimscan_imaging::ink_stats(&image)
+                            .specks_per_glyph()
+                            .max(1e-3)
+                });
+                if specks.is_some_and(|r| r >= NOISE_SPECKS_RATIO) {
+                    tracing::debug!(page = index, ?specks, "deblur retry skipped: noise");
                 } else {
                     let w = claimscan_ocr::recognise(&again.image, dpi, &ocr)?;
                     tracing::debug!(
                         page = index,
                         before = score(&words),
                         after = score(&w),
-                        specks,
+                        ?specks,
                         "deblur retry"
                     );
                     if score(&w) > score(&words) {
