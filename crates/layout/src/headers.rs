@@ -9,7 +9,9 @@
 use claimscan_doc::Document;
 
 use crate::lexicon;
-use crate::text::fold;
+use std::ops::Not;
+
+use crate::text::{self, fold};
 use crate::vocabulary::{exact_pages, in_case_of};
 
 /// The document with its OCR'd table headers mended, or `None` when nothing changed.
@@ -43,6 +45,9 @@ pub fn mend(doc: &Document) -> Option<Document> {
             if labels < 2 {
                 continue;
             }
+            let values = line.words.iter().any(|&w| {
+                text::parse_number(page.words[w].text.trim_end_matches('%'), None).is_some()
+            });
             // a label of several words with one of them misread, then single words
             let mut k = 0;
             while k < folded.len() {
@@ -61,7 +66,14 @@ pub fn mend(doc: &Document) -> Option<Document> {
                 if named[k] {
                     continue;
                 }
-                let Some(label) = lexicon::column_near(&folded[k]) else {
+                // glued labels and three letters one off only on a line of labels alone: item
+                // blocks print labels beside their numbers (`Dto.%: 15`), and are read so
+                let Some(label) = lexicon::column_near(&folded[k]).or_else(|| {
+                    values
+                        .not()
+                        .then(|| lexicon::column_glued_or_short(&folded[k]))
+                        .flatten()
+                }) else {
                     continue;
                 };
                 let word = &mut out.get_or_insert_with(|| doc.clone()).pages[pi].words[wi];
@@ -129,6 +141,35 @@ mod tests {
         ];
         let mended = mend(&doc(&header, 0.9)).expect("mended");
         assert_eq!(texts(&mended)[3], "uslugi");
+    }
+
+    #[test]
+    fn glued_and_three_letter_labels_of_a_header_line_are_mended() {
+        // set 73's inv000354: with three header words unnamed the page had no table header
+        let header = [
+            "Code",
+            "Item",
+            "description",
+            "Qty",
+            "VoM",
+            "Rate",
+            "Disc.%",
+            "Linetotal",
+        ];
+        let mended = mend(&doc(&header, 0.9)).expect("mended");
+        assert_eq!(texts(&mended)[4..], ["UoM", "Rate", "Disc %", "Line total"]);
+        // an item block's row prints its labels beside their values: left as read
+        let block = [
+            "Cantidad:",
+            "2,00",
+            "Precio:",
+            "224,29",
+            "Dto.%:",
+            "15",
+            "Total:",
+            "381,30",
+        ];
+        assert!(mend(&doc(&block, 0.9)).is_none());
     }
 
     #[test]

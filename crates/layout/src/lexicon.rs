@@ -367,6 +367,55 @@ pub fn column_near(folded_word: &str) -> Option<&'static str> {
     found.map(|(l, _)| l)
 }
 
+/// A column label OCR glued together (`linetotal` for `line total`, `disc%` for `disc %`: a
+/// narrow gap read as none), or a label of three letters with one letter misread (`vom` for
+/// `uom`): the label, spelt with its spaces. `None` for a word that is a label already, one that
+/// is a header field's label, and when labels of two columns are that near. Meant for the
+/// unnamed words of a line that already names two columns: on their own, three letters one
+/// letter off match too much.
+pub fn column_glued_or_short(folded_word: &str) -> Option<&'static str> {
+    if folded_word.contains(' ')
+        || column(folded_word).is_some()
+        || field(folded_word).is_some()
+        || !folded_word.chars().any(char::is_alphabetic)
+    {
+        return None;
+    }
+    let n = folded_word.chars().count();
+    let mut found: Option<(&'static str, Column)> = None;
+    let mut consider = |label: &'static str, c: Column| -> bool {
+        match found {
+            Some((_, f)) if f != c => false,
+            Some(_) => true,
+            None => {
+                found = Some((label, c));
+                true
+            }
+        }
+    };
+    if n >= 4 {
+        for (label, c) in &index().column_phrases {
+            if label.chars().filter(|c| *c != ' ').eq(folded_word.chars()) && !consider(label, *c) {
+                return None;
+            }
+        }
+    }
+    if n == 3 && folded_word.chars().all(char::is_alphabetic) {
+        for (label, c) in &index().column_words {
+            let m = label.chars().count();
+            let differ = label
+                .chars()
+                .zip(folded_word.chars())
+                .filter(|(a, b)| a != b)
+                .count();
+            if m == 3 && differ == 1 && !consider(label, *c) {
+                return None;
+            }
+        }
+    }
+    found.map(|(l, _)| l)
+}
+
 /// A column label of several words that the folded words starting a line spell with one word
 /// of four letters or more one edit off (`nazwa towaru lub usiugi` for `... uslugi`): the
 /// position of that word and its spelling in the label. The longest such label wins.
@@ -541,5 +590,21 @@ mod tests {
         );
         assert_eq!(column_phrase_near(&words("Nazwa towaru lub uslugi")), None);
         assert_eq!(column_phrase_near(&words("Cena jedn")), None);
+    }
+
+    #[test]
+    fn column_labels_glued_or_short_and_misread_are_near_their_label() {
+        assert_eq!(
+            column_glued_or_short(&fold("Linetotal")),
+            Some("line total")
+        );
+        assert_eq!(column_glued_or_short(&fold("Disc.%")), Some("disc %"));
+        assert_eq!(column_glued_or_short(&fold("VoM")), Some("uom"));
+        // labels, header fields, numbers and other words
+        assert_eq!(column_glued_or_short(&fold("Qty")), None);
+        assert_eq!(column_glued_or_short(&fold("Line total")), None);
+        assert_eq!(column_glued_or_short(&fold("VAT")), None);
+        assert_eq!(column_glued_or_short(&fold("2,00")), None);
+        assert_eq!(column_glued_or_short(&fold("PRESSFIT")), None);
     }
 }

@@ -460,7 +460,8 @@ fn column_label(c: Column) -> Label {
     }
 }
 
-/// Column phrases of a line: (column, first word, word count); and how many words matched none.
+/// Column phrases of a line: (column, first word, word count); and how many words with a letter
+/// or digit matched none.
 fn column_phrases(v: &LineView) -> (Vec<(Column, usize, usize)>, usize) {
     let mut out = Vec::new();
     let mut unknown = 0;
@@ -470,7 +471,10 @@ fn column_phrases(v: &LineView) -> (Vec<(Column, usize, usize)>, usize) {
             out.push((c, k, n));
             k += n;
         } else {
-            unknown += 1;
+            // a speck or a ruling read as a word (`|`, `.`) names nothing and is not wording
+            if !v.folded[k].is_empty() {
+                unknown += 1;
+            }
             k += 1;
         }
     }
