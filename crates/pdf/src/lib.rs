@@ -286,6 +286,17 @@ fn is_bad(c: char) -> bool {
         || ('\u{e000}'..='\u{f8ff}').contains(&c)
 }
 
+/// The character printed for one pdfium reports: pdfium marks a hyphen that ends a text line
+/// (`... mm mixed-` cut at a column's edge) as U+0002, its sign for a line-end hyphen; the page
+/// shows `-`.
+fn printed_char(c: char) -> char {
+    if c == '\u{2}' {
+        '-'
+    } else {
+        c
+    }
+}
+
 /// Groups the text layer's characters into words, in pixels at [`NOMINAL_DPI`].
 /// Returns `None` when the page has no usable text layer.
 fn text_layer_words(page: &PdfPage_, opts: &PdfOptions) -> Result<Option<Vec<Word>>, PdfiumError> {
@@ -312,7 +323,7 @@ fn text_layer_words(page: &PdfPage_, opts: &PdfOptions) -> Result<Option<Vec<Wor
     };
 
     for ch in text.chars().iter() {
-        let Some(c) = ch.unicode_char() else {
+        let Some(c) = ch.unicode_char().map(printed_char) else {
             continue;
         };
         if c.is_whitespace() {
@@ -378,7 +389,15 @@ fn text_layer_words(page: &PdfPage_, opts: &PdfOptions) -> Result<Option<Vec<Wor
 
 #[cfg(test)]
 mod tests {
-    use super::bgr_to_gray;
+    use super::{bgr_to_gray, printed_char};
+
+    #[test]
+    fn a_line_end_hyphen_is_a_hyphen() {
+        // pdfium's text of set 73's digital `inv000111`: `mixed\u{2}` where `mixed-` is printed
+        let read: String = "mixed\u{2}".chars().map(printed_char).collect();
+        assert_eq!(read, "mixed-");
+        assert_eq!(printed_char('x'), 'x');
+    }
 
     #[test]
     fn padded_bgr_rows_become_gray() {
