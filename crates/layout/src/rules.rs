@@ -78,9 +78,11 @@ pub fn label(doc: &Document) -> Tags {
     header_fields(doc, &mut tags);
     supplier_name(doc, &mut tags);
     totals(doc, &mut tags);
+    let mut prev: Option<Vec<Col>> = None;
     for (pi, page) in doc.pages.iter().enumerate() {
-        if !table(page, &mut tags[pi]) {
-            blocks(page, &mut tags[pi]);
+        match table(page, &mut tags[pi], prev.as_deref()) {
+            Some(cols) => prev = Some(cols),
+            None => blocks(page, &mut tags[pi]),
         }
     }
     tags
@@ -481,19 +483,60 @@ fn column_phrases(v: &LineView) -> (Vec<(Column, usize, usize)>, usize) {
     (out, unknown)
 }
 
+#[derive(Clone)]
 struct Col {
     kind: Column,
     x0: f32,
     x1: f32,
 }
 
+/// A table header repeated on a later page, with labels OCR lost (`Art.-Nr.`, `Menge`, `Einh.`
+/// gone from page 2 of set 73's `inv000196`, its quantities then read as prices): the columns
+/// the earlier page's header names and this one lacks are added, shifted as the labels both
+/// read are shifted. Only when at least two labels are read on both, each shifted alike
+/// (within two percent of the page's width), and a borrowed column overlaps none read here.
+fn borrow_columns(cols: &mut Vec<Col>, prev: &[Col], page_width: f32) {
+    let shifts: Vec<f32> = cols
+        .iter()
+        .filter_map(|c| {
+            let p = prev.iter().find(|p| p.kind == c.kind)?;
+            Some(c.x0 - p.x0)
+        })
+        .collect();
+    if shifts.len() < 2 {
+        return;
+    }
+    let mut sorted = shifts.clone();
+    sorted.sort_by(f32::total_cmp);
+    let dx = sorted[sorted.len() / 2];
+    if shifts.iter().any(|s| (s - dx).abs() > 0.02 * page_width) {
+        return;
+    }
+    for p in prev {
+        if cols.iter().any(|c| c.kind == p.kind) {
+            continue;
+        }
+        let (x0, x1) = (p.x0 + dx, p.x1 + dx);
+        if cols.iter().any(|c| c.x0 < x1 && x0 < c.x1) {
+            continue;
+        }
+        cols.push(Col {
+            kind: p.kind,
+            x0,
+            x1,
+        });
+    }
+    cols.sort_by(|a, b| a.x0.total_cmp(&b.x0));
+}
+
 fn is_numeric(t: &str) -> bool {
     text::parse_number(t.trim_end_matches('%'), None).is_some()
 }
 
-/// Finds the item table of a page by its header row and labels its cells. Returns false when the
-/// page has no table header.
-fn table(page: &Page, tags: &mut [Tag]) -> bool {
+/// Finds the item table of a page by its header row and labels its cells. Returns the header's
+/// columns, or `None` when the page has no table header. `prev` is the columns of the table on
+/// an earlier page: an OCR'd header missing some of them borrows them ([`borrow_columns`]).
+fn table(page: &Page, tags: &mut [Tag], prev: Option<&[Col]>) -> Option<Vec<Col>> {
     let mut header: Option<(usize, Vec<Col>)> = None;
     for li in 0..page.lines.len() {
         let v = LineView::new(page, li);
@@ -519,13 +562,15 @@ fn table(page: &Page, tags: &mut [Tag]) -> bool {
                 })
                 .collect();
             fix_columns(&mut cols, &v, &phrases);
+            let ocr = v.idx.iter().any(|&w| page.words[w].confidence < 1.0);
+            if let Some(prev) = prev.filter(|_| ocr) {
+                borrow_columns(&mut cols, prev, page.width);
+            }
             header = Some((li, cols));
             break;
         }
     }
-    let Some((hl, cols)) = header else {
-        return false;
-    };
+    let (hl, cols) = header?;
     let mut prev_item_bottom = page.lines[hl].bbox[3];
     let mut items_seen = false;
     for li in hl + 1..page.lines.len() {
@@ -619,7 +664,7 @@ fn table(page: &Page, tags: &mut [Tag]) -> bool {
             };
         }
     }
-    true
+    Some(cols)
 }
 
 fn has_qty_like(v: &LineView) -> bool {
@@ -803,6 +848,62 @@ mod tests {
     }
 
     /// One OCR'd header line of words (text, left, right) on a 2480-px-wide page.
+    /// An OCR'd page of text lines, each `(y, [(text, x0), ...])`, words 150 px wide.
+    fn ocr_page(index: usize, lines: &[(f32, &[(&str, f32)])]) -> claimscan_doc::Page {
+        use claimscan_doc::{Page, PageSource, Word};
+        let (w, h) = (2480.0, 3508.0);
+        let words = lines
+            .iter()
+            .flat_map(|(y, ws)| {
+                ws.iter()
+                    .map(move |&(t, x)| Word::new(t, [x, *y, x + 150.0, y + 40.0], 0.9, w, h))
+            })
+            .collect();
+        Page::new(index, w, h, Some(300.0), PageSource::Ocr, words)
+    }
+
+    #[test]
+    fn a_repeated_header_with_labels_lost_borrows_the_first_pages_columns() {
+        let row: &[(&str, f32)] = &[
+            ("PRESSFIT", 500.0),
+            ("elbow", 660.0),
+            ("2,00", 1450.0),
+            ("St.", 1580.0),
+            ("8,91", 1800.0),
+            ("17,82", 2150.0),
+        ];
+        let first: &[(&str, f32)] = &[
+            ("Beschreibung", 500.0),
+            ("Menge", 1450.0),
+            ("Einh.", 1580.0),
+            ("Preis", 1800.0),
+            ("Gesamt", 2150.0),
+        ];
+        // page 2, scanned a little to the right: `Menge` and `Einh.` not read
+        let second: &[(&str, f32)] = &[
+            ("Beschreibung", 512.0),
+            ("Preis", 1812.0),
+            ("Gesamt", 2162.0),
+        ];
+        let shifted: Vec<(&str, f32)> = row.iter().map(|&(t, x)| (t, x + 12.0)).collect();
+        let doc = claimscan_doc::Document::of_words(
+            "two.json",
+            vec![
+                ocr_page(0, &[(400.0, first), (500.0, row)]),
+                ocr_page(1, &[(400.0, second), (500.0, &shifted)]),
+            ],
+        );
+        let tags = super::label(&doc);
+        for (pi, page) in doc.pages.iter().enumerate() {
+            let of = |t: &str| {
+                let w = page.words.iter().position(|w| w.text == t).expect("word");
+                tags[pi][w].label
+            };
+            assert_eq!(of("2,00"), crate::labels::Label::LineQuantity, "page {pi}");
+            assert_eq!(of("8,91"), crate::labels::Label::LineUnitPrice, "page {pi}");
+        }
+    }
+
     fn header_line(words: &[(&str, f32, f32)]) -> claimscan_doc::Document {
         use claimscan_doc::{Document, Page, PageSource, Word};
         let (w, h) = (2480.0, 3508.0);
