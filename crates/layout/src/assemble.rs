@@ -1373,7 +1373,13 @@ fn is_reference_line(text: &str, values_elsewhere: bool) -> bool {
         .collect();
     let label_at = |k: usize| match lexicon::field_prefix(&folded[k..]) {
         Some((Field::Extra, n)) => Some(n),
-        _ => (lexicon::field_near(&folded[k]) == Some(Field::Extra)).then_some(1),
+        _ => (lexicon::field_near(&folded[k]) == Some(Field::Extra)
+            // the start of a label whose other words were read into another column (`Manuf.`
+            // of `Manuf. code: AM33107`, the code labelled a code): a label when values are
+            || (k + 1 == folded.len()
+                && values_elsewhere
+                && lexicon::starts_field_phrase(&folded[k], Field::Extra)))
+        .then_some(1),
     };
     let (mut k, mut values) = (0, 0);
     while k < folded.len() {
@@ -2070,6 +2076,10 @@ mod tests {
         assert!(!is_reference_line("Herst.-Nr.:", false));
         // ... unless the row's values fell in other columns
         assert!(is_reference_line("Fabrikantcode", true));
+        // the start of `Manuf. code: AM33107`, the rest in the code column (set 73's inv000030)
+        assert!(is_reference_line("Manuf.", true));
+        assert!(!is_reference_line("Manuf.", false));
+        assert!(!is_reference_line("Manuf. steel", true));
         assert!(!is_reference_line("RADIATEUR", true));
         assert!(is_reference_line(
             "EAN: 4057312132062 Fubrikantcode: EL4208897",

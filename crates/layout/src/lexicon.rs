@@ -367,6 +367,15 @@ pub fn column_near(folded_word: &str) -> Option<&'static str> {
     found.map(|(l, _)| l)
 }
 
+/// Whether a folded word is the first word of a label of several words of field `f` (`manuf`
+/// of `manuf code`): a label whose other words the layout put in another column.
+pub fn starts_field_phrase(folded_word: &str, f: Field) -> bool {
+    index()
+        .field_phrases
+        .iter()
+        .any(|(l, g)| *g == f && l.split(' ').next() == Some(folded_word))
+}
+
 /// A column label OCR glued together (`linetotal` for `line total`, `disc%` for `disc %`: a
 /// narrow gap read as none), or a label of three letters with one letter misread (`vom` for
 /// `uom`): the label, spelt with its spaces. `None` for a word that is a label already, one that
