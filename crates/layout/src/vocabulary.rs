@@ -224,6 +224,13 @@ impl Vocabulary {
             .collect();
         let n = words.len();
         for (i, w) in words.iter().enumerate() {
+            if i + 1 == n {
+                if let Some(bare) = self.speck_period(w) {
+                    changed = true;
+                    out.push(bare);
+                    continue;
+                }
+            }
             if let Some(parts) = self.split_glued(w) {
                 changed = true;
                 out.extend(parts);
@@ -448,6 +455,24 @@ impl Vocabulary {
         }
         let (b, cand) = best?;
         (b < keep && second - b >= th.margin).then(|| in_case_of(w, cand))
+    }
+
+    /// The last word of an OCR'd description without the period a speck after it made
+    /// (`COP.`, `anos.`: a description cut at its column's edge, a speck where the cut fell),
+    /// when the word without it is a catalog word or written [`MIN_PART_COUNT`] times or more,
+    /// and with it is not (`fl.`, `VERS.` and other abbreviations distributors print stay).
+    fn speck_period(&self, w: &str) -> Option<String> {
+        let bare = w.strip_suffix('.')?;
+        if bare.is_empty() || bare.ends_with(|c: char| c.is_ascii_punctuation()) {
+            return None;
+        }
+        // a number keeps it: a decimal cut at the column's edge (`BREAKER 4.` of `4.5KA`)
+        if !bare.chars().any(char::is_alphabetic) {
+            return None;
+        }
+        let count = |x: &str| self.counts.get(&x.to_uppercase()).copied().unwrap_or(0);
+        let written = count(bare) >= MIN_PART_COUNT || self.words.contains(&bare.to_uppercase());
+        (written && count(w) < MIN_PART_COUNT).then(|| bare.to_string())
     }
 
     /// A catalog word or a printed one, as read or without the punctuation around it.
@@ -708,6 +733,27 @@ mod tests {
         .map(|(w, n)| (w.to_string(), n))
         .collect();
         vocab().with_printed_words(&words)
+    }
+
+    #[test]
+    fn a_period_after_the_last_word_is_a_speck_unless_distributors_print_it() {
+        let words: std::collections::BTreeMap<String, u32> =
+            [("FITTING", 400), ("COP", 30), ("FL.", 25), ("FL", 12)]
+                .into_iter()
+                .map(|(w, n)| (w.to_string(), n))
+                .collect();
+        let v = vocab().with_printed_words(&words);
+        assert_eq!(
+            v.correct("PRESS FITTING PRESSFIT COP.").as_deref(),
+            Some("PRESS FITTING PRESSFIT COP")
+        );
+        // a decimal cut short keeps its point
+        assert_eq!(v.correct("CIRCUIT BREAKER 4."), None);
+        // an abbreviation distributors print with its period, a word nobody prints, a period
+        // inside the description
+        assert_eq!(v.correct("Schalter blk m fl."), None);
+        assert_eq!(v.correct("FITTING XQZW."), None);
+        assert_eq!(v.correct("COP. FITTING"), None);
     }
 
     #[test]
