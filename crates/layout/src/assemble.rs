@@ -623,6 +623,8 @@ struct Item {
     amount: Option<String>,
     probs: Vec<f32>,
     boxes: BTreeMap<String, ValueBox>,
+    /// Height of the first row of the description.
+    desc_height: Option<f32>,
 }
 
 /// The labelled content of one text line of the table.
@@ -630,6 +632,8 @@ struct Item {
 struct Row {
     fields: BTreeMap<Label, (String, BBox, f32)>,
     page: usize,
+    /// The page's words are exactly what was printed (a text layer): boxes are font line boxes.
+    exact: bool,
 }
 
 impl Row {
@@ -640,6 +644,7 @@ impl Row {
 
 fn rows(doc: &Document, tags: &Tags) -> Vec<Row> {
     let spaced = space_grouped(doc);
+    let exact = crate::vocabulary::exact_pages(doc);
     let mut out = Vec::new();
     for (pi, page) in doc.pages.iter().enumerate() {
         let Some(ptags) = tags.get(pi) else { continue };
@@ -659,6 +664,7 @@ fn rows(doc: &Document, tags: &Tags) -> Vec<Row> {
         for (line, labels) in page.lines.iter().zip(page_labels) {
             let mut row = Row {
                 page: pi,
+                exact: exact.get(pi).copied().unwrap_or(false),
                 ..Default::default()
             };
             let mut last_of: BTreeMap<Label, usize> = BTreeMap::new();
@@ -870,11 +876,14 @@ fn absorb(item: &mut Item, row: &Row) {
                 "product_code"
             }
             Label::LineDescription
-                if !item.description.is_empty() && is_reference_line(text, values(row)) =>
+                if !item.description.is_empty()
+                    && is_reference_line(text, values(row))
+                    && !wrapped_wording(item, row, text, *bbox) =>
             {
                 continue
             }
             Label::LineDescription => {
+                item.desc_height.get_or_insert(bbox[3] - bbox[1]);
                 item.description.push(text.clone());
                 "description"
             }
@@ -910,6 +919,19 @@ fn absorb(item: &mut Item, row: &Row) {
             .and_modify(|b| b.bbox = union(b.bbox, *bbox))
             .or_insert(vb);
     }
+}
+
+/// A continuation line shaped like a reference (`EAN 4057312008855`) that is the description
+/// wrapping onto it: on a text layer, with no label's colon and in the description's own size
+/// (a distributor's wording ending `... cable 15 m EAN 4057312008855`). Printed references are
+/// labelled `EAN:` and set smaller; OCR's ink boxes cannot tell the sizes apart (capitals and
+/// digits against words with descenders), so OCR'd pages keep the reference rule.
+fn wrapped_wording(item: &Item, row: &Row, text: &str, bbox: BBox) -> bool {
+    row.exact
+        && !text.contains(':')
+        && item
+            .desc_height
+            .is_some_and(|h| bbox[3] - bbox[1] >= 0.95 * h)
 }
 
 /// Groups labelled rows into items. A row with an amount anchors an item. Other rows (wrapped
@@ -1993,6 +2015,7 @@ mod tests {
                 .map(|(l, t)| (*l, (t.to_string(), [0.0; 4], 0.9)))
                 .collect(),
             page: 0,
+            exact: false,
         };
         use Label::*;
         // blocks: wording first, then `Menge: 5 ... USt%: 19 ... Betrag: 414,75`
@@ -2092,6 +2115,7 @@ mod tests {
         let row = |t: &str| Row {
             fields: [(Label::LineDescription, (t.to_string(), [0.0; 4], 1.0))].into(),
             page: 0,
+            exact: false,
         };
         let mut item = Item::default();
         absorb(&mut item, &row("ELVOCAB cable 3 x 1.5"));
@@ -2102,5 +2126,25 @@ mod tests {
         let mut only = Item::default();
         absorb(&mut only, &row("EAN 4057312000002"));
         assert_eq!(only.description, ["EAN 4057312000002"]);
+        // on a text layer, a description wrapping onto an unlabelled `EAN ...` in its own size
+        // keeps it (set 99's digital `inv000340`); a labelled or smaller reference line does not
+        let text_row = |t: &str, height: f32| Row {
+            fields: [(
+                Label::LineDescription,
+                (t.to_string(), [0.0, 0.0, 500.0, height], 1.0),
+            )]
+            .into(),
+            page: 0,
+            exact: true,
+        };
+        let mut wrapped = Item::default();
+        absorb(&mut wrapped, &text_row("DRAIN PMP 550 cable 15 m", 40.0));
+        absorb(&mut wrapped, &text_row("EAN 4057312008855", 40.0));
+        absorb(&mut wrapped, &text_row("EAN: 4057312000002", 40.0));
+        absorb(&mut wrapped, &text_row("EAN 4057312000002", 33.0));
+        assert_eq!(
+            wrapped.description,
+            ["DRAIN PMP 550 cable 15 m", "EAN 4057312008855"]
+        );
     }
 }
