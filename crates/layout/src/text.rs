@@ -297,8 +297,33 @@ const COUNTRY_PREFIXES: &[&str] = &[
 /// `S` for `5`, ...) put back where the country's format has only digits (`PLO889254451` ->
 /// `PL0889254451`). At most two such letters, and only when the result has the format.
 pub fn normalise_vat_id(text: &str) -> String {
-    let t = text.trim().trim_end_matches([',', ';']);
-    vat_digits_repaired(t).unwrap_or_else(|| t.to_string())
+    let t = country_code_mended(text.trim().trim_end_matches([',', ';']));
+    vat_digits_repaired(&t).unwrap_or(t)
+}
+
+/// A VAT id with OCR debris before its country code: a speck read as a quote or a comma
+/// (`'PT466911121`), or the `I` of `IE` or `IT` read as a bracket or a bar (`[E1149779C`). As
+/// printed when no country code comes out of it.
+fn country_code_mended(t: &str) -> String {
+    let mut chars = t.chars();
+    let Some(first) = chars.next() else {
+        return String::new();
+    };
+    if first.is_ascii_alphanumeric() {
+        return t.to_string();
+    }
+    let rest = chars.as_str();
+    let country = |s: &str| COUNTRY_PREFIXES.iter().any(|p| s.starts_with(p));
+    let as_i = format!("I{rest}");
+    if matches!(first, '[' | '|' | '!') && !country(rest) && country(&as_i) {
+        return as_i;
+    }
+    let trimmed = t.trim_start_matches(|c: char| !c.is_ascii_alphanumeric());
+    if country(trimmed) {
+        trimmed.to_string()
+    } else {
+        t.to_string()
+    }
 }
 
 /// Where a VAT number (the letters and digits after the two-letter country code) must have
@@ -309,6 +334,8 @@ struct VatFormat {
     first_digit: usize,
     /// A fixed letter at a position (NL's `B`, AT's `U`).
     letter: Option<(usize, char)>,
+    /// The last position may hold a letter (ES's check character).
+    last_any: bool,
 }
 
 fn vat_format(country: &str) -> Option<VatFormat> {
@@ -326,12 +353,15 @@ fn vat_format(country: &str) -> Option<VatFormat> {
             "NL" => (&[12], 0, Some((9, 'B'))),
             "SE" => (&[12], 0, None),
             "GB" => (&[9, 12], 0, None),
+            // a letter or digit, seven digits, a letter or digit
+            "ES" => (&[9], 1, None),
             _ => return None,
         };
     Some(VatFormat {
         lengths,
         first_digit,
         letter,
+        last_any: country == "ES",
     })
 }
 
@@ -344,6 +374,7 @@ fn vat_digits_repaired(t: &str) -> Option<String> {
         lengths,
         first_digit,
         letter,
+        last_any,
     } = vat_format(&country)?;
     let body: Vec<(usize, char)> = t
         .char_indices()
@@ -351,7 +382,7 @@ fn vat_digits_repaired(t: &str) -> Option<String> {
         .filter(|(_, c)| c.is_ascii_alphanumeric())
         .collect();
     if !lengths.contains(&body.len()) {
-        return vat_extra_letter_dropped(t, &body, lengths, first_digit, letter);
+        return vat_extra_letter_dropped(t, &body, lengths, first_digit, letter, last_any);
     }
     let mut out: Vec<char> = t.chars().collect();
     let char_pos = |byte: usize| t[..byte].chars().count();
@@ -367,7 +398,7 @@ fn vat_digits_repaired(t: &str) -> Option<String> {
         }
         // a French key is digits or letters other than O and I: those are misread digits
         let fr_key = country == "FR" && matches!(c, 'O' | 'o' | 'I' | 'l');
-        if (k < first_digit && !fr_key) || c.is_ascii_digit() {
+        if (k < first_digit && !fr_key) || c.is_ascii_digit() || (last_any && k + 1 == body.len()) {
             continue;
         }
         let d = match c {
@@ -394,8 +425,10 @@ fn vat_extra_letter_dropped(
     lengths: &[usize],
     first_digit: usize,
     letter: Option<(usize, char)>,
+    last_any: bool,
 ) -> Option<String> {
-    if !lengths.contains(&(body.len().checked_sub(1)?)) {
+    let n = body.len().checked_sub(1)?;
+    if !lengths.contains(&n) {
         return None;
     }
     let fits = |skip: usize| {
@@ -405,7 +438,7 @@ fn vat_extra_letter_dropped(
             .enumerate()
             .all(|(k, (_, &(_, c)))| match letter {
                 Some((at, want)) if k == at => c == want,
-                _ => k < first_digit || c.is_ascii_digit(),
+                _ => k < first_digit || c.is_ascii_digit() || (last_any && k + 1 == n),
             })
     };
     let mut drops = (first_digit..body.len())
@@ -553,5 +586,16 @@ mod tests {
         assert_eq!(normalise_vat_id("DEOOO855398"), "DEOOO855398");
         // a letter no digit looks like
         assert_eq!(normalise_vat_id("DE05X855398"), "DE05X855398");
+        // debris before the country code (set 73's train scans and photos)
+        assert_eq!(normalise_vat_id("'PT466911121"), "PT466911121");
+        assert_eq!(normalise_vat_id("[E1149779C"), "IE1149779C");
+        assert_eq!(normalise_vat_id("|T11816144000"), "IT11816144000");
+        assert_eq!(normalise_vat_id("'12345"), "'12345");
+        // Spain: a letter or digit, seven digits, a letter or digit
+        assert_eq!(normalise_vat_id("ESAB4979995"), "ESA84979995");
+        assert_eq!(normalise_vat_id("ESBO01020746"), "ESB01020746");
+        assert_eq!(normalise_vat_id("ES12345678Z"), "ES12345678Z");
+        assert_eq!(normalise_vat_id("ESX1234567L"), "ESX1234567L");
+        assert_eq!(normalise_vat_id("ESBR4476685"), "ESBR4476685");
     }
 }
