@@ -9,9 +9,7 @@
 use claimscan_doc::Document;
 
 use crate::lexicon;
-use std::ops::Not;
-
-use crate::text::{self, fold};
+use crate::text::fold;
 use crate::vocabulary::{exact_pages, in_case_of};
 
 /// The document with its OCR'd table headers mended, or `None` when nothing changed.
@@ -45,9 +43,10 @@ pub fn mend(doc: &Document) -> Option<Document> {
             if labels < 2 {
                 continue;
             }
-            let values = line.words.iter().any(|&w| {
-                text::parse_number(page.words[w].text.trim_end_matches('%'), None).is_some()
-            });
+            let values = line
+                .words
+                .iter()
+                .any(|&w| crate::rules::is_numeric(&page.words[w].text));
             // a label of several words with one of them misread, then single words
             let mut k = 0;
             while k < folded.len() {
@@ -69,8 +68,7 @@ pub fn mend(doc: &Document) -> Option<Document> {
                 // glued labels and three letters one off only on a line of labels alone: item
                 // blocks print labels beside their numbers (`Dto.%: 15`), and are read so
                 let Some(label) = lexicon::column_near(&folded[k]).or_else(|| {
-                    values
-                        .not()
+                    (!values)
                         .then(|| lexicon::column_glued_or_short(&folded[k]))
                         .flatten()
                 }) else {

@@ -529,7 +529,8 @@ fn borrow_columns(cols: &mut Vec<Col>, prev: &[Col], page_width: f32) {
     cols.sort_by(|a, b| a.x0.total_cmp(&b.x0));
 }
 
-fn is_numeric(t: &str) -> bool {
+/// Whether a word is a number (a trailing `%` allowed).
+pub(crate) fn is_numeric(t: &str) -> bool {
     text::parse_number(t.trim_end_matches('%'), None).is_some()
 }
 
