@@ -1296,7 +1296,7 @@ pub fn assemble(doc: &Document, tags: &Tags) -> Invoice {
         lines.push(line);
     }
     unit_column_in_descriptions(&mut lines, &exact_pages);
-    units_from_other_lines(&mut lines, &exact_pages);
+    units_from_other_lines(&mut lines);
     codes_from_descriptions(&mut lines);
 
     // invoice-level checks
@@ -1507,7 +1507,16 @@ fn unit_column_in_descriptions(lines: &mut [LineItem], exact_pages: &[bool]) -> 
 /// has more words than that one.
 fn trailing_word_of_unitless_ocr_line(l: &LineItem, exact_pages: &[bool]) -> Option<String> {
     let page = l.boxes.get("description")?.page;
-    if l.unit.is_some() || exact_pages.get(page).copied().unwrap_or(true) {
+    if exact_pages.get(page).copied().unwrap_or(true) {
+        return None;
+    }
+    trailing_word_of_unitless_line(l)
+}
+
+/// The last word of a unit-less line's description, when the description has more words than
+/// that one.
+fn trailing_word_of_unitless_line(l: &LineItem) -> Option<String> {
+    if l.unit.is_some() {
         return None;
     }
     let (head, last) = l.description.as_deref()?.trim_end().rsplit_once(' ')?;
@@ -1526,12 +1535,12 @@ fn last_word_to_unit(l: &mut LineItem) {
     }
 }
 
-/// A unit read into its line's description: on OCR'd pages, a unit-less line whose description
-/// ends with a word that is the unit of another line of the invoice (`... 50 M RING un.` where
-/// other lines read `un.`) gets it back as its unit. Of 22,133 generated truth descriptions (seeds
-/// 99, 32, 53, 71), 2 end with a unit the invoice uses that is also their own. Returns how many
-/// lines changed.
-fn units_from_other_lines(lines: &mut [LineItem], exact_pages: &[bool]) -> usize {
+/// A unit read into its line's description: a unit-less line whose description ends with a word
+/// that is the unit of another line of the invoice (`... 50 M RING un.` where other lines read
+/// `un.`; on a text layer, `... TYPE 11 60 pc` printed tight against its unit column) gets it
+/// back as its unit. Of 22,133 generated truth descriptions (seeds 99, 32, 53, 71), 2 end with a
+/// unit the invoice uses that is also their own. Returns how many lines changed.
+fn units_from_other_lines(lines: &mut [LineItem]) -> usize {
     let units: HashSet<String> = lines
         .iter()
         .filter_map(|l| l.unit.as_deref())
@@ -1539,9 +1548,7 @@ fn units_from_other_lines(lines: &mut [LineItem], exact_pages: &[bool]) -> usize
         .collect();
     let mut changed = 0;
     for l in lines.iter_mut() {
-        if trailing_word_of_unitless_ocr_line(l, exact_pages)
-            .is_some_and(|w| units.contains(&w.to_lowercase()))
-        {
+        if trailing_word_of_unitless_line(l).is_some_and(|w| units.contains(&w.to_lowercase())) {
             last_word_to_unit(l);
             changed += 1;
         }
@@ -1617,7 +1624,7 @@ mod tests {
             described("ELVOCAB NYM-J 5x2.5 50 M RING un.", None),
             described("RADIA V type 22 SET", None),
         ];
-        assert_eq!(units_from_other_lines(&mut lines, &[false]), 1);
+        assert_eq!(units_from_other_lines(&mut lines), 1);
         assert_eq!(
             lines[1].description.as_deref(),
             Some("ELVOCAB NYM-J 5x2.5 50 M RING")
@@ -1625,12 +1632,12 @@ mod tests {
         assert_eq!(lines[1].unit.as_deref(), Some("un."));
         // a word no other line uses as its unit stays
         assert_eq!(lines[2].description.as_deref(), Some("RADIA V type 22 SET"));
-        // text layers stay as printed
-        let mut exact = vec![
+        // a line with its own unit keeps its description's last word
+        let mut own = vec![
             described("A 3x1.5", Some("un.")),
-            described("B 5x2.5 un.", None),
+            described("B 5x2.5 un.", Some("un.")),
         ];
-        assert_eq!(units_from_other_lines(&mut exact, &[true]), 0);
+        assert_eq!(units_from_other_lines(&mut own), 0);
     }
 
     fn described(d: &str, unit: Option<&str>) -> LineItem {
