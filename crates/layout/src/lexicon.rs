@@ -391,38 +391,29 @@ pub fn column_glued_or_short(folded_word: &str) -> Option<&'static str> {
         return None;
     }
     let n = folded_word.chars().count();
-    let mut found: Option<(&'static str, Column)> = None;
-    let mut consider = |label: &'static str, c: Column| -> bool {
-        match found {
-            Some((_, f)) if f != c => false,
-            Some(_) => true,
-            None => {
-                found = Some((label, c));
-                true
-            }
+    let three_letters = n == 3 && folded_word.chars().all(char::is_alphabetic);
+    let near = |label: &str| {
+        if label.contains(' ') {
+            n >= 4 && label.chars().filter(|c| *c != ' ').eq(folded_word.chars())
+        } else {
+            three_letters
+                && label.chars().count() == 3
+                && label
+                    .chars()
+                    .zip(folded_word.chars())
+                    .filter(|(a, b)| a != b)
+                    .count()
+                    == 1
         }
     };
-    if n >= 4 {
-        for (label, c) in &index().column_phrases {
-            if label.chars().filter(|c| *c != ' ').eq(folded_word.chars()) && !consider(label, *c) {
-                return None;
-            }
-        }
-    }
-    if n == 3 && folded_word.chars().all(char::is_alphabetic) {
-        for (label, c) in &index().column_words {
-            let m = label.chars().count();
-            let differ = label
-                .chars()
-                .zip(folded_word.chars())
-                .filter(|(a, b)| a != b)
-                .count();
-            if m == 3 && differ == 1 && !consider(label, *c) {
-                return None;
-            }
-        }
-    }
-    found.map(|(l, _)| l)
+    let index = index();
+    let mut found = index
+        .column_phrases
+        .iter()
+        .chain(&index.column_words)
+        .filter(|(label, _)| near(label));
+    let (label, c) = found.next()?;
+    found.all(|(_, d)| d == c).then_some(*label)
 }
 
 /// A column label of several words that the folded words starting a line spell with one word
