@@ -171,19 +171,46 @@ fn extend_name(doc: &Document, tags: &Tags, s: &mut Span) {
             && t.chars().any(|c| c.is_alphabetic() || c == '&')
     };
     let close = |a: usize, b: usize| page.words[b].bbox[0] - page.words[a].bbox[2] < 0.8 * h;
-    while first > 0 && free(row[first - 1]) && close(row[first - 1], row[first]) {
-        first -= 1;
-    }
-    // an `&` between two names, printed with wider spaces and often read `8` or `€` (`Keller &
-    // Schmidt KG`, `Vidal € Romero S.A.`): stepped over to the name after it (`clean_name`
-    // gives the `&` back)
+    // an `&` between two names, printed with wider spaces and often read `8` or a currency sign
+    // (`Keller & Schmidt KG`, `Vidal € Romero S.A.`, `Romero €: Sanz S.A.`, `Nowak $ Dabrowski`):
+    // stepped over to the name on its other side (`clean_name` gives the `&` back)
     let amp = |wi: usize| {
         matches!(
             page.words[wi].text.as_str(),
-            "&" | "+" | "8" | "8:" | "€" | "€." | "Ey"
-        ) && matches!(label(wi), Label::Other | Label::SupplierName)
+            "&" | "+" | "8" | "8:" | "€" | "€." | "€:" | "£" | "£:" | "$" | "$:" | "Ey"
+        ) && matches!(
+            label(wi),
+            // the model takes a misread `&` for what it looks like
+            Label::Other | Label::SupplierName | Label::Currency
+        )
     };
     let wide = |a: usize, b: usize| page.words[b].bbox[0] - page.words[a].bbox[2] < 1.5 * h;
+    let named = |wi: usize| page.words[wi].text.starts_with(char::is_uppercase);
+    loop {
+        if first > 0 && free(row[first - 1]) && close(row[first - 1], row[first]) {
+            first -= 1;
+        } else if first >= 2
+            && amp(row[first - 1])
+            && named(row[first])
+            && wide(row[first - 2], row[first - 1])
+            && wide(row[first - 1], row[first])
+            && free(row[first - 2])
+            && named(row[first - 2])
+        {
+            // the model took the name after the `&` alone (`Sanz S.A.` of `Romero € Sanz S.A.`)
+            first -= 2;
+        } else if first >= 1
+            && amp(row[first])
+            && wide(row[first - 1], row[first])
+            && free(row[first - 1])
+            && named(row[first - 1])
+        {
+            // or started it at the `&` (`& Cano S.L.` of `Iglesias & Cano S.L.`)
+            first -= 1;
+        } else {
+            break;
+        }
+    }
     // a legal form ending the name, set a little apart (`Keller & Schmidt  KG`)
     let form = |wi: usize| {
         let letters: String = page.words[wi]
@@ -196,11 +223,34 @@ fn extend_name(doc: &Document, tags: &Tags, s: &mut Span) {
             || ["nv", "bv", "sa", "ag", "sl", "oy", "ab", "co"].contains(&letters.as_str()))
             && matches!(label(wi), Label::Other | Label::SupplierName)
     };
+    // the last word of a legal form of several words, read with `0` for `o` (`Sp. z 0.0.`)
+    let form_end = |last: usize| {
+        (1..=2).any(|k| {
+            last + 1 >= k
+                && LEGAL_FORMS.contains(
+                    &row[last + 1 - k..=last + 1]
+                        .iter()
+                        .map(|&wi| {
+                            page.words[wi]
+                                .text
+                                .chars()
+                                .filter(|c| c.is_alphanumeric())
+                                .flat_map(char::to_lowercase)
+                                .map(|c| if c == '0' { 'o' } else { c })
+                                .collect::<String>()
+                        })
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                        .as_str(),
+                )
+        }) && matches!(label(row[last + 1]), Label::Other | Label::SupplierName)
+    };
     loop {
         let next = |last: usize| {
             last + 1 < row.len()
                 && ((free(row[last + 1]) && close(row[last], row[last + 1]))
-                    || (form(row[last + 1]) && wide(row[last], row[last + 1])))
+                    || (form(row[last + 1]) && wide(row[last], row[last + 1]))
+                    || (form_end(last) && close(row[last], row[last + 1])))
         };
         if next(last) {
             last += 1;
@@ -209,9 +259,7 @@ fn extend_name(doc: &Document, tags: &Tags, s: &mut Span) {
             && wide(row[last], row[last + 1])
             && wide(row[last + 1], row[last + 2])
             && free(row[last + 2])
-            && page.words[row[last + 2]]
-                .text
-                .starts_with(char::is_uppercase)
+            && named(row[last + 2])
         {
             last += 2;
         } else {
@@ -387,14 +435,14 @@ fn clean_name(s: &str) -> Option<String> {
             words.remove(0);
         }
     }
-    // `&` read as `8`, `8:`, `€.` or `Ey` between two names (`Wójcik 8 Zielinski`, `Cano €.
-    // Ortega`): no company name of the generator's 1,800 (a third with `&`) has a lone `8`
+    // `&` read as `8`, `8:`, `€.`, `£`, `$` or `Ey` between two names (`Wójcik 8 Zielinski`, `Cano
+    // €. Ortega`): no company name of the generator's 1,800 (a third with `&`) has a lone `8`
     let amp_misread = |w: &str| {
         let mut cs = w.chars();
         let first = cs.next();
         let rest: Vec<char> = cs.collect();
         w == "Ey"
-            || (matches!(first, Some('8' | '€' | '&'))
+            || (matches!(first, Some('8' | '€' | '&' | '£' | '$'))
                 && rest.len() <= 1
                 && rest.iter().all(|c| c.is_ascii_punctuation()))
     };
@@ -410,6 +458,11 @@ fn clean_name(s: &str) -> Option<String> {
         })
         .collect();
     legal_form_misread(&mut amp);
+    if let Some(last) = amp.last_mut() {
+        if let Some(form) = dotted_form(last) {
+            *last = form.to_string();
+        }
+    }
     let mut out = amp.join(" ");
     if out.ends_with("..") {
         out.pop();
@@ -488,6 +541,26 @@ fn legal_form_misread(words: &mut [String]) {
         }
         return;
     }
+}
+
+/// Legal forms written with a dot after each abbreviated part.
+const DOTTED_FORMS: &[&str] = &[
+    "e.K.", "e.V.", "S.r.l.", "S.p.A.", "S.a.s.", "S.n.c.", "S.A.", "S.L.", "S.L.U.", "B.V.",
+    "N.V.", "Sp.j.",
+];
+
+/// The dotted legal form a name's last word is with a dot or two lost (`eK.` for `e.K.`,
+/// `S.r.l` for `S.r.l.`): same letters in the same case, and a dot already printed, so that a
+/// form the distributor writes without dots (`Srl`, `BV`) stays as printed.
+fn dotted_form(word: &str) -> Option<&'static str> {
+    if !word.contains('.') || !word.chars().all(|c| c.is_alphabetic() || c == '.') {
+        return None;
+    }
+    let letters = |w: &str| w.chars().filter(|c| *c != '.').collect::<String>();
+    DOTTED_FORMS
+        .iter()
+        .copied()
+        .find(|f| f.len() > word.len() && letters(f) == letters(word))
 }
 
 fn clean_text(s: &str) -> Option<String> {
@@ -1563,6 +1636,11 @@ mod tests {
     /// The supplier name as the model left it (only its first word labelled) on a line of
     /// OCR'd words (text, left, right), assembled.
     fn name_from_first_word(words: &[(&str, f32, f32)]) -> Option<String> {
+        name_labelled_at(words, 0)
+    }
+
+    /// The same with only word `k` labelled.
+    fn name_labelled_at(words: &[(&str, f32, f32)], k: usize) -> Option<String> {
         use claimscan_doc::{PageSource, Word};
         let (w, h) = (2480.0, 3508.0);
         let words: Vec<Word> = words
@@ -1575,11 +1653,67 @@ mod tests {
             vec![Page::new(0, w, h, Some(300.0), PageSource::Ocr, words)],
         );
         let mut tags = vec![vec![crate::labels::Tag::default(); n]];
-        tags[0][0] = crate::labels::Tag {
+        tags[0][k] = crate::labels::Tag {
             label: Label::SupplierName,
             prob: 0.9,
         };
         assemble(&doc, &tags).header.supplier_name
+    }
+
+    /// The model may take only the name after the `&` (`Sanz S.A.`), or start the name at the
+    /// `&`; OCR reads that `&` as a currency sign, and `o.o.` as `0.0.` (seed 73's scans and
+    /// photos `inv000240`, `inv000117`, `inv000055`).
+    #[test]
+    fn a_name_goes_back_over_an_ampersand_read_as_a_currency_sign() {
+        let sign = [
+            ("Romero", 126.0, 288.0),
+            ("€:", 300.0, 329.0),
+            ("Sanz", 342.0, 444.0),
+            ("S.A.", 456.0, 539.0),
+        ];
+        assert_eq!(
+            name_labelled_at(&sign, 2).as_deref(),
+            Some("Romero & Sanz S.A.")
+        );
+        let dollar = [
+            ("Nowak", 235.0, 400.0),
+            ("$", 416.0, 458.0),
+            ("Dabrowski", 474.0, 731.0),
+            ("S.A.", 746.0, 842.0),
+        ];
+        assert_eq!(
+            name_labelled_at(&dollar, 2).as_deref(),
+            Some("Nowak & Dabrowski S.A.")
+        );
+        let at_amp = [
+            ("Iglesias", 200.0, 380.0),
+            ("&", 400.0, 430.0),
+            ("Cano", 450.0, 560.0),
+            ("S.L.", 575.0, 650.0),
+        ];
+        assert_eq!(
+            name_labelled_at(&at_amp, 1).as_deref(),
+            Some("Iglesias & Cano S.L.")
+        );
+        let polish = [
+            ("Szymanski", 205.0, 423.0),
+            ("&", 439.0, 474.0),
+            ("Kowalski", 490.0, 680.0),
+            ("Sp.", 694.0, 758.0),
+            ("z", 771.0, 792.0),
+            ("0.0.", 804.0, 875.0),
+        ];
+        assert_eq!(
+            name_from_first_word(&polish).as_deref(),
+            Some("Szymanski & Kowalski Sp. z o.o.")
+        );
+        // a lower-case word before the sign is no name (`total € Sanz`)
+        let lower = [
+            ("total", 126.0, 288.0),
+            ("€:", 300.0, 329.0),
+            ("Sanz", 342.0, 444.0),
+        ];
+        assert_eq!(name_labelled_at(&lower, 2).as_deref(), Some("Sanz"));
     }
 
     /// An `&` (or its misreading) set apart between two names, and a legal form set apart at
@@ -1685,6 +1819,11 @@ mod tests {
         assert_eq!(c("Castillo €. Navarro S.L."), "Castillo & Navarro S.L.");
         assert_eq!(c("Iglesias 8: Navarro S.A."), "Iglesias & Navarro S.A.");
         assert_eq!(c("Iglesias Ey Cano S.L."), "Iglesias & Cano S.L.");
+        assert_eq!(c("Romero £ Sanz S.A."), "Romero & Sanz S.A.");
+        // a dotted legal form with a dot lost; one printed without dots stays
+        assert_eq!(c("Frank & Wagner eK."), "Frank & Wagner e.K.");
+        assert_eq!(c("MANELEK Forniture S.r.l"), "MANELEK Forniture S.r.l.");
+        assert_eq!(c("Bianchi Impianti Srl"), "Bianchi Impianti Srl");
         assert_eq!(c("Trade Supplies Hughes ple"), "Trade Supplies Hughes plc");
         assert_eq!(
             c("Kowalski & Kozlowski Sp. z 0.0."),
