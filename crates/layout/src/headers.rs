@@ -40,6 +40,7 @@ pub fn mend(doc: &Document) -> Option<Document> {
                     None => k += 1,
                 }
             }
+            mend_field_labels(doc, &mut out, pi, &line.words, &folded);
             if labels < 2 {
                 continue;
             }
@@ -80,6 +81,48 @@ pub fn mend(doc: &Document) -> Option<Document> {
         }
     }
     out
+}
+
+/// Field labels OCR misread in one word (`Beteg-Nr.`, `Factuumr.:`, `INVOICENO.`) read as the
+/// label ([`lexicon::field_misread`]) where a value follows on the line (a word with a digit) or
+/// the word ends in a colon (the value under it). Words inside a label already spelt right
+/// (`Rechnungs-Nr.` of `Rechnungs Nr.`) are left alone.
+fn mend_field_labels(
+    doc: &Document,
+    out: &mut Option<Document>,
+    pi: usize,
+    words: &[usize],
+    folded: &[String],
+) {
+    let page = &doc.pages[pi];
+    for (k, &wi) in words.iter().enumerate() {
+        let text = &page.words[wi].text;
+        let value_after = words
+            .get(k + 1)
+            .is_some_and(|&n| page.words[n].text.chars().any(|c| c.is_ascii_digit()));
+        if !(value_after || text.ends_with(':')) || text.chars().any(|c| c.is_ascii_digit()) {
+            continue;
+        }
+        let in_label = (k.saturating_sub(lexicon::MAX_PHRASE_WORDS - 1)..=k)
+            .any(|j| lexicon::field_prefix(&folded[j..]).is_some_and(|(_, n)| j + n > k));
+        if in_label {
+            continue;
+        }
+        let Some((_, spelling)) = lexicon::field_misread(&folded[k]) else {
+            continue;
+        };
+        let word = &mut out.get_or_insert_with(|| doc.clone()).pages[pi].words[wi];
+        let tail: String = word
+            .text
+            .chars()
+            .rev()
+            .take_while(|c| !c.is_alphanumeric())
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        word.text = in_case_of(&word.text, &spelling.to_uppercase()) + &tail;
+    }
 }
 
 #[cfg(test)]
