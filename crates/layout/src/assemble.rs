@@ -1164,7 +1164,14 @@ pub fn assemble(doc: &Document, tags: &Tags) -> Invoice {
         clean_text(s).filter(|t| t.chars().any(|c| c.is_ascii_digit()))
     });
     put("invoice_number", &number, &mut field_conf);
-    header.invoice_number = number.map(|p| p.value);
+    let exact_pages = crate::vocabulary::exact_pages(doc);
+    header.invoice_number = number.map(|p| {
+        if !exact_pages.get(p.page).copied().unwrap_or(true) {
+            text::mend_ocr_invoice_number(&p.value)
+        } else {
+            p.value
+        }
+    });
 
     let date = pick(spans.get(&Label::InvoiceDate), false, |s| {
         s.split_whitespace().find_map(text::parse_date)
