@@ -362,6 +362,8 @@ fn amount_of(span: &str, sep: Option<DecimalSep>) -> Option<f64> {
 
 struct Picked {
     value: String,
+    /// The words as read, before normalising.
+    read: String,
     min: f32,
     page: usize,
     bbox: BBox,
@@ -391,6 +393,7 @@ fn pick(
                 score,
                 Picked {
                     value,
+                    read: s.text.clone(),
                     min: s.min,
                     page: s.page,
                     bbox: s.bbox,
@@ -1115,6 +1118,49 @@ fn check_line(line: &LineItem, discount: Option<f64>, net: Option<f64>) -> LineC
     }
 }
 
+/// Subtotal, tax and total read on OCR'd pages that break the sums, recovered from them
+/// ([`repair::repair_totals`]); each change is reported as `total_repaired`. Whether any was.
+fn repair_totals(
+    header: &mut Header,
+    read: &[Option<(String, usize)>; 3],
+    exact_pages: &[bool],
+    errors: &mut Vec<InvoiceIssue>,
+    lines_sum: Option<f64>,
+) -> bool {
+    let on_ocr = read.iter().any(Option::is_some)
+        && read
+            .iter()
+            .flatten()
+            .all(|(_, page)| !exact_pages.get(*page).copied().unwrap_or(true));
+    if !on_ocr {
+        return false;
+    }
+    let values = [header.subtotal, header.tax, header.total];
+    let totals = [0, 1, 2].map(|i| repair::Total {
+        value: values[i],
+        text: read[i].as_ref().map(|(t, _)| t.as_str()),
+    });
+    let fixes = repair::repair_totals(totals, lines_sum);
+    for &(i, v) in &fixes {
+        let (name, field) = match i {
+            0 => ("subtotal", &mut header.subtotal),
+            1 => ("tax", &mut header.tax),
+            _ => ("total", &mut header.total),
+        };
+        errors.push(issue(
+            "total_repaired",
+            format!(
+                "{name}: {} -> {v:.2} (the sums)",
+                read[i]
+                    .as_ref()
+                    .map_or("not found".to_string(), |(t, _)| format!("read as {t}"))
+            ),
+        ));
+        *field = Some(v);
+    }
+    !fixes.is_empty()
+}
+
 fn issue(code: &str, message: String) -> InvoiceIssue {
     InvoiceIssue {
         code: code.to_string(),
@@ -1190,6 +1236,7 @@ pub fn assemble(doc: &Document, tags: &Tags) -> Invoice {
         });
         if let Some((page, bbox, d)) = first {
             let p = Some(Picked {
+                read: d.clone(),
                 value: d,
                 min: 0.3,
                 page,
@@ -1226,6 +1273,8 @@ pub fn assemble(doc: &Document, tags: &Tags) -> Invoice {
     put("subtotal", &subtotal, &mut field_conf);
     put("tax", &tax, &mut field_conf);
     put("total", &total, &mut field_conf);
+    let totals_read =
+        [&subtotal, &tax, &total].map(|p| p.as_ref().map(|p| (p.read.clone(), p.page)));
     header.subtotal = subtotal.and_then(|p| p.value.parse().ok());
     header.tax = tax.and_then(|p| p.value.parse().ok());
     header.total = total.and_then(|p| p.value.parse().ok());
@@ -1379,9 +1428,16 @@ pub fn assemble(doc: &Document, tags: &Tags) -> Invoice {
     units_from_other_lines(&mut lines);
     codes_from_descriptions(&mut lines);
 
+    let line_sum: f64 = lines.iter().filter_map(|l| l.amount).sum();
+    let totals_repaired = repair_totals(&mut header, &totals_read, &exact_pages, &mut errors, {
+        let lines_tie = !lines.is_empty()
+            && line_ok.iter().all(|c| *c == Some(true))
+            && fixes.iter().all(|f| f.0.is_empty());
+        lines_tie.then_some(line_sum)
+    });
+
     // invoice-level checks
     let mut doc_checks_ok = true;
-    let line_sum: f64 = lines.iter().filter_map(|l| l.amount).sum();
     if let (Some(s), false) = (header.subtotal, lines.is_empty()) {
         if !text::money_eq(line_sum, s) {
             doc_checks_ok = false;
@@ -1438,7 +1494,7 @@ pub fn assemble(doc: &Document, tags: &Tags) -> Invoice {
     let arithmetic_ok = line_ok.iter().all(|c| *c != Some(false));
     // A repaired number is a guess a manager confirms: the invoice ranks with those whose
     // checks failed, not above them.
-    let repaired = fixes.iter().any(|f| !f.0.is_empty());
+    let repaired = fixes.iter().any(|f| !f.0.is_empty()) || totals_repaired;
     let mut conf = header_min.min(lines_min);
     if !(doc_checks_ok && arithmetic_ok) || repaired {
         conf *= 0.3;

@@ -20,6 +20,7 @@ pub fn mend(doc: &Document) -> Option<Document> {
         if exact[pi] {
             continue;
         }
+        let tax_line = has_tax_line(page);
         for line in &page.lines {
             let folded: Vec<String> = line
                 .words
@@ -40,7 +41,7 @@ pub fn mend(doc: &Document) -> Option<Document> {
                     None => k += 1,
                 }
             }
-            mend_field_labels(doc, &mut out, pi, &line.words, &folded);
+            mend_field_labels(doc, &mut out, pi, &line.words, &folded, tax_line);
             if labels < 2 {
                 continue;
             }
@@ -93,40 +94,118 @@ fn mend_field_labels(
     pi: usize,
     words: &[usize],
     folded: &[String],
+    tax_line: bool,
 ) {
     let page = &doc.pages[pi];
-    for (k, &wi) in words.iter().enumerate() {
-        let text = &page.words[wi].text;
-        let value_after = words
-            .get(k + 1)
-            .is_some_and(|&n| page.words[n].text.chars().any(|c| c.is_ascii_digit()));
-        if !(value_after || text.ends_with(':')) || text.chars().any(|c| c.is_ascii_digit()) {
+    let text = |k: usize| page.words[words[k]].text.as_str();
+    let digit = |k: usize| text(k).chars().any(|c| c.is_ascii_digit());
+    // a value follows on the line, or the label ends in a colon (the value under it)
+    let value_after = |k: usize| (k + 1 < words.len() && digit(k + 1)) || text(k).ends_with(':');
+    let in_label = |k: usize| {
+        (k.saturating_sub(lexicon::MAX_PHRASE_WORDS - 1)..=k)
+            .any(|j| lexicon::field_prefix(&folded[j..]).is_some_and(|(_, n)| j + n > k))
+    };
+    let mut set = |k: usize, new: String| {
+        out.get_or_insert_with(|| doc.clone()).pages[pi].words[words[k]].text = new;
+    };
+    let mut k = 0;
+    while k < words.len() {
+        // a label of two words, one misread (`Wartosé brutto` for `Wartość brutto`)
+        if k + 1 < words.len()
+            && value_after(k + 1)
+            && !digit(k)
+            && !digit(k + 1)
+            && !in_label(k)
+            && !in_label(k + 1)
+        {
+            let pair = format!("{} {}", folded[k], folded[k + 1]);
+            if let Some((_, spelling)) = lexicon::field_misread(&pair) {
+                if let [a, b] = spelling.split(' ').collect::<Vec<_>>()[..] {
+                    set(k, respelt(text(k), a));
+                    set(k + 1, respelt(text(k + 1), b));
+                    k += 2;
+                    continue;
+                }
+            }
+        }
+        if !value_after(k) {
+            k += 1;
             continue;
         }
-        let in_label = (k.saturating_sub(lexicon::MAX_PHRASE_WORDS - 1)..=k)
-            .any(|j| lexicon::field_prefix(&folded[j..]).is_some_and(|(_, n)| j + n > k));
-        if in_label {
-            continue;
+        if let Some(label) = label_glued_to_rate(text(k)).filter(|_| !tax_line) {
+            set(k, label);
+        } else if !digit(k) && !in_label(k) {
+            if let Some((_, spelling)) = lexicon::field_misread(&folded[k]) {
+                set(k, respelt(text(k), spelling));
+            }
         }
-        let Some((_, spelling)) = lexicon::field_misread(&folded[k]) else {
-            continue;
-        };
-        let word = &mut out.get_or_insert_with(|| doc.clone()).pages[pi].words[wi];
-        let tail: String = word
-            .text
-            .chars()
-            .rev()
-            .take_while(|c| !c.is_alphanumeric())
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
-            .collect();
-        word.text = in_case_of(&word.text, &spelling.to_uppercase()) + &tail;
+        k += 1;
     }
+}
+
+/// A label's spelling in the case of the word read, with the word's trailing punctuation.
+fn respelt(read: &str, spelling: &str) -> String {
+    let tail: String = read
+        .chars()
+        .rev()
+        .take_while(|c| !c.is_alphanumeric())
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    in_case_of(read, &spelling.to_uppercase()) + &tail
+}
+
+/// Whether a line of the page starts with a tax label read right and has an amount after it:
+/// then lines with a tax label glued to a rate are the rates' breakdown (`VAT8% 11,33` above
+/// `VAT 18 847,72`), and are left as read.
+fn has_tax_line(page: &claimscan_doc::Page) -> bool {
+    page.lines.iter().any(|line| {
+        let folded: Vec<String> = line
+            .words
+            .iter()
+            .map(|&w| fold(&page.words[w].text))
+            .collect();
+        (0..folded.len()).any(|k| {
+            lexicon::field_prefix(&folded[k..]).is_some_and(|(f, n)| {
+                f == lexicon::Field::Tax
+                    && line.words[k + n..].iter().any(|&w| {
+                        let t = &page.words[w].text;
+                        t.chars().any(|c| c.is_ascii_digit()) && !t.ends_with('%')
+                    })
+            })
+        })
+    })
+}
+
+/// A tax label OCR glued to its rate (`BTW21%`, `TVA10%`, `Btw-bedrag21%`): the label's words
+/// alone, as printed apart from the rate.
+fn label_glued_to_rate(text: &str) -> Option<String> {
+    let rate_at = text.find(|c: char| c.is_ascii_digit())?;
+    let (label, rate) = text.split_at(rate_at);
+    let rate_ok = rate.ends_with('%')
+        && rate[..rate.len() - 1]
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == '.' || c == ',');
+    let tax = lexicon::field(&fold(label)) == Some(lexicon::Field::Tax);
+    (rate_ok && tax && label.chars().any(char::is_alphabetic)).then(|| label.to_string())
 }
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn tax_labels_glued_to_their_rate_come_apart() {
+        assert_eq!(label_glued_to_rate("BTW21%").as_deref(), Some("BTW"));
+        assert_eq!(label_glued_to_rate("TVA5,5%").as_deref(), Some("TVA"));
+        assert_eq!(
+            label_glued_to_rate("Btw-bedrag21%").as_deref(),
+            Some("Btw-bedrag")
+        );
+        assert_eq!(label_glued_to_rate("21%"), None);
+        assert_eq!(label_glued_to_rate("Rabatt10%"), None);
+        assert_eq!(label_glued_to_rate("TVA21"), None);
+    }
     use super::*;
     use claimscan_doc::{Page, PageSource, Word};
 

@@ -355,8 +355,176 @@ pub fn settle(
     }
 }
 
+/// One of an invoice's totals as read: its value and printed text (`None`: not found).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Total<'a> {
+    pub value: Option<f64>,
+    pub text: Option<&'a str>,
+}
+
+/// Subtotal, tax and total (in that order) that OCR misread, recovered from subtotal + tax =
+/// total and the lines' sum = subtotal, only when every line's arithmetic ties (`lines_sum`). Returns the index
+/// (0 subtotal, 1 tax, 2 total) and value of each change, or nothing. Accepted only on evidence,
+/// as for lines:
+/// - totals printed without their decimal separator (`72605` for `726,05`) where the sums then
+///   hold, and no other such reading does;
+/// - else tax or total one OCR edit away from what the other two and the lines imply (`4592,95`
+///   for `4532,95`, `473,72` for `18 473,72` cut at its thousands space), when the other could
+///   not be the misread one;
+/// - a total not found at all, where the lines give the subtotal and subtotal + tax is it.
+pub fn repair_totals(read: [Total; 3], lines_sum: Option<f64>) -> Vec<(usize, f64)> {
+    use crate::text::money_eq;
+    let holds = |v: [Option<f64>; 3]| match v {
+        [Some(s), Some(t), Some(tot)] => {
+            money_eq(s + t, tot) && lines_sum.is_none_or(|l| money_eq(l, s))
+        }
+        _ => false,
+    };
+    let values = read.map(|t| t.value);
+    // without lines that vouch for the subtotal, any of the three could be the one misread
+    if lines_sum.is_none() || holds(values) {
+        return Vec::new();
+    }
+    // decimal separators lost
+    let cut = |t: &Total| -> Option<f64> {
+        let text = t.text?;
+        (!has_separator(text) && digits(text).len() >= 3).then(|| t.value.map(|v| v / 100.0))?
+    };
+    let mut found: Vec<[Option<f64>; 3]> = Vec::new();
+    for mask in 1..8usize {
+        let mut v = values;
+        let mut ok = true;
+        for i in 0..3 {
+            if mask & (1 << i) != 0 {
+                match cut(&read[i]) {
+                    Some(c) => v[i] = Some(c),
+                    None => ok = false,
+                }
+            }
+        }
+        if ok && holds(v) {
+            found.push(v);
+        }
+    }
+    if let [v] = found[..] {
+        return (0..3)
+            .filter(|&i| v[i] != values[i])
+            .filter_map(|i| v[i].map(|x| (i, x)))
+            .collect();
+    }
+    // one total misread by one edit, or the total missing
+    let [s, t, tot] = values;
+    let implied = [
+        match (t, tot) {
+            (Some(t), Some(tot)) => Some(tot - t),
+            _ => None,
+        }
+        .or(lines_sum),
+        match (s, tot) {
+            (Some(s), Some(tot)) => Some(tot - s),
+            _ => None,
+        },
+        match (s, t) {
+            (Some(s), Some(t)) => Some(s + t),
+            _ => None,
+        },
+    ];
+    let mut fixes = Vec::new();
+    // not the subtotal: lines that tie can still be short of one (a line not read) or share a
+    // misread (`1` for `2` in a price and its amount), and the subtotal read is then the right one
+    for i in 1..3 {
+        let Some(want) = implied[i].map(|w| (w * 100.0).round() / 100.0) else {
+            continue;
+        };
+        let mut v = values;
+        v[i] = Some(want);
+        if !holds(v) || want <= 0.0 {
+            continue;
+        }
+        let misread = match read[i].text {
+            Some(text) => one_edit_away(want, text, 2) || thousands_cut(want, text),
+            // only the total is filled in, and only where the lines vouch for the subtotal
+            None => i == 2 && lines_sum.is_some(),
+        };
+        if misread {
+            fixes.push((i, want));
+        }
+    }
+    if fixes.len() == 1 {
+        fixes
+    } else {
+        Vec::new()
+    }
+}
+
+/// Whether `printed` is `value` with its leading thousands group lost (`473,72` for `18 473,72`,
+/// printed with a space that cut the number in two).
+fn thousands_cut(value: f64, printed: &str) -> bool {
+    let want = digits(&format!("{value:.2}"));
+    let read = digits(printed);
+    has_separator(printed) && read.len() >= 5 && want.len() > read.len() && want.ends_with(&read)
+}
+
 #[cfg(test)]
 mod tests {
+
+    fn total(value: f64, text: &'static str) -> Total<'static> {
+        Total {
+            value: Some(value),
+            text: Some(text),
+        }
+    }
+
+    /// Seed 73's train scans and photos: totals with their separator lost, a digit misread, a
+    /// thousands group cut off; and sums that hold, or that two totals could explain, stay.
+    #[test]
+    fn misread_totals_are_recovered_from_the_sums() {
+        // `SUMME NETTO 72605`, `ust 10396`, total read right
+        let lost = [
+            total(72605.0, "72605"),
+            total(10396.0, "10396"),
+            total(830.01, "830,01"),
+        ];
+        assert_eq!(
+            repair_totals(lost, Some(726.05)),
+            vec![(0, 726.05), (1, 103.96)]
+        );
+        // `MwSt 19% 4592.95` for 4532.95
+        let digit = [
+            total(23857.65, "23.857,65"),
+            total(4592.95, "4592.95"),
+            total(28390.60, "28.390,60"),
+        ];
+        assert_eq!(repair_totals(digit, Some(23857.65)), vec![(1, 4532.95)]);
+        // `TOTAL €18 473,72` read as 473,72
+        let cut = [
+            total(15045.0, "15.045,00"),
+            total(3428.72, "3.428,72"),
+            total(473.72, "473,72"),
+        ];
+        assert_eq!(repair_totals(cut, Some(15045.0)), vec![(2, 18473.72)]);
+        // the sums hold: nothing
+        let right = [
+            total(100.0, "100,00"),
+            total(21.0, "21,00"),
+            total(121.0, "121,00"),
+        ];
+        assert!(repair_totals(right, Some(100.0)).is_empty());
+        // without the lines, subtotal or total could be the one misread: nothing
+        let either = [
+            total(100.0, "100,00"),
+            total(21.0, "21,00"),
+            total(127.0, "127,00"),
+        ];
+        assert!(repair_totals(either, None).is_empty());
+        // a total far from what the sums give is not a misreading
+        let far = [
+            total(100.0, "100,00"),
+            total(21.0, "21,00"),
+            total(999.0, "999,00"),
+        ];
+        assert!(repair_totals(far, Some(100.0)).is_empty());
+    }
     use super::*;
 
     fn line<'a>(q: Option<&'a str>, p: Option<&'a str>, a: Option<&'a str>) -> LineNumbers<'a> {
