@@ -21,6 +21,15 @@ pub fn mend(doc: &Document) -> Option<Document> {
             continue;
         }
         let tax_line = has_tax_line(page);
+        // a VAT id whose country code OCR misread (`1T11816144000`) is labelled as the id it is
+        for (wi, w) in page.words.iter().enumerate() {
+            if crate::text::looks_like_vat_id(&w.text) {
+                continue;
+            }
+            if let Some(id) = crate::text::country_code_misread(&w.text) {
+                out.get_or_insert_with(|| doc.clone()).pages[pi].words[wi].text = id;
+            }
+        }
         for line in &page.lines {
             let folded: Vec<String> = line
                 .words

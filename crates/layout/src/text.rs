@@ -298,7 +298,83 @@ const COUNTRY_PREFIXES: &[&str] = &[
 /// `PL0889254451`). At most two such letters, and only when the result has the format.
 pub fn normalise_vat_id(text: &str) -> String {
     let t = country_code_mended(text.trim().trim_end_matches([',', ';']));
+    if let Some(m) = country_code_misread(&t) {
+        return m;
+    }
     vat_digits_repaired(&t).unwrap_or(t)
+}
+
+/// A VAT id whose country code OCR read with a digit for a letter (`1T11816144000`,
+/// `G8547880232`, `1E3166487C`) or with a stroke doubled (`I1E3906623A`): the code mended, when
+/// the id then has its country's format and no other reading does.
+pub fn country_code_misread(t: &str) -> Option<String> {
+    let chars: Vec<char> = t.chars().collect();
+    // one of the code's two characters read as a letter: a number is no VAT id
+    if chars.len() < 8
+        || COUNTRY_PREFIXES.iter().any(|p| t.starts_with(p))
+        || !chars[..2].iter().any(char::is_ascii_uppercase)
+    {
+        return None;
+    }
+    let letter = |c: char| match c {
+        '1' | 'l' | '|' | '!' => Some('I'),
+        '8' => Some('B'),
+        '0' => Some('O'),
+        '5' => Some('S'),
+        '6' => Some('G'),
+        '2' => Some('Z'),
+        c if c.is_ascii_uppercase() => Some(c),
+        _ => None,
+    };
+    let mut found = None;
+    for skip in [None, Some(1)] {
+        let kept: Vec<char> = chars
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| Some(*i) != skip)
+            .map(|(_, c)| *c)
+            .collect();
+        let (Some(a), Some(b)) = (letter(kept[0]), letter(kept[1])) else {
+            continue;
+        };
+        let read: String = [a, b]
+            .into_iter()
+            .chain(kept[2..].iter().copied())
+            .collect();
+        let read = vat_digits_repaired(&read).unwrap_or(read);
+        if vat_well_formed(&read) {
+            if found.is_some() {
+                return None;
+            }
+            found = Some(read);
+        }
+    }
+    found
+}
+
+/// Whether a VAT id has its country's format (length, and digits where the format has them).
+fn vat_well_formed(t: &str) -> bool {
+    let country: String = t.chars().take(2).collect();
+    let body: Vec<char> = t
+        .chars()
+        .skip(2)
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect();
+    if country == "IE" {
+        // seven digits and one or two letters (`3906623A`, `1234567WA`)
+        let digits = body.iter().take_while(|c| c.is_ascii_digit()).count();
+        return digits == 7
+            && (1..=2).contains(&(body.len() - digits))
+            && body[digits..].iter().all(|c| c.is_ascii_uppercase());
+    }
+    let Some(f) = vat_format(&country) else {
+        return false;
+    };
+    f.lengths.contains(&body.len())
+        && body.iter().enumerate().all(|(k, &c)| match f.letter {
+            Some((at, want)) if k == at => c == want,
+            _ => k < f.first_digit || (f.last_any && k + 1 == body.len()) || c.is_ascii_digit(),
+        })
 }
 
 /// A VAT id with OCR debris before its country code: a speck read as a quote or a comma
@@ -484,6 +560,21 @@ pub fn mend_ocr_invoice_number(read: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn vat_ids_get_their_country_code_back() {
+        let n = normalise_vat_id;
+        // seed 73's train scans and photos
+        assert_eq!(n("1T11816144000"), "IT11816144000");
+        assert_eq!(n("G8547880232"), "GB547880232");
+        assert_eq!(n("1E3166487C"), "IE3166487C");
+        assert_eq!(n("I1E3906623A"), "IE3906623A");
+        // what is no VAT id stays as read
+        assert_eq!(n("18547880232"), "18547880232");
+        assert_eq!(n("5112345678"), "5112345678");
+        assert_eq!(n("1T118161"), "1T118161");
+        assert_eq!(country_code_misread("DE123456789"), None);
+    }
 
     #[test]
     fn ocr_invoice_numbers_get_their_zeros_back() {
