@@ -424,8 +424,35 @@ fn clean_name(s: &str) -> Option<String> {
     if words.len() > 2 && words[0].contains(['{', '}', '[', ']', '|', '\\']) {
         words.remove(0);
     }
+    // a logo's mark read before the name (`(vi) VIDMAT ...`)
+    if words.len() > 2
+        && words[0].starts_with('(')
+        && words[0].ends_with(')')
+        && words[0].chars().filter(|c| c.is_alphabetic()).count() <= 3
+    {
+        words.remove(0);
+    }
     while words.len() > 1 && debris(words[words.len() - 1]) {
         words.pop();
+    }
+    // specks read as a small word after the legal form that ends the name (`... KG ae`)
+    let form = |w: &str| {
+        let letters: String = w
+            .chars()
+            .filter(|c| c.is_alphanumeric())
+            .flat_map(char::to_lowercase)
+            .collect();
+        LEGAL_FORMS.contains(&letters.as_str())
+            || ["nv", "bv", "sa", "ag", "sl", "oy", "ab", "kg", "spj"].contains(&letters.as_str())
+    };
+    if words.len() > 2 {
+        let last = words[words.len() - 1];
+        if last.chars().count() <= 2
+            && last.chars().all(|c| c.is_lowercase())
+            && form(words[words.len() - 2])
+        {
+            words.pop();
+        }
     }
     if words.len() > 2 {
         let first = words[0];
@@ -1265,6 +1292,18 @@ pub fn assemble(doc: &Document, tags: &Tags) -> Invoice {
     if !field_conf.contains_key("currency") && header.currency.is_some() {
         field_conf.insert("currency".into(), 0.99);
     }
+    // no mark read at all (a scan whose `€` signs OCR lost): the currency of the supplier's
+    // country, by its VAT id, less sure than a mark
+    if header.currency.is_none() {
+        if let Some(c) = header
+            .supplier_vat_id
+            .as_deref()
+            .and_then(text::currency_of_vat_id)
+        {
+            header.currency = Some(c.to_string());
+            field_conf.insert("currency".into(), 0.5);
+        }
+    }
 
     let money = |s: &str| amount_of(s, sep).map(|v| v.to_string());
     let subtotal = pick(spans.get(&Label::Subtotal), true, money);
@@ -1883,6 +1922,15 @@ mod tests {
         assert_eq!(c("Iglesias 8: Navarro S.A."), "Iglesias & Navarro S.A.");
         assert_eq!(c("Iglesias Ey Cano S.L."), "Iglesias & Cano S.L.");
         assert_eq!(c("Romero £ Sanz S.A."), "Romero & Sanz S.A.");
+        assert_eq!(
+            c("(vi) VIDMAT Material Eléctrico S.A."),
+            "VIDMAT Material Eléctrico S.A."
+        );
+        assert_eq!(
+            c("Frank & Wagner GmbH & Co. KG ae"),
+            "Frank & Wagner GmbH & Co. KG"
+        );
+        assert_eq!(c("Rossi Impianti di"), "Rossi Impianti di");
         // a dotted legal form with a dot lost; one printed without dots stays
         assert_eq!(c("Frank & Wagner eK."), "Frank & Wagner e.K.");
         assert_eq!(c("MANELEK Forniture S.r.l"), "MANELEK Forniture S.r.l.");

@@ -247,6 +247,25 @@ pub fn parse_date(text: &str) -> Option<String> {
 }
 
 /// The ISO 4217 code a word names, if any (`€` → EUR, `zł` → PLN, `kr` → SEK, `Fr.` → CHF).
+/// The currency of the country a VAT id's code names (`DE...` EUR, `PL...` PLN, `GB...` GBP),
+/// where the country has one currency.
+pub fn currency_of_vat_id(vat_id: &str) -> Option<&'static str> {
+    let code: String = vat_id.chars().take(2).collect();
+    Some(match code.as_str() {
+        "AT" | "BE" | "CY" | "DE" | "EE" | "EL" | "ES" | "FI" | "FR" | "HR" | "IE" | "IT"
+        | "LT" | "LU" | "LV" | "MT" | "NL" | "PT" | "SI" | "SK" => "EUR",
+        "PL" => "PLN",
+        "GB" | "XI" => "GBP",
+        "CH" => "CHF",
+        "CZ" => "CZK",
+        "HU" => "HUF",
+        "SE" => "SEK",
+        "DK" => "DKK",
+        "RO" => "RON",
+        _ => return None,
+    })
+}
+
 pub fn currency_of(text: &str) -> Option<&'static str> {
     let t = text
         .trim()
@@ -560,6 +579,14 @@ pub fn mend_ocr_invoice_number(read: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_vat_id_names_its_country_currency() {
+        assert_eq!(currency_of_vat_id("DE123456789"), Some("EUR"));
+        assert_eq!(currency_of_vat_id("PL1234567890"), Some("PLN"));
+        assert_eq!(currency_of_vat_id("GB123456789"), Some("GBP"));
+        assert_eq!(currency_of_vat_id("B12345678"), None);
+    }
 
     #[test]
     fn vat_ids_get_their_country_code_back() {
