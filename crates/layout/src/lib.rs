@@ -133,7 +133,10 @@ impl InvoiceReader {
         let tags = match &self.kind {
             Kind::Rules => rules::label(work),
             Kind::Model(m) => match m.label(work) {
-                Ok(t) => t,
+                Ok(mut t) => {
+                    header_fields_from_rules(&mut t, &rules::label(work));
+                    t
+                }
                 Err(e) => {
                     fallback = Some(claimscan_doc::InvoiceIssue {
                         code: e.code().into(),
@@ -180,8 +183,70 @@ impl InvoiceReader {
     }
 }
 
+/// Header fields the model labelled nowhere, taken from the rule reader where it labels them
+/// on words the model left out or was unsure of (below 0.6), at no more than 0.6. On scans and
+/// photos a label and its value beside another block of the page on one text line (`20 % 428.64
+/// ... INVOICE TOTAL £ 514.37`) or behind a speck (`: SUBTOTAL € 28.592,14`) are a layout the
+/// model never saw in training; the rule reader reads the label and the value after it.
+fn header_fields_from_rules(tags: &mut labels::Tags, by_rules: &labels::Tags) {
+    use labels::Label;
+    for label in [
+        Label::SupplierVatId,
+        Label::InvoiceNumber,
+        Label::InvoiceDate,
+        Label::Subtotal,
+        Label::Tax,
+        Label::Total,
+    ] {
+        if tags.iter().flatten().any(|t| t.label == label) {
+            continue;
+        }
+        for (page, rule_page) in tags.iter_mut().zip(by_rules) {
+            for (t, r) in page.iter_mut().zip(rule_page) {
+                if r.label == label && (t.label == Label::Other || t.prob < 0.6) {
+                    *t = labels::Tag {
+                        label,
+                        prob: r.prob.min(0.6),
+                    };
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
+
+    /// A total the model labelled nowhere comes from the rule reader, less sure; a total the
+    /// model found keeps the model's word.
+    #[test]
+    fn header_fields_the_model_missed_come_from_the_rules() {
+        use labels::{Label, Tag};
+        let tag = |label, prob| Tag { label, prob };
+        let by_rules = vec![vec![
+            tag(Label::Other, 0.9),
+            tag(Label::Total, 0.9),
+            tag(Label::Subtotal, 0.9),
+        ]];
+        let mut model = vec![vec![
+            tag(Label::Other, 0.99),
+            tag(Label::Other, 0.95),
+            tag(Label::Subtotal, 0.97),
+        ]];
+        header_fields_from_rules(&mut model, &by_rules);
+        assert_eq!(model[0][1].label, Label::Total);
+        assert!(model[0][1].prob <= 0.6);
+        assert_eq!(model[0][2].prob, 0.97);
+        let mut found = vec![vec![
+            tag(Label::Total, 0.8),
+            tag(Label::Other, 0.95),
+            tag(Label::Other, 0.97),
+        ]];
+        header_fields_from_rules(&mut found, &by_rules);
+        assert_eq!(found[0][1].label, Label::Other);
+        // the subtotal the model missed is taken too
+        assert_eq!(found[0][2].label, Label::Subtotal);
+    }
     use super::*;
 
     fn doc(pages: Vec<Vec<(&str, [f32; 4])>>) -> Document {
