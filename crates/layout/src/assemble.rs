@@ -1153,6 +1153,7 @@ fn repair_totals(
     exact_pages: &[bool],
     errors: &mut Vec<InvoiceIssue>,
     lines_sum: Option<f64>,
+    printed: &[f64],
 ) -> bool {
     let on_ocr = read.iter().any(Option::is_some)
         && read
@@ -1167,7 +1168,7 @@ fn repair_totals(
         value: values[i],
         text: read[i].as_ref().map(|(t, _)| t.as_str()),
     });
-    let fixes = repair::repair_totals(totals, lines_sum);
+    let fixes = repair::repair_totals(totals, lines_sum, printed);
     for &(i, v) in &fixes {
         let (name, field) = match i {
             0 => ("subtotal", &mut header.subtotal),
@@ -1468,12 +1469,22 @@ pub fn assemble(doc: &Document, tags: &Tags) -> Invoice {
     codes_from_descriptions(&mut lines);
 
     let line_sum: f64 = lines.iter().filter_map(|l| l.amount).sum();
-    let totals_repaired = repair_totals(&mut header, &totals_read, &exact_pages, &mut errors, {
-        let lines_tie = !lines.is_empty()
-            && line_ok.iter().all(|c| *c == Some(true))
-            && fixes.iter().all(|f| f.0.is_empty());
-        lines_tie.then_some(line_sum)
-    });
+    let printed: Vec<f64> = doc
+        .words()
+        .filter(|w| text::looks_like_money(&w.text))
+        .filter_map(|w| amount_of(&w.text, sep))
+        .collect();
+    let lines_tie = !lines.is_empty()
+        && line_ok.iter().all(|c| *c == Some(true))
+        && fixes.iter().all(|f| f.0.is_empty());
+    let totals_repaired = repair_totals(
+        &mut header,
+        &totals_read,
+        &exact_pages,
+        &mut errors,
+        lines_tie.then_some(line_sum),
+        &printed,
+    );
 
     // invoice-level checks
     let mut doc_checks_ok = true;

@@ -371,8 +371,14 @@ pub struct Total<'a> {
 /// - else tax or total one OCR edit away from what the other two and the lines imply (`4592,95`
 ///   for `4532,95`, `473,72` for `18 473,72` cut at its thousands space), when the other could
 ///   not be the misread one;
-/// - a total not found at all, where the lines give the subtotal and subtotal + tax is it.
-pub fn repair_totals(read: [Total; 3], lines_sum: Option<f64>) -> Vec<(usize, f64)> {
+/// - a total not found at all, where the lines give the subtotal and subtotal + tax is it;
+/// - tax or total that the sums give, printed elsewhere on the invoice (`printed`: every amount
+///   read), where the one taken was another (a rate's tax in the VAT summary).
+pub fn repair_totals(
+    read: [Total; 3],
+    lines_sum: Option<f64>,
+    printed: &[f64],
+) -> Vec<(usize, f64)> {
     use crate::text::money_eq;
     let holds = |v: [Option<f64>; 3]| match v {
         [Some(s), Some(t), Some(tot)] => {
@@ -441,11 +447,15 @@ pub fn repair_totals(read: [Total; 3], lines_sum: Option<f64>) -> Vec<(usize, f6
         if !holds(v) || want <= 0.0 {
             continue;
         }
-        let misread = match read[i].text {
-            Some(text) => one_edit_away(want, text, 2) || thousands_cut(want, text),
-            // only the total is filled in, and only where the lines vouch for the subtotal
-            None => i == 2 && lines_sum.is_some(),
-        };
+        // the value the sums give is printed on the invoice: the tax or total of a rates
+        // summary taken for the other (`VAT 10% 4,64` for the tax `4.663,37`)
+        let elsewhere = printed.iter().any(|&p| money_eq(p, want));
+        let misread = elsewhere
+            || match read[i].text {
+                Some(text) => one_edit_away(want, text, 2) || thousands_cut(want, text),
+                // only the total is filled in, and only where the lines vouch for the subtotal
+                None => i == 2,
+            };
         if misread {
             fixes.push((i, want));
         }
@@ -486,7 +496,7 @@ mod tests {
             total(830.01, "830,01"),
         ];
         assert_eq!(
-            repair_totals(lost, Some(726.05)),
+            repair_totals(lost, Some(726.05), &[]),
             vec![(0, 726.05), (1, 103.96)]
         );
         // `MwSt 19% 4592.95` for 4532.95
@@ -495,35 +505,49 @@ mod tests {
             total(4592.95, "4592.95"),
             total(28390.60, "28.390,60"),
         ];
-        assert_eq!(repair_totals(digit, Some(23857.65)), vec![(1, 4532.95)]);
+        assert_eq!(
+            repair_totals(digit, Some(23857.65), &[]),
+            vec![(1, 4532.95)]
+        );
         // `TOTAL €18 473,72` read as 473,72
         let cut = [
             total(15045.0, "15.045,00"),
             total(3428.72, "3.428,72"),
             total(473.72, "473,72"),
         ];
-        assert_eq!(repair_totals(cut, Some(15045.0)), vec![(2, 18473.72)]);
+        assert_eq!(repair_totals(cut, Some(15045.0), &[]), vec![(2, 18473.72)]);
         // the sums hold: nothing
         let right = [
             total(100.0, "100,00"),
             total(21.0, "21,00"),
             total(121.0, "121,00"),
         ];
-        assert!(repair_totals(right, Some(100.0)).is_empty());
+        assert!(repair_totals(right, Some(100.0), &[]).is_empty());
         // without the lines, subtotal or total could be the one misread: nothing
         let either = [
             total(100.0, "100,00"),
             total(21.0, "21,00"),
             total(127.0, "127,00"),
         ];
-        assert!(repair_totals(either, None).is_empty());
+        assert!(repair_totals(either, None, &[]).is_empty());
         // a total far from what the sums give is not a misreading
         let far = [
             total(100.0, "100,00"),
             total(21.0, "21,00"),
             total(999.0, "999,00"),
         ];
-        assert!(repair_totals(far, Some(100.0)).is_empty());
+        assert!(repair_totals(far, Some(100.0), &[]).is_empty());
+        // ... unless what the sums give is printed elsewhere (the rates summary's tax was taken)
+        let rate = [
+            total(22230.78, "22.230,78"),
+            total(4.64, "4,64"),
+            total(26894.15, "26.894,15"),
+        ];
+        assert_eq!(
+            repair_totals(rate, Some(22230.78), &[4.64, 4663.37, 22230.78]),
+            vec![(1, 4663.37)]
+        );
+        assert!(repair_totals(rate, Some(22230.78), &[4.64]).is_empty());
     }
     use super::*;
 
