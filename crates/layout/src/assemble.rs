@@ -593,6 +593,17 @@ fn dotted_form(word: &str) -> Option<&'static str> {
         .find(|f| f.len() > word.len() && letters(f) == letters(word))
 }
 
+/// An invoice number's words without a speck read after them (`INV-127651 »-`); `None` without
+/// a digit.
+fn invoice_number_text(s: &str) -> Option<String> {
+    let words: Vec<&str> = s.split_whitespace().collect();
+    let end = words
+        .iter()
+        .rposition(|w| w.chars().any(char::is_alphanumeric))
+        .map_or(0, |i| i + 1);
+    clean_text(&words[..end].join(" ")).filter(|t| t.chars().any(|c| c.is_ascii_digit()))
+}
+
 fn clean_text(s: &str) -> Option<String> {
     let t = s.trim().trim_end_matches([',', ';', ':']).trim();
     (!t.is_empty()).then(|| t.to_string())
@@ -1234,9 +1245,7 @@ pub fn assemble(doc: &Document, tags: &Tags) -> Invoice {
     put("supplier_vat_id", &vat, &mut field_conf);
     header.supplier_vat_id = vat.map(|p| p.value);
 
-    let number = pick(spans.get(&Label::InvoiceNumber), false, |s| {
-        clean_text(s).filter(|t| t.chars().any(|c| c.is_ascii_digit()))
-    });
+    let number = pick(spans.get(&Label::InvoiceNumber), false, invoice_number_text);
     put("invoice_number", &number, &mut field_conf);
     let exact_pages = crate::vocabulary::exact_pages(doc);
     header.invoice_number = number.map(|p| {
@@ -1901,6 +1910,19 @@ mod tests {
             .into(),
             ..LineItem::default()
         }
+    }
+
+    #[test]
+    fn an_invoice_number_loses_a_speck_read_after_it() {
+        assert_eq!(
+            invoice_number_text("INV-127651 »-").as_deref(),
+            Some("INV-127651")
+        );
+        assert_eq!(
+            invoice_number_text("FV 105030").as_deref(),
+            Some("FV 105030")
+        );
+        assert_eq!(invoice_number_text("Nr. -"), None);
     }
 
     #[test]

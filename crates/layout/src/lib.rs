@@ -151,9 +151,12 @@ impl InvoiceReader {
         // words have confidence 1). Without this, an OCR misreading that keeps the sums right
         // ("HOSVV" for "HOSE") would be as confident as a clean digital PDF.
         let mut tags = tags;
+        // A word without a letter or digit (a dash between code and wording, a speck) changes no
+        // value however it was read, and Tesseract gives such marks little confidence (`-` at 0);
+        // currency signs are values.
         for (ptags, page) in tags.iter_mut().zip(&work.pages) {
             for (tag, word) in ptags.iter_mut().zip(&page.words) {
-                tag.prob *= word.confidence.clamp(0.0, 1.0);
+                tag.prob *= ocr_doubt(word);
             }
         }
         // rows come from the upright geometry, boxes from the input
@@ -211,6 +214,16 @@ fn header_fields_from_rules(tags: &mut labels::Tags, by_rules: &labels::Tags) {
                 }
             }
         }
+    }
+}
+
+/// What a word's OCR confidence takes from the values it is part of: all of it, except for a
+/// word without a letter or digit that is no currency sign (it changes no value).
+fn ocr_doubt(word: &claimscan_doc::Word) -> f32 {
+    if word.text.chars().any(char::is_alphanumeric) || text::currency_of(&word.text).is_some() {
+        word.confidence.clamp(0.0, 1.0)
+    } else {
+        1.0
     }
 }
 
@@ -286,6 +299,18 @@ mod tests {
                 "speck {speck}"
             );
         }
+    }
+
+    /// A mark OCR read with no letter or digit (`-` between code and wording at confidence 0,
+    /// seed 73's photo `inv000089`) does not make the values it is part of unsure; a currency
+    /// sign and a number do.
+    #[test]
+    fn marks_without_letters_or_digits_carry_no_ocr_doubt() {
+        let word = |t: &str| claimscan_doc::Word::new(t, [0.0; 4], 0.2, 100.0, 100.0);
+        assert_eq!(ocr_doubt(&word("-")), 1.0);
+        assert_eq!(ocr_doubt(&word("»-")), 1.0);
+        assert_eq!(ocr_doubt(&word("€")), 0.2);
+        assert_eq!(ocr_doubt(&word("12,50")), 0.2);
     }
 
     #[test]
