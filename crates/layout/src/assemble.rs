@@ -1159,12 +1159,13 @@ fn check_line(line: &LineItem, discount: Option<f64>, net: Option<f64>) -> LineC
 /// Subtotal, tax and total read on OCR'd pages that break the sums, recovered from them
 /// ([`repair::repair_totals`]); each change is reported as `total_repaired`. Whether any was.
 fn repair_totals(
+    doc: &Document,
+    sep: Option<DecimalSep>,
+    exact_pages: &[bool],
     header: &mut Header,
     read: &[Option<(String, usize)>; 3],
-    exact_pages: &[bool],
     errors: &mut Vec<InvoiceIssue>,
     lines_sum: Option<f64>,
-    printed: &[f64],
 ) -> bool {
     let on_ocr = read.iter().any(Option::is_some)
         && read
@@ -1174,12 +1175,18 @@ fn repair_totals(
     if !on_ocr {
         return false;
     }
+    // every amount the invoice prints
+    let printed: Vec<f64> = doc
+        .words()
+        .filter(|w| text::looks_like_money(&w.text))
+        .filter_map(|w| amount_of(&w.text, sep))
+        .collect();
     let values = [header.subtotal, header.tax, header.total];
     let totals = [0, 1, 2].map(|i| repair::Total {
         value: values[i],
         text: read[i].as_ref().map(|(t, _)| t.as_str()),
     });
-    let fixes = repair::repair_totals(totals, lines_sum, printed);
+    let fixes = repair::repair_totals(totals, lines_sum, &printed);
     for &(i, v) in &fixes {
         let (name, field) = match i {
             0 => ("subtotal", &mut header.subtotal),
@@ -1247,6 +1254,9 @@ pub fn assemble(doc: &Document, tags: &Tags) -> Invoice {
 
     let number = pick(spans.get(&Label::InvoiceNumber), false, invoice_number_text);
     put("invoice_number", &number, &mut field_conf);
+    // Pages whose words are exactly what was printed: a PDF's text layer, or given words that
+    // carry no recognition doubt (every confidence 1, as in transcriptions and the generator's
+    // truth). Their numbers are never taken for misreads.
     let exact_pages = crate::vocabulary::exact_pages(doc);
     header.invoice_number = number.map(|p| {
         if !exact_pages.get(p.page).copied().unwrap_or(true) {
@@ -1339,10 +1349,6 @@ pub fn assemble(doc: &Document, tags: &Tags) -> Invoice {
             .as_deref()
             .and_then(|t| text::parse_number(t.trim_end_matches('%'), sep))
     };
-    // Pages whose words are exactly what was printed: a PDF's text layer, or given words that
-    // carry no recognition doubt (every confidence 1, as in transcriptions and the generator's
-    // truth). Their numbers are never taken for misreads.
-    let exact_pages = crate::vocabulary::exact_pages(doc);
     let read: Vec<repair::LineNumbers> = items
         .iter()
         .map(|item| repair::LineNumbers {
@@ -1478,21 +1484,17 @@ pub fn assemble(doc: &Document, tags: &Tags) -> Invoice {
     codes_from_descriptions(&mut lines);
 
     let line_sum: f64 = lines.iter().filter_map(|l| l.amount).sum();
-    let printed: Vec<f64> = doc
-        .words()
-        .filter(|w| text::looks_like_money(&w.text))
-        .filter_map(|w| amount_of(&w.text, sep))
-        .collect();
     let lines_tie = !lines.is_empty()
         && line_ok.iter().all(|c| *c == Some(true))
         && fixes.iter().all(|f| f.0.is_empty());
     let totals_repaired = repair_totals(
+        doc,
+        sep,
+        &exact_pages,
         &mut header,
         &totals_read,
-        &exact_pages,
         &mut errors,
         lines_tie.then_some(line_sum),
-        &printed,
     );
 
     // invoice-level checks

@@ -132,9 +132,9 @@ impl InvoiceReader {
         let mut fallback = None;
         let tags = match &self.kind {
             Kind::Rules => rules::label(work),
-            Kind::Model(m) => match m.label(work) {
-                Ok(mut t) => {
-                    header_fields_from_rules(&mut t, &rules::label(work));
+            Kind::Model(m) => match m.label_with_rules(work) {
+                Ok((mut t, by_rules)) => {
+                    header_fields_from_rules(&mut t, &by_rules);
                     t
                 }
                 Err(e) => {

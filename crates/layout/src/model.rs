@@ -405,10 +405,15 @@ impl ModelReader {
 
     /// Labels every word with the model's most probable label.
     pub fn label(&self, doc: &Document) -> Result<Tags, LayoutError> {
+        self.label_with_rules(doc).map(|(tags, _)| tags)
+    }
+
+    /// The model's labels, and the rule reader's labels its features were built from.
+    pub fn label_with_rules(&self, doc: &Document) -> Result<(Tags, Tags), LayoutError> {
         let rule_tags = crate::rules::label(doc);
         let probs = self.probabilities(doc, &rule_tags)?;
         let k = self.manifest.labels.len();
-        Ok(probs
+        let tags = probs
             .iter()
             .map(|p| {
                 p.chunks(k)
@@ -426,7 +431,8 @@ impl ModelReader {
                     })
                     .collect()
             })
-            .collect())
+            .collect();
+        Ok((tags, rule_tags))
     }
 }
 
