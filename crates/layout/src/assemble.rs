@@ -213,14 +213,7 @@ fn extend_name(doc: &Document, tags: &Tags, s: &mut Span) {
     }
     // a legal form ending the name, set a little apart (`Keller & Schmidt  KG`)
     let form = |wi: usize| {
-        let letters: String = page.words[wi]
-            .text
-            .chars()
-            .filter(|c| c.is_alphanumeric())
-            .flat_map(char::to_lowercase)
-            .collect();
-        (LEGAL_FORMS.contains(&letters.as_str())
-            || ["nv", "bv", "sa", "ag", "sl", "oy", "ab", "co"].contains(&letters.as_str()))
+        is_legal_form(&page.words[wi].text)
             && matches!(label(wi), Label::Other | Label::SupplierName)
     };
     // the last word of a legal form of several words, read with `0` for `o` (`Sp. z 0.0.`)
@@ -230,15 +223,7 @@ fn extend_name(doc: &Document, tags: &Tags, s: &mut Span) {
                 && LEGAL_FORMS.contains(
                     &row[last + 1 - k..=last + 1]
                         .iter()
-                        .map(|&wi| {
-                            page.words[wi]
-                                .text
-                                .chars()
-                                .filter(|c| c.is_alphanumeric())
-                                .flat_map(char::to_lowercase)
-                                .map(|c| if c == '0' { 'o' } else { c })
-                                .collect::<String>()
-                        })
+                        .map(|&wi| form_letters(&page.words[wi].text).replace('0', "o"))
                         .collect::<Vec<_>>()
                         .join(" ")
                         .as_str(),
@@ -436,20 +421,11 @@ fn clean_name(s: &str) -> Option<String> {
         words.pop();
     }
     // specks read as a small word after the legal form that ends the name (`... KG ae`)
-    let form = |w: &str| {
-        let letters: String = w
-            .chars()
-            .filter(|c| c.is_alphanumeric())
-            .flat_map(char::to_lowercase)
-            .collect();
-        LEGAL_FORMS.contains(&letters.as_str())
-            || ["nv", "bv", "sa", "ag", "sl", "oy", "ab", "kg", "spj"].contains(&letters.as_str())
-    };
     if words.len() > 2 {
         let last = words[words.len() - 1];
         if last.chars().count() <= 2
             && last.chars().all(|c| c.is_lowercase())
-            && form(words[words.len() - 2])
+            && is_legal_form(words[words.len() - 2])
         {
             words.pop();
         }
@@ -500,6 +476,22 @@ fn clean_name(s: &str) -> Option<String> {
     clean_text(&out)
 }
 
+/// A word's letters and digits in lower case, as legal forms are compared (`Sp.j.` -> `spj`).
+fn form_letters(w: &str) -> String {
+    w.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// Whether a word is a legal form of one word (`GmbH`, `Ltd.`, `Sp.j.`), or one of two letters
+/// that ends a name (`NV`, `S.A.`, `Co.`).
+fn is_legal_form(w: &str) -> bool {
+    let letters = form_letters(w);
+    LEGAL_FORMS.contains(&letters.as_str())
+        || ["nv", "bv", "sa", "ag", "sl", "oy", "ab", "co", "spj"].contains(&letters.as_str())
+}
+
 /// Legal forms as their letters (`sp z oo` for `Sp. z o.o.`): what a name's last word or words
 /// are checked against by [`legal_form_misread`].
 const LEGAL_FORMS: &[&str] = &[
@@ -512,12 +504,7 @@ const LEGAL_FORMS: &[&str] = &[
 /// three letters or more only (`SA` and `AG` are too near other words), and only where the
 /// name does not end in a form already.
 fn legal_form_misread(words: &mut [String]) {
-    let letters = |w: &str| -> String {
-        w.chars()
-            .filter(|c| c.is_alphanumeric())
-            .flat_map(char::to_lowercase)
-            .collect()
-    };
+    let letters = form_letters;
     let n = words.len();
     for k in [3usize, 1] {
         if n < k + 1 {
@@ -1158,7 +1145,7 @@ fn check_line(line: &LineItem, discount: Option<f64>, net: Option<f64>) -> LineC
 
 /// Subtotal, tax and total read on OCR'd pages that break the sums, recovered from them
 /// ([`repair::repair_totals`]); each change is reported as `total_repaired`. Whether any was.
-fn repair_totals(
+fn apply_total_repairs(
     doc: &Document,
     sep: Option<DecimalSep>,
     exact_pages: &[bool],
@@ -1487,7 +1474,7 @@ pub fn assemble(doc: &Document, tags: &Tags) -> Invoice {
     let lines_tie = !lines.is_empty()
         && line_ok.iter().all(|c| *c == Some(true))
         && fixes.iter().all(|f| f.0.is_empty());
-    let totals_repaired = repair_totals(
+    let totals_repaired = apply_total_repairs(
         doc,
         sep,
         &exact_pages,

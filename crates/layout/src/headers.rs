@@ -20,7 +20,8 @@ pub fn mend(doc: &Document) -> Option<Document> {
         if exact[pi] {
             continue;
         }
-        let tax_line = has_tax_line(page);
+        // looked for only when a tax label glued to its rate is met
+        let tax_line = std::cell::OnceCell::new();
         // a VAT id whose country code OCR misread (`1T11816144000`) is labelled as the id it is
         for (wi, w) in page.words.iter().enumerate() {
             if crate::text::looks_like_vat_id(&w.text) {
@@ -50,7 +51,7 @@ pub fn mend(doc: &Document) -> Option<Document> {
                     None => k += 1,
                 }
             }
-            mend_field_labels(doc, &mut out, pi, &line.words, &folded, tax_line);
+            mend_field_labels(doc, &mut out, pi, &line.words, &folded, &tax_line);
             if labels < 2 {
                 continue;
             }
@@ -103,7 +104,7 @@ fn mend_field_labels(
     pi: usize,
     words: &[usize],
     folded: &[String],
-    tax_line: bool,
+    tax_line: &std::cell::OnceCell<bool>,
 ) {
     let page = &doc.pages[pi];
     let text = |k: usize| page.words[words[k]].text.as_str();
@@ -141,7 +142,8 @@ fn mend_field_labels(
             k += 1;
             continue;
         }
-        if let Some(label) = label_glued_to_rate(text(k)).filter(|_| !tax_line) {
+        let rate_lines_only = || !*tax_line.get_or_init(|| has_tax_line(page));
+        if let Some(label) = label_glued_to_rate(text(k)).filter(|_| rate_lines_only()) {
             set(k, label);
         } else if !digit(k) && !in_label(k) {
             if let Some((_, spelling)) = lexicon::field_misread(&folded[k]) {
@@ -203,18 +205,6 @@ fn label_glued_to_rate(text: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
 
-    #[test]
-    fn tax_labels_glued_to_their_rate_come_apart() {
-        assert_eq!(label_glued_to_rate("BTW21%").as_deref(), Some("BTW"));
-        assert_eq!(label_glued_to_rate("TVA5,5%").as_deref(), Some("TVA"));
-        assert_eq!(
-            label_glued_to_rate("Btw-bedrag21%").as_deref(),
-            Some("Btw-bedrag")
-        );
-        assert_eq!(label_glued_to_rate("21%"), None);
-        assert_eq!(label_glued_to_rate("Rabatt10%"), None);
-        assert_eq!(label_glued_to_rate("TVA21"), None);
-    }
     use super::*;
     use claimscan_doc::{Page, PageSource, Word};
 
@@ -307,5 +297,18 @@ mod tests {
         assert!(mend(&doc(&["Prija", "Omschrijving", "PRESSFIT"], 0.9)).is_none());
         // a text layer or exact words are what was printed
         assert!(mend(&doc(&["Prija", "Omschrijving", "Aantal"], 1.0)).is_none());
+    }
+
+    #[test]
+    fn tax_labels_glued_to_their_rate_come_apart() {
+        assert_eq!(label_glued_to_rate("BTW21%").as_deref(), Some("BTW"));
+        assert_eq!(label_glued_to_rate("TVA5,5%").as_deref(), Some("TVA"));
+        assert_eq!(
+            label_glued_to_rate("Btw-bedrag21%").as_deref(),
+            Some("Btw-bedrag")
+        );
+        assert_eq!(label_glued_to_rate("21%"), None);
+        assert_eq!(label_glued_to_rate("Rabatt10%"), None);
+        assert_eq!(label_glued_to_rate("TVA21"), None);
     }
 }

@@ -230,36 +230,6 @@ fn ocr_doubt(word: &claimscan_doc::Word) -> f32 {
 #[cfg(test)]
 mod tests {
 
-    /// A total the model labelled nowhere comes from the rule reader, less sure; a total the
-    /// model found keeps the model's word.
-    #[test]
-    fn header_fields_the_model_missed_come_from_the_rules() {
-        use labels::{Label, Tag};
-        let tag = |label, prob| Tag { label, prob };
-        let by_rules = vec![vec![
-            tag(Label::Other, 0.9),
-            tag(Label::Total, 0.9),
-            tag(Label::Subtotal, 0.9),
-        ]];
-        let mut model = vec![vec![
-            tag(Label::Other, 0.99),
-            tag(Label::Other, 0.95),
-            tag(Label::Subtotal, 0.97),
-        ]];
-        header_fields_from_rules(&mut model, &by_rules);
-        assert_eq!(model[0][1].label, Label::Total);
-        assert!(model[0][1].prob <= 0.6);
-        assert_eq!(model[0][2].prob, 0.97);
-        let mut found = vec![vec![
-            tag(Label::Total, 0.8),
-            tag(Label::Other, 0.95),
-            tag(Label::Other, 0.97),
-        ]];
-        header_fields_from_rules(&mut found, &by_rules);
-        assert_eq!(found[0][1].label, Label::Other);
-        // the subtotal the model missed is taken too
-        assert_eq!(found[0][2].label, Label::Subtotal);
-    }
     use super::*;
 
     fn doc(pages: Vec<Vec<(&str, [f32; 4])>>) -> Document {
@@ -387,5 +357,36 @@ mod tests {
     fn reader_is_send_and_sync() {
         fn check<T: Send + Sync>() {}
         check::<InvoiceReader>();
+    }
+
+    /// A total the model labelled nowhere comes from the rule reader, less sure; a total the
+    /// model found keeps the model's word.
+    #[test]
+    fn header_fields_the_model_missed_come_from_the_rules() {
+        use labels::{Label, Tag};
+        let tag = |label, prob| Tag { label, prob };
+        let by_rules = vec![vec![
+            tag(Label::Other, 0.9),
+            tag(Label::Total, 0.9),
+            tag(Label::Subtotal, 0.9),
+        ]];
+        let mut model = vec![vec![
+            tag(Label::Other, 0.99),
+            tag(Label::Other, 0.95),
+            tag(Label::Subtotal, 0.97),
+        ]];
+        header_fields_from_rules(&mut model, &by_rules);
+        assert_eq!(model[0][1].label, Label::Total);
+        assert!(model[0][1].prob <= 0.6);
+        assert_eq!(model[0][2].prob, 0.97);
+        let mut found = vec![vec![
+            tag(Label::Total, 0.8),
+            tag(Label::Other, 0.95),
+            tag(Label::Other, 0.97),
+        ]];
+        header_fields_from_rules(&mut found, &by_rules);
+        assert_eq!(found[0][1].label, Label::Other);
+        // the subtotal the model missed is taken too
+        assert_eq!(found[0][2].label, Label::Subtotal);
     }
 }

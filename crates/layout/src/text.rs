@@ -246,7 +246,6 @@ pub fn parse_date(text: &str) -> Option<String> {
     Some(format!("{y:04}-{m:02}-{d:02}"))
 }
 
-/// The ISO 4217 code a word names, if any (`€` → EUR, `zł` → PLN, `kr` → SEK, `Fr.` → CHF).
 /// The currency of the country a VAT id's code names (`DE...` EUR, `PL...` PLN, `GB...` GBP),
 /// where the country has one currency.
 pub fn currency_of_vat_id(vat_id: &str) -> Option<&'static str> {
@@ -266,6 +265,7 @@ pub fn currency_of_vat_id(vat_id: &str) -> Option<&'static str> {
     })
 }
 
+/// The ISO 4217 code a word names, if any (`€` → EUR, `zł` → PLN, `kr` → SEK, `Fr.` → CHF).
 pub fn currency_of(text: &str) -> Option<&'static str> {
     let t = text
         .trim()
