@@ -5,7 +5,10 @@ tell what separates the true SKU from the rest of the catalog:
 
   code_ident       the printed article code is the maker's MPN or the GTIN: exact
   desc_code_ident  the description carries the MPN or GTIN: exact
-  unique_wording   no other SKU gets the same description from this distributor
+  unique_wording   no other SKU gets the same description from this distributor (as printed:
+                   a description the layout cut to its column is shared by every SKU whose
+                   wording starts so; the abbreviation of the product type a distributor gives a
+                   SKU is a hash of the SKU, so all its abbreviations count as the same wording)
   price_unique     several SKUs get the same description, one has the unit price in its band
                    (list price x 0.88..1.12, the generator's rule)
   price_map_right  several in band, the most probable (the cheapest list price: the highest
@@ -20,16 +23,19 @@ matcher's top-1 per category, which shows where it loses against the ceiling.
       [--misses N]   also print N misses of each category (printed text, true and chosen name)
 """
 import argparse
+import bisect
 import collections
 import csv
 import os
+import random
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "training-data"))
 
 from invgen.generate import build_world  # noqa: E402
-from invgen.distributors import describe, font_safe  # noqa: E402
+from invgen import lang as L  # noqa: E402
+from invgen.distributors import describe, font_safe, stable_int  # noqa: E402
 
 
 class NoExtras:
@@ -61,14 +67,49 @@ def main():
             base_of[k] = font_safe(spec, describe(spec, p, NoExtras()))
         return base_of[k]
 
+    def wordings(spec, p):
+        """The product's wording, and the same with each other abbreviation of its type where the
+        distributor abbreviates the type: which abbreviation a SKU gets is a hash of the SKU, so
+        it tells nothing a matcher could know (`TOWEL RAD`, `TR`, `BADHK` all print towel
+        radiators)."""
+        b = base(spec, p)
+        n = spec["naming"]
+        if n["noun"] != "abbr":
+            return [b]
+        t = p["type"]
+        srng = random.Random(stable_int(spec["distributor_id"], "desc", p.get("sku") or p["name"]))
+        chosen = srng.choice(L.ABBR[t])
+        case = str.upper if n["case"] == "upper" else str.title if n["case"] == "title" else str
+        out = [b]
+        for alt in L.ABBR[t]:
+            w = b.replace(case(chosen), case(alt), 1)
+            if w not in out:
+                out.append(w)
+        return out
+
     def group(spec):
         d = spec["distributor_id"]
         if d not in groups:
             g = collections.defaultdict(list)
             for p in cat:
-                g[base(spec, p)].append(p)
+                for w in wordings(spec, p):
+                    g[w].append(p)
             groups[d] = g
         return groups[d]
+
+    sorted_bases = {}
+
+    def cut_group(spec, printed):
+        d = spec["distributor_id"]
+        if d not in sorted_bases:
+            sorted_bases[d] = sorted(group(spec).keys())
+        keys = sorted_bases[d]
+        i = bisect.bisect_left(keys, printed)
+        out = []
+        while i < len(keys) and keys[i].startswith(printed):
+            out.extend(group(spec)[keys[i]])
+            i += 1
+        return out
 
     cats, texts = {}, {}
     with open(a.lines, encoding="utf-8") as fh:
@@ -84,6 +125,12 @@ def main():
                 cats[row_no] = "desc_code_ident"
                 continue
             same = group(spec)[base(spec, p)]
+            printed = row["description"].strip()
+            if printed != base(spec, p) and base(spec, p).startswith(printed):
+                # the layout cut the wording to its column (`... 450x1300` of `... 450x1300 mm
+                # anthracite RAL 7016`): every SKU whose wording starts so was printed the same
+                same = cut_group(spec, printed)
+            same = list({q["sku"]: q for q in same}.values())
             if len(same) == 1:
                 cats[row_no] = "unique_wording"
                 continue
