@@ -94,6 +94,10 @@ pub struct Candidate {
     pub features: [f32; NF],
     #[serde(skip)]
     pub pid: u32,
+    /// Share of the whole name's word weight the line prints (the `name_coverage` feature
+    /// leaves out a tail the line does not reach); a probability feature.
+    #[serde(skip)]
+    pub name_full_coverage: f32,
 }
 
 /// Result for one line.
@@ -134,6 +138,9 @@ pub struct Matcher {
     postings: Vec<Vec<u32>>,
     /// Sorted unique token ids of each name.
     name_tokens: Vec<Vec<u32>>,
+    /// Token ids of each name in the order printed, each once (where a name's unmatched words
+    /// are: inside the matched part, or after it where distributors cut).
+    name_seq: Vec<Vec<u32>>,
     name_weight: Vec<f32>,
     canon: Vec<String>,
     /// gtin / mpn / sku (normalised) -> product.
@@ -218,6 +225,7 @@ impl Matcher {
         let mut vocab: FxHashMap<String, u32> = FxHashMap::default();
         let mut words: Vec<String> = Vec::new();
         let mut name_tokens = Vec::with_capacity(n);
+        let mut name_seq = Vec::with_capacity(n);
         let mut canon = Vec::with_capacity(n);
         let mut codes = FxHashMap::default();
         for (pid, p) in products.iter().enumerate() {
@@ -231,6 +239,13 @@ impl Matcher {
                     })
                 })
                 .collect();
+            let mut seq = Vec::with_capacity(ids.len());
+            for &t in &ids {
+                if !seq.contains(&t) {
+                    seq.push(t);
+                }
+            }
+            name_seq.push(seq);
             ids.sort_unstable();
             ids.dedup();
             name_tokens.push(ids);
@@ -288,6 +303,7 @@ impl Matcher {
             idf,
             postings,
             name_tokens,
+            name_seq,
             name_weight,
             canon,
             codes,
@@ -405,7 +421,19 @@ impl Matcher {
             .collect();
         out.sort_by_key(|&t| (self.words[t as usize].len(), t));
         out.truncate(PREFIX_ALTS);
-        out.into_iter().map(|t| (t, 0.6)).collect()
+        let mut alts: Vec<(u32, f32)> = out.iter().map(|&t| (t, 0.6)).collect();
+        // and what those words stand for (`in` of `inox`, which distributors print for
+        // `stainless`)
+        for &t in &out {
+            if let Some(more) = self.expand.get(&self.words[t as usize]) {
+                for &(a, c) in more {
+                    if !alts.iter().any(|x| x.0 == a) {
+                        alts.push((a, 0.6 * c));
+                    }
+                }
+            }
+        }
+        alts
     }
 
     fn terms(&self, toks: &[String]) -> (Vec<Term>, Vec<u32>) {
@@ -451,8 +479,20 @@ impl Matcher {
                     weight: w,
                     numeric,
                 });
-            } else if self.noise.contains(t) {
+            } else if self.noise.contains(t) && !last {
                 continue;
+            } else if self.noise.contains(t) {
+                // a noise word is often the cut-off start of a catalog word at the end (`si` of
+                // `silver`)
+                let alts = self.completions(t);
+                if alts.is_empty() {
+                    continue;
+                }
+                terms.push(Term {
+                    alts,
+                    weight: self.idf_unknown,
+                    numeric,
+                });
             } else {
                 let mut alts = self.fuzzy(t);
                 if last && alts.is_empty() {
@@ -586,7 +626,7 @@ impl Matcher {
         let mut cands: Vec<Candidate> = pre
             .iter()
             .map(|&(pid, _)| {
-                let f = self.features(
+                let (f, name_full_coverage) = self.features(
                     pid,
                     &terms,
                     total_w,
@@ -608,6 +648,7 @@ impl Matcher {
                     score,
                     features: f,
                     pid,
+                    name_full_coverage,
                 }
             })
             .collect();
@@ -625,7 +666,7 @@ impl Matcher {
                 top_score,
                 margin.min(5.0),
                 c.features[0],
-                c.features[1],
+                c.name_full_coverage,
                 c.features[2],
                 c.features[6],
                 unknown_w / total_w,
@@ -708,7 +749,7 @@ impl Matcher {
         q: &Query,
         code: bool,
         mem: bool,
-    ) -> [f32; NF] {
+    ) -> ([f32; NF], f32) {
         let p = pid as usize;
         let name = &self.name_tokens[p];
         let mut matched_q = 0.0f32;
@@ -727,12 +768,23 @@ impl Matcher {
                 q_num_miss += 1;
             }
         }
+        // Name words after the last one the line prints count as unprinted only lightly:
+        // distributors cut descriptions at a column's width and keep only the first attributes,
+        // so a missing tail (`... 450x1300` for `... 450x1300 mm anthracite RAL 7016`) says
+        // little about which sibling it is, while a missing word before a printed one does.
+        let seq = &self.name_seq[p];
+        let last = seq.iter().rposition(|t| hit.contains(t));
         let mut matched_c = 0.0f32;
+        let mut head_w = 0.0f32;
         let mut c_num_miss = 0u32;
-        for &t in name {
+        for (i, &t) in seq.iter().enumerate() {
+            let inside = last.is_some_and(|l| i <= l);
+            if inside {
+                head_w += self.idf[t as usize];
+            }
             if hit.contains(&t) {
                 matched_c += self.idf[t as usize];
-            } else if has_digit(&self.words[t as usize]) {
+            } else if inside && has_digit(&self.words[t as usize]) {
                 c_num_miss += 1;
             }
         }
@@ -753,9 +805,9 @@ impl Matcher {
             _ => (0.0, 0.0, 0.0),
         };
         let cn = &self.canon[p];
-        [
+        let f = [
             matched_q / total_w,
-            matched_c / self.name_weight[p],
+            matched_c / head_w.max(1e-3),
             code as u8 as f32,
             q_num_miss.min(3) as f32 / 3.0,
             c_num_miss.min(4) as f32 / 4.0,
@@ -766,7 +818,8 @@ impl Matcher {
             mem as u8 as f32,
             lr,
             0.0, // price_share: filled in by `price_shares`, it depends on the other candidates
-        ]
+        ];
+        (f, matched_c / self.name_weight[p])
     }
 
     /// Keeps the best `k` of `pre` by retrieval score. Candidates tied with the last one kept
@@ -964,5 +1017,75 @@ mod tests {
         };
         let r = matcher.match_line(&q, None);
         assert_eq!(r.candidates.first().map(|c| c.sku.as_str()), Some("S1"));
+    }
+
+    #[test]
+    fn name_words_after_the_printed_ones_weigh_less_than_words_missing_between_them() {
+        // `... 450x1300` is a description cut at its column: the colour after the size is not
+        // evidence against either sibling, while a word the line leaves out between printed ones
+        // (`compact`) is.
+        let csv = "sku,name,list_price\n\
+            A,Panel radiator RADIA C type 10 450x1300 mm anthracite RAL 7016,105.94\n\
+            W,Panel radiator RADIA C type 10 450x1300 mm white RAL 9016,88.12\n\
+            P,Panel radiator RADIA C type 10 compact 450x1300 mm white RAL 9016,80.00\n";
+        let catalog = Catalog::from_csv_reader(csv.as_bytes()).unwrap();
+        let matcher = Matcher::new(catalog, Model::default());
+        let q = Query {
+            description: "Panel radiator RADIA C type 10 450x1300".into(),
+            unit_price: Some(95.69),
+            ..Default::default()
+        };
+        let mut m = matcher;
+        m.top_k = 10;
+        let r = m.match_line(&q, None);
+        let cov = |sku: &str| {
+            let c = r
+                .candidates
+                .iter()
+                .find(|c| c.sku == sku)
+                .expect("candidate");
+            (c.features[1], c.features[4], c.name_full_coverage)
+        };
+        let (a, w, p) = (cov("A"), cov("W"), cov("P"));
+        assert_eq!(
+            a.0, 1.0,
+            "the anthracite radiator's printed part is covered: {a:?}"
+        );
+        assert_eq!(w.0, 1.0, "so is the white one's: {w:?}");
+        assert_eq!(
+            (a.1, w.1),
+            (0.0, 0.0),
+            "RAL numbers after the size are not missing"
+        );
+        assert!(
+            p.0 < 1.0,
+            "`compact` between printed words is missing: {p:?}"
+        );
+        // the probability features keep the whole name
+        assert!(a.2 < 1.0 && w.2 < 1.0, "{a:?} {w:?}");
+    }
+
+    #[test]
+    fn a_noise_word_at_the_end_is_read_as_a_cut_off_catalog_word() {
+        // `si` is noise on its own (the start of many words), but at the end of a line it is
+        // where the distributor's column cut `silver`; the price alone favours the white fan
+        let csv = "sku,name,list_price\n\
+            W,Bathroom extract fan SILENTO 150 H humidistat white,60.00\n\
+            S,Bathroom extract fan SILENTO 150 H humidistat silver,56.04\n";
+        let catalog = Catalog::from_csv_reader(csv.as_bytes()).unwrap();
+        let mut model = Model::default();
+        model.lexicon.noise.insert("si".into());
+        model
+            .lexicon
+            .expand
+            .insert("hum".into(), vec![("humidistat".into(), 0.9)]);
+        let matcher = Matcher::new(catalog, model);
+        let q = Query {
+            description: "EXT FAN SILENTO 150 H hum si".into(),
+            unit_price: Some(60.11),
+            ..Default::default()
+        };
+        let r = matcher.match_line(&q, None);
+        assert_eq!(r.candidates[0].sku, "S", "{:?}", r.candidates);
     }
 }
