@@ -596,14 +596,19 @@ fn clean_text(s: &str) -> Option<String> {
     (!t.is_empty()).then(|| t.to_string())
 }
 
+/// Marks OCR reads after the last letter of a description. None of 15,234 generated truth
+/// descriptions (seeds 73, 89 and 61) ends in a letter followed by one of them.
+const END_MARKS: &[char] = &['"', '\'', '°', '‘', '’', '“', '”', ','];
+
 /// A description without the debris OCR reads from table rules and scan edges at its ends:
 /// leading or trailing words with no letter or digit (`|`, `—`, `~~`, `=`). No description in the
 /// generator's 4,800 truth lines starts or ends with such a word.
 ///
 /// On OCR'd words (`read`), also the quote, dash or rule marks glued to the front of the first
-/// word (`‘LED`, `-HYDROTEC`, `"CIRCA`): a scan's speck or a column rule read with it. None of
-/// 8,141 generated truth descriptions (seeds 99 and 31) starts with anything but a letter or a
-/// digit. On a text layer, what is printed stays.
+/// word (`‘LED`, `-HYDROTEC`, `"CIRCA`, `«CIRCA`): a scan's speck or a column rule read with it,
+/// and [`END_MARKS`] glued to the last letter. None of 8,141 generated truth descriptions (seeds
+/// 99 and 31) starts with anything but a letter or a digit. On a text layer, what is printed
+/// stays.
 fn clean_description(s: &str, read: bool) -> Option<String> {
     let words: Vec<&str> = s.split_whitespace().collect();
     let has_alnum = |w: &&str| w.chars().any(char::is_alphanumeric);
@@ -613,9 +618,17 @@ fn clean_description(s: &str, read: bool) -> Option<String> {
     if read {
         const SPECKS: &[char] = &[
             '‘', '’', '\'', '"', '„', '“', '”', '`', '-', '—', '–', '_', '~', '|', '*', '·', '•',
-            '=', ':', ';', ',', '.',
+            '=', ':', ';', ',', '.', '«', '»', '°',
         ];
         words[0] = words[0].trim_start_matches(SPECKS);
+        // a quote, degree or comma mark read after a word's last letter (`... 600X600 MM'`,
+        // `36W°`); after a digit it is an inch mark (`1 1/4"`) and stays
+        if let Some(last) = words.last_mut() {
+            let t = last.trim_end_matches(END_MARKS);
+            if t.len() < last.len() && t.chars().last().is_some_and(char::is_alphabetic) {
+                *last = t;
+            }
+        }
         while words.len() > 1 && speck_at_end(&words) {
             words.pop();
         }
@@ -2102,12 +2115,30 @@ mod tests {
             clean_description("a Panel radiator", true).as_deref(),
             Some("a Panel radiator")
         );
-        // a unit, a capital, a small letter after small letters stay
+        // a mark after the last letter, or before the first one, read from a speck
+        assert_eq!(
+            clean_description("AIRMAX BREEZE RAD TPE 75 600X600 MM'", true).as_deref(),
+            Some("AIRMAX BREEZE RAD TPE 75 600X600 MM")
+        );
+        assert_eq!(
+            clean_description("AIRMAX AMX 546x791 36W°", true).as_deref(),
+            Some("AIRMAX AMX 546x791 36W")
+        );
+        assert_eq!(
+            clean_description("«CIRCA N 20-40 CIRCULATOR PUMP", true).as_deref(),
+            Some("CIRCA N 20-40 CIRCULATOR PUMP")
+        );
+        assert_eq!(
+            clean_description("AIRMAX AMX 546x791 36W°", false).as_deref(),
+            Some("AIRMAX AMX 546x791 36W°")
+        );
+        // a unit, a capital, a small letter after small letters, an inch mark stay
         for kept in [
             "ISOFLEX 2 M",
             "PERTA 200 m",
             "Grille black p",
             "GRILLE LINEAR R",
+            "THREADA tee 1 1/4\"",
         ] {
             assert_eq!(clean_description(kept, true).as_deref(), Some(kept));
         }
