@@ -479,20 +479,20 @@ impl Matcher {
                     weight: w,
                     numeric,
                 });
-            } else if self.noise.contains(t) && !last {
-                continue;
             } else if self.noise.contains(t) {
-                // a noise word is often the cut-off start of a catalog word at the end (`si` of
-                // `silver`)
-                let alts = self.completions(t);
-                if alts.is_empty() {
-                    continue;
+                // at the end, a noise word is often a catalog word cut off (`si` of `silver`)
+                let alts = if last {
+                    self.completions(t)
+                } else {
+                    Vec::new()
+                };
+                if !alts.is_empty() {
+                    terms.push(Term {
+                        alts,
+                        weight: self.idf_unknown,
+                        numeric,
+                    });
                 }
-                terms.push(Term {
-                    alts,
-                    weight: self.idf_unknown,
-                    numeric,
-                });
             } else {
                 let mut alts = self.fuzzy(t);
                 if last && alts.is_empty() {
@@ -768,10 +768,12 @@ impl Matcher {
                 q_num_miss += 1;
             }
         }
-        // Name words after the last one the line prints count as unprinted only lightly:
-        // distributors cut descriptions at a column's width and keep only the first attributes,
-        // so a missing tail (`... 450x1300` for `... 450x1300 mm anthracite RAL 7016`) says
-        // little about which sibling it is, while a missing word before a printed one does.
+        // Name words after the last one the line prints do not count against the candidate
+        // (`name_coverage`, `name_numbers_missing`): distributors cut descriptions at a column's
+        // width and keep only the first attributes, so a missing tail (`... 450x1300` for
+        // `... 450x1300 mm anthracite RAL 7016`) says little about which sibling it is, while a
+        // word missing between printed ones does. The whole name's coverage goes to the
+        // probability features.
         let seq = &self.name_seq[p];
         let last = seq.iter().rposition(|t| hit.contains(t));
         let mut matched_c = 0.0f32;
