@@ -776,6 +776,7 @@ fn rows(doc: &Document, tags: &Tags) -> Vec<Row> {
             })
             .collect();
         column_out_of_descriptions(page, &mut page_labels);
+        code_run_on_to_description(page, &mut page_labels);
         for (line, labels) in page.lines.iter().zip(page_labels) {
             let mut row = Row {
                 page: pi,
@@ -925,6 +926,72 @@ fn column_out_of_descriptions(page: &Page, labels: &mut [Vec<Label>]) -> usize {
         }
     }
     taken.len()
+}
+
+/// Code words the model read at the end of a description that are its last words (`... AIR
+/// GRILLE 100X300 WHITE`, `... 6KA EL9842059`, the last word at 0.5-0.7 code against 0.7-1.0
+/// description for the words before it): the words right after a line's description that the
+/// model took for a code, as far as each follows the one before with an ordinary word space (at
+/// most 1.6 times the median gap between the line's description words), unless the line has a
+/// code before its description or a code starts at the same place (within half a word height)
+/// on two other lines of the page: a code column. Returns how many lines changed.
+fn code_run_on_to_description(page: &Page, labels: &mut [Vec<Label>]) -> usize {
+    let bbox = |line: usize, k: usize| page.words[page.lines[line].words[k]].bbox;
+    let code_starts: Vec<(usize, f32, f32)> = labels
+        .iter()
+        .enumerate()
+        .filter_map(|(li, ls)| {
+            let k = ls.iter().position(|l| *l == Label::LineCode)?;
+            let b = bbox(li, k);
+            Some((li, b[0], b[3] - b[1]))
+        })
+        .collect();
+    let mut changed = 0;
+    for li in 0..labels.len() {
+        let ls = &labels[li];
+        let desc: Vec<usize> = (0..ls.len())
+            .filter(|&k| ls[k] == Label::LineDescription)
+            .collect();
+        let (Some(&first), Some(&last)) = (desc.first(), desc.last()) else {
+            continue;
+        };
+        if desc.len() < 2 || ls[..first].contains(&Label::LineCode) {
+            continue;
+        }
+        let run = ls[last + 1..]
+            .iter()
+            .take_while(|l| **l == Label::LineCode)
+            .count();
+        if run == 0 {
+            continue;
+        }
+        let b0 = bbox(li, last + 1);
+        let column = code_starts
+            .iter()
+            .filter(|(o, x, h)| *o != li && (x - b0[0]).abs() <= 0.5 * h.min(b0[3] - b0[1]))
+            .count()
+            >= 2;
+        if column {
+            continue;
+        }
+        let mut gaps: Vec<f32> = desc
+            .windows(2)
+            .map(|w| bbox(li, w[1])[0] - bbox(li, w[0])[2])
+            .collect();
+        gaps.sort_by(f32::total_cmp);
+        let usual = gaps[(gaps.len() - 1) / 2].max(1.0);
+        let mut k = last + 1;
+        while k <= last + run && bbox(li, k)[0] - bbox(li, k - 1)[2] <= 1.6 * usual {
+            k += 1;
+        }
+        if k > last + 1 {
+            for l in &mut labels[li][last + 1..k] {
+                *l = Label::LineDescription;
+            }
+            changed += 1;
+        }
+    }
+    changed
 }
 
 /// A text line's labels, with code words that follow the description given to the
@@ -2291,6 +2358,50 @@ mod tests {
         // a code, then a second column: the code, and a word dropped
         assert_eq!(&labels[2][3..], [LineCode, LineOther]);
         assert_eq!(labels[0][..4], [LineDescription; 4]);
+    }
+
+    #[test]
+    fn a_code_read_at_a_descriptions_end_with_a_word_space_is_its_last_word() {
+        use Label::*;
+        let (page, mut labels) = table_page(&[
+            // `WHITE` one word space after the description, then a code far off
+            &[
+                ("AIR", 130.0, 180.0, LineDescription),
+                ("GRILLE", 192.0, 300.0, LineDescription),
+                ("100X300", 312.0, 440.0, LineDescription),
+                ("WHITE", 452.0, 550.0, LineCode),
+                ("T12926", 700.0, 800.0, LineCode),
+                ("5", 1298.0, 1312.0, LineQuantity),
+            ],
+            // a code column: codes start at x = 946 on three lines
+            &[
+                ("RAD", 130.0, 185.0, LineDescription),
+                ("PNL", 197.0, 254.0, LineDescription),
+                ("9016", 866.0, 930.0, LineDescription),
+                ("T47606", 946.0, 1045.0, LineCode),
+            ],
+            &[
+                ("RAD", 130.0, 185.0, LineDescription),
+                ("PNL", 197.0, 254.0, LineDescription),
+                ("T47607", 946.0, 1045.0, LineCode),
+            ],
+            &[
+                ("CIRC", 130.0, 200.0, LineDescription),
+                ("PUMP", 212.0, 290.0, LineDescription),
+                ("T12249", 947.0, 1040.0, LineCode),
+            ],
+            // a code before the description: the code is the line's own
+            &[
+                ("T1", 20.0, 60.0, LineCode),
+                ("CIRC", 130.0, 200.0, LineDescription),
+                ("PUMP", 212.0, 290.0, LineDescription),
+                ("EL98", 302.0, 380.0, LineCode),
+            ],
+        ]);
+        let before = labels.clone();
+        assert_eq!(code_run_on_to_description(&page, &mut labels), 1);
+        assert_eq!(&labels[0][3..], [LineDescription, LineCode, LineQuantity]);
+        assert_eq!(&labels[1..], &before[1..]);
     }
 
     #[test]
