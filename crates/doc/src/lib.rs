@@ -43,6 +43,12 @@ pub struct Word {
     /// Box normalised to `0..1` of the page width and height.
     pub norm: BBox,
     pub confidence: f32,
+    /// Where the page image shows a word space inside this OCR'd word that the engine did not
+    /// read (`RAL90` printed `RAL 90`): character positions, ascending; see
+    /// `claimscan_ocr::mark_unread_spaces`. Empty (and left out of the JSON) for most words and
+    /// for every text-layer or input word.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub spaces: Vec<usize>,
 }
 
 /// A text line: words that share a baseline band, left to right.
@@ -177,7 +183,24 @@ impl Word {
             bbox,
             norm: normalise(bbox, width, height),
             confidence,
+            spaces: Vec::new(),
         }
+    }
+
+    /// The text with a space at each of [`Word::spaces`] (`RAL 90`); the text itself when there
+    /// are none.
+    pub fn spaced_text(&self) -> std::borrow::Cow<'_, str> {
+        if self.spaces.is_empty() {
+            return std::borrow::Cow::Borrowed(&self.text);
+        }
+        let mut out = String::with_capacity(self.text.len() + self.spaces.len());
+        for (i, c) in self.text.chars().enumerate() {
+            if i > 0 && self.spaces.contains(&i) {
+                out.push(' ');
+            }
+            out.push(c);
+        }
+        std::borrow::Cow::Owned(out)
     }
 }
 
@@ -445,5 +468,20 @@ mod tests {
             WordsInput::parse(zero),
             Err(WordsInputError::PageSize { page: 0 })
         ));
+    }
+
+    #[test]
+    fn unread_spaces_show_in_the_spaced_text_and_only_when_there_are_some() {
+        let mut word = w("PUREWHR", [0.0, 0.0, 70.0, 10.0]);
+        assert_eq!(word.spaced_text(), "PUREWHR");
+        assert!(!serde_json::to_string(&word).unwrap().contains("spaces"));
+        word.spaces = vec![4, 6];
+        assert_eq!(word.spaced_text(), "PURE WH R");
+        let back: Word = serde_json::from_str(&serde_json::to_string(&word).unwrap()).unwrap();
+        assert_eq!(back.spaces, vec![4, 6]);
+        // a multi-byte character counts as one position
+        let mut accented = w("PARTEÁB", [0.0, 0.0, 70.0, 10.0]);
+        accented.spaces = vec![6];
+        assert_eq!(accented.spaced_text(), "PARTEÁ B");
     }
 }

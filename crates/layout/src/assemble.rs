@@ -799,7 +799,13 @@ fn rows(doc: &Document, tags: &Tags) -> Vec<Row> {
                 if !e.0.is_empty() {
                     e.0.push(' ');
                 }
-                e.0.push_str(&w.text);
+                // a description takes the spaces OCR saw but did not read (`RAL90` -> `RAL 90`,
+                // see `claimscan_ocr::mark_unread_spaces`); numbers and codes stay as read
+                if tag.label == Label::LineDescription {
+                    e.0.push_str(&w.spaced_text());
+                } else {
+                    e.0.push_str(&w.text);
+                }
                 e.1 = union(e.1, w.bbox);
                 e.2 = e.2.min(tag.prob); // the least sure word of the field
             }

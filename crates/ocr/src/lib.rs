@@ -5,6 +5,9 @@
 //! environment *before the library loads*; the `claimscan` binary re-executes itself to arrange
 //! that (see [`OMP_ENV`]) and `cargo test` gets it from `.cargo/config.toml`.
 
+mod spaces;
+pub use spaces::mark_unread_spaces;
+
 use std::cell::RefCell;
 use std::ffi::CStr;
 

@@ -550,6 +550,8 @@ fn ocr_page(
         PageSource::Ocr,
         words,
     );
+    let spaced = claimscan_ocr::mark_unread_spaces(&image, &mut page);
+    tracing::debug!(page = index, words = spaced, "unread spaces");
     page.rotation = rotation;
     page.preprocessing = Some(info);
     Ok((page, opts.keep_images.then_some(image)))
