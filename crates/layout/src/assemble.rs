@@ -953,8 +953,7 @@ fn code_run_on_to_description(page: &Page, labels: &mut [Vec<Label>]) -> usize {
         })
         .collect();
     let mut changed = 0;
-    for li in 0..labels.len() {
-        let ls = &labels[li];
+    for (li, ls) in labels.iter_mut().enumerate() {
         let desc: Vec<usize> = (0..ls.len())
             .filter(|&k| ls[k] == Label::LineDescription)
             .collect();
@@ -991,7 +990,7 @@ fn code_run_on_to_description(page: &Page, labels: &mut [Vec<Label>]) -> usize {
             k += 1;
         }
         if k > last + 1 {
-            for l in &mut labels[li][last + 1..k] {
+            for l in &mut ls[last + 1..k] {
                 *l = Label::LineDescription;
             }
             changed += 1;

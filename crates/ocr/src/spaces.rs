@@ -84,10 +84,10 @@ fn may_part(a: char, b: char) -> bool {
     if a == '1' || b == '1' {
         return false;
     }
-    match (kind(a), kind(b)) {
-        (Kind::Other, _) | (_, Kind::Other) | (Kind::Digit, Kind::Digit) => false,
-        _ => true,
-    }
+    !matches!(
+        (kind(a), kind(b)),
+        (Kind::Other, _) | (_, Kind::Other) | (Kind::Digit, Kind::Digit)
+    )
 }
 
 fn median(mut v: Vec<f32>) -> Option<f32> {
