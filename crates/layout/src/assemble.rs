@@ -492,6 +492,12 @@ fn is_legal_form(w: &str) -> bool {
         || ["nv", "bv", "sa", "ag", "sl", "oy", "ab", "co", "spj"].contains(&letters.as_str())
 }
 
+/// Whether a word is the last word of a company name's legal form (`GmbH`, `S.A.`, the `o.o.` of
+/// `Sp. z o.o.`).
+pub(crate) fn ends_a_name(w: &str) -> bool {
+    is_legal_form(w) || form_letters(w) == "oo"
+}
+
 /// Legal forms as their letters (`sp z oo` for `Sp. z o.o.`): what a name's last word or words
 /// are checked against by [`legal_form_misread`].
 const LEGAL_FORMS: &[&str] = &[

@@ -26,6 +26,7 @@ pub mod lexicon;
 pub mod model;
 pub mod repair;
 pub mod rules;
+pub mod specks;
 pub mod text;
 pub mod truth;
 pub mod vocabulary;
@@ -129,10 +130,13 @@ impl InvoiceReader {
         // labels see the table headers OCR misread as the labels they are; values keep the words
         let mended = headers::mend(work);
         let work = mended.as_ref().unwrap_or(work);
+        // OCR specks between a label and its value hide the value from the labeller
+        let unspecked = specks::hide(work);
+        let seen = unspecked.as_ref().unwrap_or(work);
         let mut fallback = None;
-        let tags = match &self.kind {
-            Kind::Rules => rules::label(work),
-            Kind::Model(m) => match m.label_with_rules(work) {
+        let mut tags = match &self.kind {
+            Kind::Rules => rules::label(seen),
+            Kind::Model(m) => match m.label_with_rules(seen) {
                 Ok((mut t, by_rules)) => {
                     header_fields_from_rules(&mut t, &by_rules);
                     t
@@ -142,15 +146,17 @@ impl InvoiceReader {
                         code: e.code().into(),
                         message: format!("{e}; fell back to the rule reader"),
                     });
-                    rules::label(work)
+                    rules::label(seen)
                 }
             },
         };
+        if let Some(seen) = &unspecked {
+            specks::tag_as_nothing(work, seen, &mut tags);
+        }
         // A value is only as sure as the words it is made of: a word the OCR engine was unsure
         // of lowers the confidence of every field and line it is part of (text-layer and input
         // words have confidence 1). Without this, an OCR misreading that keeps the sums right
         // ("HOSVV" for "HOSE") would be as confident as a clean digital PDF.
-        let mut tags = tags;
         // A word without a letter or digit (a dash between code and wording, a speck) changes no
         // value however it was read, and Tesseract gives such marks little confidence (`-` at 0);
         // currency signs are values.

@@ -1,0 +1,225 @@
+//! OCR specks out of the labeller's sight.
+//!
+//! On scans and photos Tesseract reads dirt, rules, bullets and the edges of logos as words of
+//! their own: `.`, `-`, `=`, `*`, `°`, `»`, `‚` (about three per scanned page of seed 73's train
+//! split, none of which the generator's printed words hold). The layout model was trained on the
+//! words an invoice prints, where a value follows its label (`Numéro: R-101036`); a speck between
+//! them (`Numéro: - R-101036`, `fattura. N.: = INV-06295`) moves the value away from its label in
+//! every line feature (its position in the line, the label to its left and how far, its left
+//! neighbour) and the model, sure of itself, calls it nothing.
+//!
+//! [`hide`] gives a copy of the document for labelling only, whose OCR'd lines no longer list
+//! such words (the page keeps them, so word indices and tags still line up with the input), and
+//! [`tag_as_nothing`] tags those words as nothing afterwards. Marks that invoices print as words
+//! of their own stay: currency signs, `%`, `&`, `#`, `:` and the middle dot; a speck between a
+//! legal form and a field label is read as the middle dot footers print there (`KG · USt-ID: DE...`),
+//! and an inch mark after a number stays (`802 " nickel-p`).
+
+use claimscan_doc::{BBox, Document};
+
+use crate::labels::{Label, Tag, Tags};
+
+/// A word with no letter or digit that invoices do not print on its own: a speck.
+pub fn is_speck(text: &str) -> bool {
+    !text.is_empty()
+        && !text.chars().any(char::is_alphanumeric)
+        && crate::text::currency_of(text).is_none()
+        && !text
+            .chars()
+            .any(|c| matches!(c, '%' | '&' | '#' | ':' | '·' | '€' | '$' | '£'))
+}
+
+/// The document as the labeller should see it: on OCR'd pages, lines without their specks (a
+/// line of specks only is gone). `None` when nothing is hidden.
+pub fn hide(doc: &Document) -> Option<Document> {
+    let exact = crate::vocabulary::exact_pages(doc);
+    let mut out: Option<Document> = None;
+    for (pi, page) in doc.pages.iter().enumerate() {
+        if exact[pi] || !page.words.iter().any(|w| is_speck(&w.text)) {
+            continue;
+        }
+        let copy = out.get_or_insert_with(|| doc.clone());
+        let p = &mut copy.pages[pi];
+        // a speck between a legal form and a field label is the separator footers print there
+        // (`GmbH · USt-ID: DE...`, read `-` or `.`): it stays, as the mark printed (elsewhere,
+        // `NUMÉRO - DATE` over a row of values, `, Subtotal`, it is a speck)
+        let mut separators = Vec::new();
+        for line in &p.lines {
+            let folded: Vec<String> = line
+                .words
+                .iter()
+                .map(|&w| crate::text::fold(&p.words[w].text))
+                .collect();
+            for (k, &w) in line.words.iter().enumerate() {
+                if is_speck(&p.words[w].text)
+                    && k > 0
+                    && crate::assemble::ends_a_name(&p.words[line.words[k - 1]].text)
+                    && crate::lexicon::field_prefix(&folded[k + 1..]).is_some()
+                {
+                    separators.push(w);
+                }
+            }
+        }
+        for &w in &separators {
+            p.words[w].text = "·".into();
+        }
+        let words = &p.words;
+        let (pw, ph) = (p.width.max(1.0), p.height.max(1.0));
+        p.lines.retain_mut(|line| {
+            let before = line.words.len();
+            let mut left: Option<&str> = None;
+            line.words.retain(|&w| {
+                let t = words[w].text.as_str();
+                let keep = !is_speck(t) || inch_mark(t, left);
+                left = Some(t);
+                keep
+            });
+            if line.words.is_empty() {
+                return false;
+            }
+            if line.words.len() != before {
+                let mut b: BBox = words[line.words[0]].bbox;
+                for &w in &line.words[1..] {
+                    let o = words[w].bbox;
+                    b = [
+                        b[0].min(o[0]),
+                        b[1].min(o[1]),
+                        b[2].max(o[2]),
+                        b[3].max(o[3]),
+                    ];
+                }
+                line.bbox = b;
+                line.norm = [b[0] / pw, b[1] / ph, b[2] / pw, b[3] / ph];
+                line.text = line
+                    .words
+                    .iter()
+                    .map(|&w| words[w].text.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" ");
+            }
+            true
+        });
+    }
+    out
+}
+
+/// Tags the words [`hide`] kept from the labeller as nothing, sure: `tags` are of `doc`, the
+/// document given to [`hide`], and `seen` is what it gave.
+pub fn tag_as_nothing(doc: &Document, seen: &Document, tags: &mut Tags) {
+    for ((page, seen), ptags) in doc.pages.iter().zip(&seen.pages).zip(tags.iter_mut()) {
+        let mut listed = vec![false; page.words.len()];
+        for line in &seen.lines {
+            for &w in &line.words {
+                listed[w] = true;
+            }
+        }
+        for ((w, t), listed) in page.words.iter().zip(ptags.iter_mut()).zip(listed) {
+            if !listed && is_speck(&w.text) {
+                *t = Tag {
+                    label: Label::Other,
+                    prob: 1.0,
+                };
+            }
+        }
+    }
+}
+
+/// An inch or foot mark after a number (`802 " nickel-p`): printed, not a speck.
+fn inch_mark(text: &str, left: Option<&str>) -> bool {
+    matches!(text, "\"" | "'" | "”" | "″" | "’")
+        && left.is_some_and(|l| l.chars().last().is_some_and(|c| c.is_ascii_digit()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use claimscan_doc::{Page, PageSource, Word};
+
+    fn page(source: PageSource, words: &[(&str, [f32; 4])]) -> Document {
+        let words = words
+            .iter()
+            .map(|(t, b)| Word::new(*t, *b, 0.9, 1000.0, 1000.0))
+            .collect();
+        Document::of_words("t", vec![Page::new(0, 1000.0, 1000.0, None, source, words)])
+    }
+
+    #[test]
+    fn specks_are_marks_invoices_do_not_print_alone() {
+        for s in [
+            ".", "-", "=", "*", "°", "»", "‚", "—", "'", "\"", "*.", "+", ";", ",",
+        ] {
+            assert!(is_speck(s), "{s:?}");
+        }
+        for s in [
+            "%", "€", "£", "$", "&", "#", ":", "%:", "#:", "·", "a", "1", "-5", "(1)",
+        ] {
+            assert!(!is_speck(s), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn an_ocr_line_loses_its_specks_and_the_page_keeps_its_words() {
+        let words = [
+            ("Numéro:", [100.0, 100.0, 200.0, 120.0]),
+            ("-", [210.0, 108.0, 220.0, 112.0]),
+            ("R-101036", [230.0, 100.0, 330.0, 120.0]),
+            ("=", [600.0, 300.0, 610.0, 310.0]),
+        ];
+        let doc = page(PageSource::Ocr, &words);
+        let hidden = hide(&doc).expect("specks hidden");
+        let p = &hidden.pages[0];
+        assert_eq!(p.words.len(), 4, "word indices stay");
+        let listed: Vec<&str> = p
+            .lines
+            .iter()
+            .flat_map(|l| l.words.iter().map(|&w| p.words[w].text.as_str()))
+            .collect();
+        assert_eq!(listed, ["Numéro:", "R-101036"]);
+        assert_eq!(p.lines.len(), 1, "a line of a speck only is gone");
+        assert_eq!(p.lines[0].text, "Numéro: R-101036");
+        let mut tags = vec![vec![
+            Tag {
+                label: Label::Total,
+                prob: 0.5
+            };
+            4
+        ]];
+        tag_as_nothing(&doc, &hidden, &mut tags);
+        let labels: Vec<Label> = tags[0].iter().map(|t| t.label).collect();
+        assert_eq!(
+            labels,
+            [Label::Total, Label::Other, Label::Total, Label::Other]
+        );
+        // a speck before a field label is the footer's separator
+        let footer = [
+            ("GmbH", [100.0, 900.0, 160.0, 920.0]),
+            ("-", [170.0, 908.0, 180.0, 912.0]),
+            ("USt-ID:", [190.0, 900.0, 260.0, 920.0]),
+            ("DE984579711", [270.0, 900.0, 400.0, 920.0]),
+        ];
+        let doc = page(PageSource::Ocr, &footer);
+        let hidden = hide(&doc).expect("separator marked");
+        let p = &hidden.pages[0];
+        assert_eq!(p.lines[0].words.len(), 4);
+        assert_eq!(p.words[1].text, "·");
+        // between two labels, it is a speck
+        let labels = [
+            ("NUMÉRO", [100.0, 100.0, 200.0, 120.0]),
+            ("-", [210.0, 108.0, 220.0, 112.0]),
+            ("DATE", [230.0, 100.0, 300.0, 120.0]),
+        ];
+        let hidden = hide(&page(PageSource::Ocr, &labels)).expect("speck hidden");
+        assert_eq!(hidden.pages[0].lines[0].words, [0, 2]);
+        // an inch mark after a number is printed
+        let inch = [
+            ("802", [100.0, 100.0, 160.0, 120.0]),
+            ("\"", [170.0, 100.0, 180.0, 110.0]),
+            ("nickel-p", [190.0, 100.0, 300.0, 120.0]),
+            (".", [310.0, 115.0, 315.0, 120.0]),
+        ];
+        let hidden = hide(&page(PageSource::Ocr, &inch)).expect("speck hidden");
+        assert_eq!(hidden.pages[0].lines[0].words, [0, 1, 2]);
+        // a text layer prints what it prints
+        assert!(hide(&page(PageSource::TextLayer, &words)).is_none());
+    }
+}
