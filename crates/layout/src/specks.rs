@@ -1,4 +1,4 @@
-//! OCR specks out of the labeller's sight.
+//! OCR specks out of the labeller's sight, and letter-spaced titles read as the word they are.
 //!
 //! On scans and photos Tesseract reads dirt, rules, bullets and the edges of logos as words of
 //! their own: `.`, `-`, `=`, `*`, `°`, `»`, `‚` (about three per scanned page of seed 73's train
@@ -30,16 +30,35 @@ pub fn is_speck(text: &str) -> bool {
 }
 
 /// The document as the labeller should see it: on OCR'd pages, lines without their specks (a
-/// line of specks only is gone). `None` when nothing is hidden.
+/// line of specks only is gone) and letter-spaced titles as one word. `None` when nothing
+/// changed.
 pub fn hide(doc: &Document) -> Option<Document> {
     let exact = crate::vocabulary::exact_pages(doc);
     let mut out: Option<Document> = None;
     for (pi, page) in doc.pages.iter().enumerate() {
-        if exact[pi] || !page.words.iter().any(|w| is_speck(&w.text)) {
+        if exact[pi] {
+            continue;
+        }
+        let titles: Vec<(usize, usize)> = page
+            .lines
+            .iter()
+            .enumerate()
+            .filter_map(|(li, _)| letter_spaced_title(page, li).map(|n| (li, n)))
+            .collect();
+        if titles.is_empty() && !page.words.iter().any(|w| is_speck(&w.text)) {
             continue;
         }
         let copy = out.get_or_insert_with(|| doc.clone());
         let p = &mut copy.pages[pi];
+        for &(li, n) in &titles {
+            let run: Vec<usize> = p.lines[li].words[..n].to_vec();
+            let text: String = run.iter().map(|&w| p.words[w].text.as_str()).collect();
+            let bbox = union(run.iter().map(|&w| p.words[w].bbox));
+            let first = &mut p.words[run[0]];
+            first.text = text;
+            first.bbox = bbox;
+            p.lines[li].words.drain(1..n);
+        }
         // a speck between a legal form and a field label is the separator footers print there
         // (`GmbH · USt-ID: DE...`, read `-` or `.`): it stays, as the mark printed (elsewhere,
         // `NUMÉRO - DATE` over a row of values, `, Subtotal`, it is a speck)
@@ -66,7 +85,6 @@ pub fn hide(doc: &Document) -> Option<Document> {
         let words = &p.words;
         let (pw, ph) = (p.width.max(1.0), p.height.max(1.0));
         p.lines.retain_mut(|line| {
-            let before = line.words.len();
             let mut left: Option<&str> = None;
             line.words.retain(|&w| {
                 let t = words[w].text.as_str();
@@ -77,44 +95,89 @@ pub fn hide(doc: &Document) -> Option<Document> {
             if line.words.is_empty() {
                 return false;
             }
-            if line.words.len() != before {
-                let mut b: BBox = words[line.words[0]].bbox;
-                for &w in &line.words[1..] {
-                    let o = words[w].bbox;
-                    b = [
-                        b[0].min(o[0]),
-                        b[1].min(o[1]),
-                        b[2].max(o[2]),
-                        b[3].max(o[3]),
-                    ];
-                }
-                line.bbox = b;
-                line.norm = [b[0] / pw, b[1] / ph, b[2] / pw, b[3] / ph];
-                line.text = line
-                    .words
-                    .iter()
-                    .map(|&w| words[w].text.as_str())
-                    .collect::<Vec<_>>()
-                    .join(" ");
-            }
+            let b = union(line.words.iter().map(|&w| words[w].bbox));
+            line.bbox = b;
+            line.norm = [b[0] / pw, b[1] / ph, b[2] / pw, b[3] / ph];
+            line.text = line
+                .words
+                .iter()
+                .map(|&w| words[w].text.as_str())
+                .collect::<Vec<_>>()
+                .join(" ");
             true
         });
     }
     out
 }
 
-/// Tags the words [`hide`] kept from the labeller as nothing, sure: `tags` are of `doc`, the
-/// document given to [`hide`], and `seen` is what it gave.
+fn union(boxes: impl Iterator<Item = BBox>) -> BBox {
+    boxes
+        .reduce(|b, o| {
+            [
+                b[0].min(o[0]),
+                b[1].min(o[1]),
+                b[2].max(o[2]),
+                b[3].max(o[3]),
+            ]
+        })
+        .unwrap_or_default()
+}
+
+/// A title printed letter-spaced at a line's start (`R E C H N U N G`, `FACTU U R`, `Í NVO C E`),
+/// which OCR reads as letters and pieces and the generator's words, like a text layer, hold as
+/// one word (`RECHNUNG RECHNUNGS-NR. RE137164`): the number of its words. At least three
+/// capital-only pieces of at most five letters, two of them single letters, five letters in
+/// all, in a font at least 1.3 times the page's usual height (a description's `RADIA V T` or
+/// `50 M RING GREY E` is in the body font, and a title starts its line).
+fn letter_spaced_title(page: &claimscan_doc::Page, li: usize) -> Option<usize> {
+    const TITLE_HEIGHT: f32 = 1.3;
+    let line = &page.lines[li];
+    let capitals = |t: &str| {
+        let n = t.chars().count();
+        (1..=5).contains(&n) && t.chars().all(|c| c.is_alphabetic() && c.is_uppercase())
+    };
+    let n = line
+        .words
+        .iter()
+        .take_while(|&&w| capitals(&page.words[w].text))
+        .count();
+    let run = &line.words[..n];
+    let singles = run
+        .iter()
+        .filter(|&&w| page.words[w].text.chars().count() == 1)
+        .count();
+    let letters: usize = run
+        .iter()
+        .map(|&w| page.words[w].text.chars().count())
+        .sum();
+    if n < 3 || singles < 2 || letters < 5 {
+        return None;
+    }
+    let height = |w: usize| page.words[w].bbox[3] - page.words[w].bbox[1];
+    let mut all: Vec<f32> = (0..page.words.len()).map(height).collect();
+    all.sort_by(f32::total_cmp);
+    let mut mine: Vec<f32> = run.iter().map(|&w| height(w)).collect();
+    mine.sort_by(f32::total_cmp);
+    (mine[n / 2] >= TITLE_HEIGHT * all[all.len() / 2]).then_some(n)
+}
+
+/// Tags the words [`hide`] kept from the labeller (specks, a title's pieces after its first) as
+/// nothing, sure: `tags` are of `doc`, the document given to [`hide`], and `seen` is what it
+/// gave.
 pub fn tag_as_nothing(doc: &Document, seen: &Document, tags: &mut Tags) {
     for ((page, seen), ptags) in doc.pages.iter().zip(&seen.pages).zip(tags.iter_mut()) {
-        let mut listed = vec![false; page.words.len()];
-        for line in &seen.lines {
-            for &w in &line.words {
-                listed[w] = true;
+        let listed = |p: &claimscan_doc::Page| {
+            let mut l = vec![false; p.words.len()];
+            for line in &p.lines {
+                for &w in &line.words {
+                    l[w] = true;
+                }
             }
-        }
-        for ((w, t), listed) in page.words.iter().zip(ptags.iter_mut()).zip(listed) {
-            if !listed && is_speck(&w.text) {
+            l
+        };
+        let (before, after) = (listed(page), listed(seen));
+        for (w, t) in ptags.iter_mut().enumerate() {
+            if before[w] && !after[w] {
                 *t = Tag {
                     label: Label::Other,
                     prob: 1.0,
@@ -219,6 +282,37 @@ mod tests {
         ];
         let hidden = hide(&page(PageSource::Ocr, &inch)).expect("speck hidden");
         assert_eq!(hidden.pages[0].lines[0].words, [0, 1, 2]);
+        // a letter-spaced title is one word, a description's letters are not
+        let title = [
+            ("R", [100.0, 90.0, 130.0, 140.0]),
+            ("E", [150.0, 90.0, 180.0, 140.0]),
+            ("C", [200.0, 90.0, 230.0, 140.0]),
+            ("HNUNG", [250.0, 90.0, 400.0, 140.0]),
+            ("RECHNUNGS-NR.", [450.0, 105.0, 600.0, 125.0]),
+            ("RE137164", [620.0, 105.0, 720.0, 125.0]),
+            ("PANEL", [100.0, 300.0, 160.0, 320.0]),
+            ("RADIA", [170.0, 300.0, 230.0, 320.0]),
+            ("V", [240.0, 300.0, 250.0, 320.0]),
+            ("T", [260.0, 300.0, 270.0, 320.0]),
+        ];
+        let doc = page(PageSource::Ocr, &title);
+        let seen = hide(&doc).expect("title joined");
+        let p = &seen.pages[0];
+        assert_eq!(p.lines[0].text, "RECHNUNG RECHNUNGS-NR. RE137164");
+        assert_eq!(p.words[0].bbox, [100.0, 90.0, 400.0, 140.0]);
+        assert_eq!(p.lines[1].text, "PANEL RADIA V T");
+        let mut tags = vec![vec![
+            Tag {
+                label: Label::Total,
+                prob: 0.5
+            };
+            title.len()
+        ]];
+        tag_as_nothing(&doc, &seen, &mut tags);
+        let other: Vec<usize> = (0..title.len())
+            .filter(|&w| tags[0][w].label == Label::Other)
+            .collect();
+        assert_eq!(other, [1, 2, 3]);
         // a text layer prints what it prints
         assert!(hide(&page(PageSource::TextLayer, &words)).is_none());
     }
