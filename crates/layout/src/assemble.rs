@@ -773,12 +773,18 @@ fn rows(doc: &Document, tags: &Tags) -> Vec<Row> {
             .lines
             .iter()
             .map(|line| {
-                code_tail_to_description(
+                let labels = code_tail_to_description(
                     line.words
                         .iter()
                         .map(|&wi| ptags.get(wi).copied().unwrap_or_default().label)
                         .collect(),
-                )
+                );
+                let texts: Vec<&str> = line
+                    .words
+                    .iter()
+                    .map(|&wi| page.words[wi].text.as_str())
+                    .collect();
+                word_after_a_number_code_to_description(labels, &texts)
             })
             .collect();
         column_out_of_descriptions(page, &mut page_labels);
@@ -1045,6 +1051,28 @@ fn code_tail_to_description(mut labels: Vec<Label>) -> Vec<Label> {
     for l in &mut labels[first_desc..end] {
         if *l == Label::LineCode {
             *l = Label::LineDescription;
+        }
+    }
+    labels
+}
+
+/// A word of letters only that the model took for the second word of a code, after a code word
+/// with a digit and before the description (`V.92359 | CBL | H79VV-F 2x1.23 AIRMAX`), is the
+/// description's first word: codes of two words print their letters first (`RZF 22182539`, all
+/// 1,464 two-word codes of seeds 73, 61 and 89), never after the number. Not after a position
+/// number taken for a code (`6 | TRANS | Freight`: `TRANS` is the code), and not a speck of two
+/// letters (`ne`).
+fn word_after_a_number_code_to_description(mut labels: Vec<Label>, texts: &[&str]) -> Vec<Label> {
+    for k in 1..labels.len().saturating_sub(1) {
+        if labels[k - 1] == Label::LineCode
+            && labels[k] == Label::LineCode
+            && labels[k + 1] == Label::LineDescription
+            && texts[k - 1].chars().count() >= 4
+            && texts[k - 1].chars().any(|c| c.is_ascii_digit())
+            && texts[k].chars().count() >= 3
+            && texts[k].chars().all(char::is_alphabetic)
+        {
+            labels[k] = Label::LineDescription;
         }
     }
     labels
@@ -2300,6 +2328,46 @@ mod tests {
         assert_eq!(code_tail_to_description(two.clone()), two);
         let short = vec![LineDescription, LineCode, LineDescription, LineQuantity];
         assert_eq!(code_tail_to_description(short.clone()), short);
+    }
+
+    #[test]
+    fn a_word_of_letters_after_a_number_code_starts_the_description() {
+        use Label::*;
+        let labels = vec![
+            LineCode,
+            LineCode,
+            LineDescription,
+            LineDescription,
+            LineQuantity,
+        ];
+        // `V.92359 | CBL | H79VV-F 2x1.23 ...`
+        assert_eq!(
+            word_after_a_number_code_to_description(
+                labels.clone(),
+                &["V.92359", "CBL", "H79VV-F", "2x1.23", "4"]
+            ),
+            [
+                LineCode,
+                LineDescription,
+                LineDescription,
+                LineDescription,
+                LineQuantity
+            ]
+        );
+        // a two-word code prints its letters first (`RZF 22182539`), and a second word with a
+        // digit is still the code's
+        for texts in [
+            ["RZF", "22182539", "Circulatiepomp", "CIRCA", "4"],
+            ["V.92359", "B2", "H79VV-F", "2x1.23", "4"],
+            ["6", "TRANS", "Freight", "1", "4"],
+            ["PF.72411", "ne", "PERSFITTING", "PRESSFIT", "2"],
+        ] {
+            assert_eq!(
+                word_after_a_number_code_to_description(labels.clone(), &texts),
+                labels,
+                "{texts:?}"
+            );
+        }
     }
 
     /// A page of text lines, each a list of (word, left, right) on its own row, with the
