@@ -201,8 +201,11 @@ pub fn repair_or_alternatives(line: &LineNumbers, ev: Evidence) -> (Vec<Repair>,
             continue;
         }
         let to = v / 100.0;
+        // on a discount line, the price after the discount read scales with the unit price
+        // (`23572` for `235,72` at 20% off: 50 × 188,58 = 9.429,00)
+        let after = |to: f64| line.after_discount.filter(|_| v != 0.0).map(|e| e * to / v);
         let adds_up = match field {
-            Field::UnitPrice => tie_with(q, Some(to), a),
+            Field::UnitPrice => tie_with(q, Some(to), a) || tie_with(q, after(to), a),
             _ => tie_with(q, p, Some(to)),
         };
         if ev.decimals || adds_up {
@@ -738,6 +741,20 @@ mod tests {
         };
         // an invoice that prints whole amounts keeps them
         assert!(repair(&line(Some("10"), Some("170"), Some("1700")), whole).is_empty());
+        // on a discount line (20% off) the price after the discount tells, where the invoice's
+        // prices are too few or too misread to show their decimals (seed 73's photos)
+        let mut off = line(Some("50"), Some("23572"), Some("9429,00"));
+        off.after_discount = Some(23572.0 * 0.8);
+        let discounted = Evidence {
+            discounted: true,
+            ..Evidence::default()
+        };
+        assert_eq!(one(repair(&off, discounted)), (Field::UnitPrice, 235.72));
+        off.after_discount = Some(23572.0 * 0.7);
+        assert!(
+            repair(&off, discounted).is_empty(),
+            "30% off does not add up"
+        );
     }
 
     #[test]
