@@ -242,6 +242,22 @@ pub fn repair_or_alternatives(line: &LineNumbers, ev: Evidence) -> (Vec<Repair>,
         }
         return (out, alternatives);
     }
+    // 2b. ... and on a line of it that shows no discount (none read), when the amount ÷ the unit
+    //     price comes out whole to the cent (`Inbetriebnahme | | 258,18 | 258,18`: the `1`
+    //     lost). To the cent, not within `ties`' rounding: a discount OCR lost can come out
+    //     whole too (20 × 273,74 at 25% off = 4.106,20, near 15 × 273,74 = 4.106,10).
+    if let (true, None, None, Some(p), Some(a)) = (ev.discounted, q, line.after_discount, p, a) {
+        let r = if p.abs() > 0.0 { (a / p).round() } else { 0.0 };
+        if r != 0.0 && (r * p - a).abs() < 0.006 {
+            out.push(Repair {
+                field: Field::Quantity,
+                from: None,
+                to: r,
+                why: "amount ÷ unit price (the line shows no discount)",
+            });
+        }
+        return (out, alternatives);
+    }
     // 2-3 rest on the tie holding on this invoice. With no complete line to tell, only a missing
     // quantity is filled, and only when it comes out whole.
     if !(ev.plain || ev.unknown && q.is_none()) {
@@ -755,6 +771,23 @@ mod tests {
             repair(&off, discounted).is_empty(),
             "30% off does not add up"
         );
+    }
+
+    /// On a discount invoice, a line whose quantity OCR lost and whose discount shows none gets
+    /// it back when the amount ÷ the unit price is whole to the cent; a discount OCR lost that
+    /// comes out near a whole number (20 × 273,74 at 25% off) is left to the manager.
+    #[test]
+    fn a_lost_quantity_on_a_line_without_discount_is_the_amount_over_the_price() {
+        let discounted = Evidence {
+            discounted: true,
+            ..Evidence::default()
+        };
+        let once = line(None, Some("258,18"), Some("258,18"));
+        assert_eq!(one(repair(&once, discounted)), (Field::Quantity, 1.0));
+        let twenty = line(None, Some("30,46"), Some("609,20"));
+        assert_eq!(one(repair(&twenty, discounted)), (Field::Quantity, 20.0));
+        let lost_discount = line(None, Some("273,74"), Some("4106,20"));
+        assert!(repair(&lost_discount, discounted).is_empty());
     }
 
     #[test]
