@@ -26,7 +26,8 @@ struct Span {
     min: f32,
 }
 
-fn union(a: BBox, b: BBox) -> BBox {
+/// The box around both.
+pub(crate) fn union(a: BBox, b: BBox) -> BBox {
     [
         a[0].min(b[0]),
         a[1].min(b[1]),

@@ -26,7 +26,7 @@ pub fn is_speck(text: &str) -> bool {
         && crate::text::currency_of(text).is_none()
         && !text
             .chars()
-            .any(|c| matches!(c, '%' | '&' | '#' | ':' | '·' | '€' | '$' | '£'))
+            .any(|c| matches!(c, '%' | '&' | '#' | ':' | '·'))
 }
 
 /// The document as the labeller should see it: on OCR'd pages, lines without their specks (a
@@ -110,17 +110,9 @@ pub fn hide(doc: &Document) -> Option<Document> {
     out
 }
 
+/// The box around all of `boxes`.
 fn union(boxes: impl Iterator<Item = BBox>) -> BBox {
-    boxes
-        .reduce(|b, o| {
-            [
-                b[0].min(o[0]),
-                b[1].min(o[1]),
-                b[2].max(o[2]),
-                b[3].max(o[3]),
-            ]
-        })
-        .unwrap_or_default()
+    boxes.reduce(crate::assemble::union).unwrap_or_default()
 }
 
 /// A title printed letter-spaced at a line's start (`R E C H N U N G`, `FACTU U R`, `Í NVO C E`),
