@@ -77,6 +77,16 @@ pub fn without_currency_prefix(text: &str) -> &str {
         .unwrap_or(text)
 }
 
+/// Starts with a digit and ends with a separator and two digits (`5.522,42`, `30,65`).
+fn cents_shaped(t: &str) -> bool {
+    let b = t.as_bytes();
+    b.len() >= 4
+        && b[0].is_ascii_digit()
+        && b[b.len() - 1].is_ascii_digit()
+        && b[b.len() - 2].is_ascii_digit()
+        && matches!(b[b.len() - 3], b'.' | b',')
+}
+
 fn strip_number_decoration(text: &str) -> (bool, String) {
     let mut t = text.trim().to_string();
     for m in CURRENCY_MARKS {
@@ -91,13 +101,7 @@ fn strip_number_decoration(text: &str) -> (bool, String) {
     // on seeds 73 and 61 train, none printed so); only after two decimals, so a position `1.`
     // or a date stays as it was
     if let Some(rest) = t.strip_suffix(['.', ',', ':', ';', '"', '\'', '’']) {
-        let b = rest.as_bytes();
-        if b.len() >= 4
-            && b[b.len() - 1].is_ascii_digit()
-            && b[b.len() - 2].is_ascii_digit()
-            && matches!(b[b.len() - 3], b'.' | b',')
-            && b[0].is_ascii_digit()
-        {
+        if cents_shaped(rest) {
             t = rest.to_string();
         }
     }
@@ -107,13 +111,7 @@ fn strip_number_decoration(text: &str) -> (bool, String) {
     // `,` may be a lost digit's group.
     if let Some(rest) = t.strip_prefix(['"', '’', '‚', '„', '»', ':', '+', '\'', '*', '°'])
     {
-        let b = rest.as_bytes();
-        if b.len() >= 4
-            && b[0].is_ascii_digit()
-            && b[b.len() - 1].is_ascii_digit()
-            && b[b.len() - 2].is_ascii_digit()
-            && matches!(b[b.len() - 3], b'.' | b',')
-        {
+        if cents_shaped(rest) {
             t = rest.to_string();
         }
     }
