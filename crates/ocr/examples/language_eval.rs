@@ -1,8 +1,12 @@
-//! How often [`claimscan_ocr::language_of`] names a generated invoice's language from its truth
+//! How often [`claimscan_ocr::language_of`] names the language a generated invoice should be read
+//! with (its supplier's country's, where that country has one; else the invoice's) from its truth
 //! words (no OCR): the words of the top part of page 1 (what the language probe reads), or all
 //! of page 1.
 //!
 //! `cargo run --example language_eval -p claimscan-ocr -- training-data/out/docs`
+//!
+//! Each share is printed beside whatlang's alone ([`claimscan_ocr::language_by_sound`], the
+//! detector before the country and title cues).
 
 fn main() {
     let dir = std::env::args()
@@ -29,12 +33,27 @@ fn main() {
     // the share of the page the product's probe reads (`detect_language`): confusions are listed for it
     const PROBE: usize = 1;
     let mut right = [0usize; 3];
+    // whatlang alone (`language_by_sound`), as before the country and title cues
+    let mut right_by_sound = [0usize; 3];
     let mut n = 0;
     let mut confusions = std::collections::BTreeMap::<(String, String), usize>::new();
     for path in entries {
         let t: serde_json::Value =
             serde_json::from_slice(&std::fs::read(&path).expect("read")).expect("json");
-        let want = code(t["language"].as_str().unwrap_or(""));
+        let language = code(t["language"].as_str().unwrap_or(""));
+        // the model the reader should pick: the supplier's country's, where the country has one
+        // language claimscan reads (names and streets carry its letters), else the document's
+        let want = match t["country"].as_str().unwrap_or("") {
+            "DE" | "AT" => "deu",
+            "FR" => "fra",
+            "ES" => "spa",
+            "IT" => "ita",
+            "PL" => "pol",
+            "NL" => "nld",
+            "PT" => "por",
+            "GB" | "IE" => "eng",
+            _ => language,
+        };
         let page = &t["pages"][0];
         let height = page["height"].as_f64().unwrap_or(1.0) as f32;
         let words: Vec<(String, f32)> = page["words"]
@@ -59,6 +78,16 @@ fn main() {
                     .map(|(w, _)| w.as_str()),
             )
             .unwrap_or("none");
+            let by_sound = claimscan_ocr::language_by_sound(
+                words
+                    .iter()
+                    .filter(|(_, y1)| *y1 <= f * height)
+                    .map(|(w, _)| w.as_str()),
+            )
+            .unwrap_or("none");
+            if by_sound == want {
+                right_by_sound[i] += 1;
+            }
             if got == want {
                 right[i] += 1;
             } else if i == PROBE {
@@ -70,11 +99,14 @@ fn main() {
     }
     for (i, f) in fractions.iter().enumerate() {
         println!(
-            "top {:.0}% of page 1: {}/{} right ({:.1}%)",
+            "top {:.0}% of page 1: {}/{} right ({:.1}%); whatlang alone {}/{} ({:.1}%)",
             f * 100.0,
             right[i],
             n,
-            100.0 * right[i] as f64 / n.max(1) as f64
+            100.0 * right[i] as f64 / n.max(1) as f64,
+            right_by_sound[i],
+            n,
+            100.0 * right_by_sound[i] as f64 / n.max(1) as f64
         );
     }
     println!(

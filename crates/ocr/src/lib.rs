@@ -5,6 +5,7 @@
 //! environment *before the library loads*; the `claimscan` binary re-executes itself to arrange
 //! that (see [`OMP_ENV`]) and `cargo test` gets it from `.cargo/config.toml`.
 
+mod cues;
 mod spaces;
 pub use spaces::mark_unread_spaces;
 
@@ -239,9 +240,18 @@ pub fn detect_language(image: &GrayImage, dpi: f32, options: &OcrOptions) -> Opt
     language_of(words.iter().map(|w| w.text.as_str()))
 }
 
-/// The language of some words (only confident-looking words with letters count), among the
-/// languages claimscan reads.
+/// The language of some words, among the languages claimscan reads: the one their supplier's
+/// country or title word names ([`cues::language_by_cues`]), else whatlang's guess from the
+/// words with letters only.
 pub fn language_of<'a>(words: impl Iterator<Item = &'a str>) -> Option<&'static str> {
+    let words: Vec<&str> = words.collect();
+    cues::language_by_cues(&words).or_else(|| language_by_sound(words.into_iter()))
+}
+
+/// whatlang's guess of the language of some words (only words of three letters or more and no
+/// digit count), among the languages claimscan reads: what [`language_of`] falls back to where
+/// no country or title word names one.
+pub fn language_by_sound<'a>(words: impl Iterator<Item = &'a str>) -> Option<&'static str> {
     let text: Vec<&str> = words
         .filter(|w| w.chars().filter(|c| c.is_alphabetic()).count() >= 3)
         .filter(|w| !w.chars().any(|c| c.is_ascii_digit()))
