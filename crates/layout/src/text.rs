@@ -344,7 +344,8 @@ const COUNTRY_PREFIXES: &[&str] = &[
 /// `S` for `5`, ...) put back where the country's format has only digits (`PLO889254451` ->
 /// `PL0889254451`). At most two such letters, and only when the result has the format.
 pub fn normalise_vat_id(text: &str) -> String {
-    let t = country_code_mended(text.trim().trim_end_matches([',', ';']));
+    // no id ends in a mark: a speck or quote OCR read after it (`FR42505079050"`) goes
+    let t = country_code_mended(text.trim().trim_end_matches(|c: char| !c.is_alphanumeric()));
     if let Some(m) = country_code_misread(&t) {
         return m;
     }
@@ -400,7 +401,7 @@ pub fn country_code_misread(t: &str) -> Option<String> {
 }
 
 /// Whether a VAT id has its country's format (length, and digits where the format has them).
-fn vat_well_formed(t: &str) -> bool {
+pub fn vat_well_formed(t: &str) -> bool {
     let country: String = t.chars().take(2).collect();
     let body: Vec<char> = t
         .chars()
@@ -802,6 +803,7 @@ mod tests {
     fn vat_ids_get_their_digits_back_where_the_format_has_digits() {
         assert_eq!(normalise_vat_id("PLO889254451"), "PL0889254451");
         assert_eq!(normalise_vat_id("DEO50855398,"), "DE050855398");
+        assert_eq!(normalise_vat_id("FR42505079050\""), "FR42505079050");
         assert_eq!(normalise_vat_id("ATU7780359S"), "ATU77803595");
         assert_eq!(normalise_vat_id("NL 8O1234567B01"), "NL 801234567B01");
         assert_eq!(normalise_vat_id("FR07 8282406S7"), "FR07 828240657");
