@@ -43,17 +43,8 @@ fn main() {
         let language = code(t["language"].as_str().unwrap_or(""));
         // the model the reader should pick: the supplier's country's, where the country has one
         // language claimscan reads (names and streets carry its letters), else the document's
-        let want = match t["country"].as_str().unwrap_or("") {
-            "DE" | "AT" => "deu",
-            "FR" => "fra",
-            "ES" => "spa",
-            "IT" => "ita",
-            "PL" => "pol",
-            "NL" => "nld",
-            "PT" => "por",
-            "GB" | "IE" => "eng",
-            _ => language,
-        };
+        let want = claimscan_ocr::country_language(t["country"].as_str().unwrap_or(""))
+            .unwrap_or(language);
         let page = &t["pages"][0];
         let height = page["height"].as_f64().unwrap_or(1.0) as f32;
         let words: Vec<(String, f32)> = page["words"]
@@ -71,20 +62,14 @@ fn main() {
             .unwrap_or_default();
         n += 1;
         for (i, f) in fractions.iter().enumerate() {
-            let got = claimscan_ocr::language_of(
-                words
-                    .iter()
-                    .filter(|(_, y1)| *y1 <= f * height)
-                    .map(|(w, _)| w.as_str()),
-            )
-            .unwrap_or("none");
-            let by_sound = claimscan_ocr::language_by_sound(
-                words
-                    .iter()
-                    .filter(|(_, y1)| *y1 <= f * height)
-                    .map(|(w, _)| w.as_str()),
-            )
-            .unwrap_or("none");
+            let probe: Vec<&str> = words
+                .iter()
+                .filter(|(_, y1)| *y1 <= f * height)
+                .map(|(w, _)| w.as_str())
+                .collect();
+            let got = claimscan_ocr::language_of(probe.iter().copied()).unwrap_or("none");
+            let by_sound =
+                claimscan_ocr::language_by_sound(probe.iter().copied()).unwrap_or("none");
             if by_sound == want {
                 right_by_sound[i] += 1;
             }

@@ -10,9 +10,10 @@
 //! supplier Spanish (`Romero Fontanería y Calefacción S.L.`), names and streets carry the
 //! country's letters, and every model reads English labels alike.
 
-/// The Tesseract model for a country's names and streets; `None` where the country has several
-/// languages (Belgium, Switzerland, Luxembourg) or claimscan has no model for it (Sweden).
-fn country_language(country: &str) -> Option<&'static str> {
+/// The Tesseract model for a country's names and streets (ISO 3166 code: `PL` -> `pol`); `None`
+/// where the country has several languages (Belgium, Switzerland, Luxembourg) or claimscan has
+/// no model for it (Sweden).
+pub fn country_language(country: &str) -> Option<&'static str> {
     Some(match country {
         "DE" | "AT" => "deu",
         "FR" => "fra",

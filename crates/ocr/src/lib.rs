@@ -7,6 +7,7 @@
 
 mod cues;
 mod spaces;
+pub use cues::country_language;
 pub use spaces::mark_unread_spaces;
 
 use std::cell::RefCell;
