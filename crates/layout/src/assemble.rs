@@ -165,11 +165,25 @@ fn extend_name(doc: &Document, tags: &Tags, s: &mut Span) {
     else {
         return;
     };
+    // a word the name may take: one labelled nothing or the name, or a word without a digit
+    // labelled a field whose values have digits (`DE PRO Installatietechniek V.O.F.`: the
+    // model took the last two words for the invoice number)
+    let nameable = |wi: usize| {
+        let digitless = !page.words[wi].text.chars().any(|c| c.is_ascii_digit());
+        match label(wi) {
+            Label::Other | Label::SupplierName => true,
+            Label::InvoiceNumber
+            | Label::InvoiceDate
+            | Label::SupplierVatId
+            | Label::Subtotal
+            | Label::Tax
+            | Label::Total => digitless,
+            _ => false,
+        }
+    };
     let free = |wi: usize| {
         let t = page.words[wi].text.as_str();
-        matches!(label(wi), Label::Other | Label::SupplierName)
-            && !t.contains(':')
-            && t.chars().any(|c| c.is_alphabetic() || c == '&')
+        nameable(wi) && !t.contains(':') && t.chars().any(|c| c.is_alphabetic() || c == '&')
     };
     let close = |a: usize, b: usize| page.words[b].bbox[0] - page.words[a].bbox[2] < 0.8 * h;
     // an `&` between two names, printed with wider spaces and often read `8` or a currency sign
@@ -213,10 +227,7 @@ fn extend_name(doc: &Document, tags: &Tags, s: &mut Span) {
         }
     }
     // a legal form ending the name, set a little apart (`Keller & Schmidt  KG`)
-    let form = |wi: usize| {
-        is_legal_form(&page.words[wi].text)
-            && matches!(label(wi), Label::Other | Label::SupplierName)
-    };
+    let form = |wi: usize| is_legal_form(&page.words[wi].text) && nameable(wi);
     // the last word of a legal form of several words, read with `0` for `o` (`Sp. z 0.0.`)
     let form_end = |last: usize| {
         (1..=2).any(|k| {
@@ -229,7 +240,7 @@ fn extend_name(doc: &Document, tags: &Tags, s: &mut Span) {
                         .join(" ")
                         .as_str(),
                 )
-        }) && matches!(label(row[last + 1]), Label::Other | Label::SupplierName)
+        }) && nameable(row[last + 1])
     };
     loop {
         let next = |last: usize| {
@@ -1937,6 +1948,13 @@ mod tests {
 
     /// The same with only word `k` labelled.
     fn name_labelled_at(words: &[(&str, f32, f32)], k: usize) -> Option<String> {
+        let mut labels = vec![Label::Other; words.len()];
+        labels[k] = Label::SupplierName;
+        name_with_labels(words, &labels)
+    }
+
+    /// The supplier name of one line of words (text, x0, x1) with these labels.
+    fn name_with_labels(words: &[(&str, f32, f32)], labels: &[Label]) -> Option<String> {
         use claimscan_doc::{PageSource, Word};
         let (w, h) = (2480.0, 3508.0);
         let words: Vec<Word> = words
@@ -1948,12 +1966,49 @@ mod tests {
             "name.json",
             vec![Page::new(0, w, h, Some(300.0), PageSource::Ocr, words)],
         );
-        let mut tags = vec![vec![crate::labels::Tag::default(); n]];
-        tags[0][k] = crate::labels::Tag {
-            label: Label::SupplierName,
-            prob: 0.9,
-        };
+        let tags = vec![labels
+            .iter()
+            .map(|&label| crate::labels::Tag { label, prob: 0.9 })
+            .collect::<Vec<_>>()];
+        assert_eq!(tags[0].len(), n);
         assemble(&doc, &tags).header.supplier_name
+    }
+
+    /// The model took the end of a name for the invoice number (seed 97's `inv000388`, a scan
+    /// auto-approved with `DE PRO` for its supplier): words without a digit are the name's.
+    #[test]
+    fn a_name_goes_on_over_digitless_words_labelled_a_numeric_field() {
+        let (s, n) = (Label::SupplierName, Label::InvoiceNumber);
+        let row = [
+            ("DE", 436.0, 499.0),
+            ("PRO", 516.0, 615.0),
+            ("Installatietechniek", 631.0, 1045.0),
+            ("V.O.F.", 1060.0, 1196.0),
+        ];
+        assert_eq!(
+            name_with_labels(&row, &[s, s, n, n]).as_deref(),
+            Some("DE PRO Installatietechniek V.O.F.")
+        );
+        // a word with a digit labelled the number is the number
+        let number = [
+            ("DE", 436.0, 499.0),
+            ("PRO", 516.0, 615.0),
+            ("RE124054", 631.0, 800.0),
+        ];
+        assert_eq!(
+            name_with_labels(&number, &[s, s, n]).as_deref(),
+            Some("DE PRO")
+        );
+        // a description word is no name's
+        let line = [
+            ("DE", 436.0, 499.0),
+            ("PRO", 516.0, 615.0),
+            ("Radiator", 631.0, 800.0),
+        ];
+        assert_eq!(
+            name_with_labels(&line, &[s, s, Label::LineDescription]).as_deref(),
+            Some("DE PRO")
+        );
     }
 
     /// A VAT id the model did not label is the document's one well-formed id (seed 61's
