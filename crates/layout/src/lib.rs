@@ -155,6 +155,7 @@ impl InvoiceReader {
         if let Some(seen) = &unspecked {
             specks::tag_as_nothing(work, seen, &mut tags);
         }
+        description_gaps_filled(work, &mut tags);
         // A value is only as sure as the words it is made of: a word the OCR engine was unsure
         // of lowers the confidence of every field and line it is part of (text-layer and input
         // words have confidence 1). Without this, an OCR misreading that keeps the sums right
@@ -206,6 +207,70 @@ fn dates_are_no_invoice_numbers(doc: &Document, tags: &mut labels::Tags) {
                     label: labels::Label::Other,
                     prob: tag.prob,
                 };
+            }
+        }
+    }
+}
+
+/// Words labelled nothing between two description words of one line, close to both, are the
+/// description's: on photos the model drops a description's middle words (`BORA 3S 3-18 POMPA
+/// SOMMERSA` labelled description, nothing, nothing, nothing, description: seed 89's
+/// `inv000257`), and the line is read `BORA SOMMERSA`. At most three words, each with a letter
+/// or digit, no colon (a label: `MPN:` beside a wrapped description), on the row of the two and
+/// at most one and a half line heights from its neighbours; they keep the doubt of having been
+/// labelled nothing (`1 - prob`, at most the description words' least).
+fn description_gaps_filled(doc: &Document, tags: &mut labels::Tags) {
+    use labels::Label;
+    const MAX_RUN: usize = 3;
+    for (ptags, page) in tags.iter_mut().zip(&doc.pages) {
+        for line in &page.lines {
+            let ws = &line.words;
+            let mut i = 0;
+            while i < ws.len() {
+                if ptags[ws[i]].label != Label::LineDescription {
+                    i += 1;
+                    continue;
+                }
+                // the run of words labelled nothing after description word `i`
+                let mut j = i + 1;
+                while j < ws.len() && j - i - 1 <= MAX_RUN && ptags[ws[j]].label == Label::Other {
+                    j += 1;
+                }
+                let run = j - i - 1;
+                let closed = j < ws.len() && ptags[ws[j]].label == Label::LineDescription;
+                if run == 0 || run > MAX_RUN || !closed {
+                    i = j.max(i + 1);
+                    continue;
+                }
+                let h = ws[i..=j]
+                    .iter()
+                    .map(|&w| page.words[w].bbox[3] - page.words[w].bbox[1])
+                    .fold(0.0f32, f32::max)
+                    .max(1.0);
+                let close = ws[i..=j]
+                    .windows(2)
+                    .all(|p| page.words[p[1]].bbox[0] - page.words[p[0]].bbox[2] < 1.5 * h);
+                // on the row of the two description words, and no label (`MPN:` of a
+                // reference printed beside a wrapped description)
+                let yc = |w: usize| (page.words[w].bbox[1] + page.words[w].bbox[3]) * 0.5;
+                let row = (yc(ws[i]) + yc(ws[j])) * 0.5;
+                let wordy = ws[i + 1..j].iter().all(|&w| {
+                    let t = &page.words[w].text;
+                    t.chars().any(char::is_alphanumeric)
+                        && !t.contains(':')
+                        && (yc(w) - row).abs() < 0.5 * h
+                });
+                if close && wordy {
+                    let sure = ptags[ws[i]].prob.min(ptags[ws[j]].prob);
+                    for &w in &ws[i + 1..j] {
+                        let doubt = (1.0 - ptags[w].prob).clamp(0.0, sure);
+                        ptags[w] = labels::Tag {
+                            label: Label::LineDescription,
+                            prob: doubt,
+                        };
+                    }
+                }
+                i = j;
             }
         }
     }
@@ -404,6 +469,62 @@ mod tests {
         dates_are_no_invoice_numbers(&d, &mut tags);
         assert_eq!(tags[0][1].label, Label::InvoiceNumber);
         assert_eq!(tags[0][3].label, Label::Other);
+    }
+
+    #[test]
+    fn words_labelled_nothing_inside_a_description_are_its_own() {
+        use labels::{Label, Tag};
+        let (d, o) = (Label::LineDescription, Label::Other);
+        // one row of words (text, x0, x1, label, prob) at y 100-120
+        let filled = |row: &[(&str, f32, f32, Label, f32)]| {
+            let words = row
+                .iter()
+                .map(|&(t, x0, x1, _, _)| (t, [x0, 100.0, x1, 120.0]))
+                .collect();
+            let document = doc(vec![words]);
+            let mut tags = vec![row
+                .iter()
+                .map(|&(_, _, _, label, prob)| Tag { label, prob })
+                .collect::<Vec<_>>()];
+            description_gaps_filled(&document, &mut tags);
+            tags.remove(0)
+        };
+        let t = filled(&[
+            ("BORA", 10.0, 60.0, d, 0.95),
+            ("3S", 70.0, 90.0, o, 0.95),
+            ("3-18", 100.0, 140.0, o, 0.9),
+            ("POMPA", 150.0, 210.0, o, 0.58),
+            ("SOMMERSA", 220.0, 320.0, d, 0.95),
+            ("PLN-561693", 400.0, 500.0, Label::LineCode, 0.6),
+        ]);
+        assert!(t[1..4].iter().all(|t| t.label == d));
+        // as unsure as the model was that they are nothing
+        assert!((t[1].prob - 0.05).abs() < 1e-6 && (t[3].prob - 0.42).abs() < 1e-6);
+        assert_eq!(t[5].label, Label::LineCode);
+        // a label, a word a column away, four words, a word after the last description word
+        let label = filled(&[
+            ("PUMP", 10.0, 60.0, d, 0.9),
+            ("MPN:", 70.0, 110.0, o, 0.9),
+            ("BORA", 120.0, 170.0, d, 0.9),
+        ]);
+        assert_eq!(label[1].label, o);
+        let far = filled(&[
+            ("GRILLE", 10.0, 80.0, d, 0.9),
+            ("300", 200.0, 240.0, o, 0.9),
+            ("LINEAR", 250.0, 320.0, d, 0.9),
+        ]);
+        assert_eq!(far[1].label, o);
+        let four = filled(&[
+            ("A", 10.0, 20.0, d, 0.9),
+            ("B", 30.0, 40.0, o, 0.9),
+            ("C", 50.0, 60.0, o, 0.9),
+            ("D", 70.0, 80.0, o, 0.9),
+            ("E", 90.0, 100.0, o, 0.9),
+            ("F", 110.0, 120.0, d, 0.9),
+        ]);
+        assert!(four[1..5].iter().all(|t| t.label == o));
+        let open = filled(&[("PUMP", 10.0, 60.0, d, 0.9), ("EA", 70.0, 90.0, o, 0.9)]);
+        assert_eq!(open[1].label, o);
     }
 
     /// A total the model labelled nowhere comes from the rule reader, less sure; a total the
