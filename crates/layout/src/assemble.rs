@@ -1525,7 +1525,8 @@ pub fn assemble(doc: &Document, tags: &Tags) -> Invoice {
     let mut errors = Vec::new();
     let mut lines = Vec::new();
     let mut line_ok = Vec::new();
-    let items = items(&rows(doc, tags));
+    let mut items = items(&rows(doc, tags));
+    quantities_in_their_column_format(&mut items, sep, &exact_pages);
     let num = |s: &Option<String>| s.as_deref().and_then(|t| amount_of(t, sep));
     let discount_of = |item: &Item| {
         item.discount
@@ -1750,6 +1751,52 @@ pub fn assemble(doc: &Document, tags: &Tags) -> Invoice {
     inv.boxes = boxes;
     inv.errors = errors;
     inv
+}
+
+/// Quantities printed with three decimals (`25,000`, `2,000` under a decimal comma) where OCR
+/// read one mark as the other (`2.000`, which the locale parses as two thousand: seed 73's
+/// `inv000043`): on OCR'd pages, when at least two other quantities of the invoice show the
+/// three-decimal format, a quantity of one to three digits, the other mark and three digits is
+/// that format too. Returns how many were mended.
+fn quantities_in_their_column_format(
+    items: &mut [Item],
+    sep: Option<DecimalSep>,
+    exact_pages: &[bool],
+) -> usize {
+    let (mark, other) = match sep {
+        Some(DecimalSep::Comma) => (',', '.'),
+        Some(DecimalSep::Point) => ('.', ','),
+        None => return 0,
+    };
+    let shaped = |t: &str, m: char| {
+        t.split_once(m).is_some_and(|(a, b)| {
+            (1..=3).contains(&a.len())
+                && a.chars().all(|c| c.is_ascii_digit())
+                && b.len() == 3
+                && b.chars().all(|c| c.is_ascii_digit())
+        })
+    };
+    let in_format = items
+        .iter()
+        .filter(|i| i.quantity.as_deref().is_some_and(|q| shaped(q, mark)))
+        .count();
+    if in_format < 2 {
+        return 0;
+    }
+    let mut mended = 0;
+    for item in items.iter_mut() {
+        let on_ocr = item
+            .boxes
+            .get("quantity")
+            .is_some_and(|b| !exact_pages.get(b.page).copied().unwrap_or(true));
+        if let Some(q) = item.quantity.as_mut() {
+            if on_ocr && shaped(q, other) {
+                *q = q.replacen(other, &mark.to_string(), 1);
+                mended += 1;
+            }
+        }
+    }
+    mended
 }
 
 /// Whether a description's continuation line is a labelled reference printed under it (`EAN
@@ -2141,6 +2188,56 @@ mod tests {
             ("stuks", 1249.0, 1400.0),
         ];
         assert_eq!(name_from_first_word(&lower).as_deref(), Some("Keller"));
+    }
+
+    #[test]
+    fn a_quantity_read_with_the_other_mark_takes_its_columns_format() {
+        let item = |q: &str| Item {
+            quantity: Some(q.into()),
+            boxes: [(
+                "quantity".to_string(),
+                ValueBox {
+                    page: 0,
+                    bbox: [0.0; 4],
+                },
+            )]
+            .into(),
+            ..Item::default()
+        };
+        let qs = |items: &[Item]| {
+            items
+                .iter()
+                .map(|i| i.quantity.clone().unwrap_or_default())
+                .collect::<Vec<_>>()
+        };
+        let comma = Some(DecimalSep::Comma);
+        let mut items = vec![item("25,000"), item("2.000"), item("12,000"), item("1.250")];
+        assert_eq!(
+            quantities_in_their_column_format(&mut items, comma, &[false]),
+            2
+        );
+        assert_eq!(qs(&items), ["25,000", "2,000", "12,000", "1,250"]);
+        // under a decimal point, the other way round
+        let mut point = vec![item("3.000"), item("5,000"), item("10.000")];
+        quantities_in_their_column_format(&mut point, Some(DecimalSep::Point), &[false]);
+        assert_eq!(qs(&point), ["3.000", "5.000", "10.000"]);
+        // one other quantity in the format is no column's format; a text layer is as printed;
+        // a thousand with decimals stays
+        let mut lone = vec![item("25,000"), item("2.000")];
+        assert_eq!(
+            quantities_in_their_column_format(&mut lone, comma, &[false]),
+            0
+        );
+        let mut exact = vec![item("25,000"), item("2.000"), item("12,000")];
+        assert_eq!(
+            quantities_in_their_column_format(&mut exact, comma, &[true]),
+            0
+        );
+        let mut big = vec![item("25,000"), item("12,000"), item("1.000,000")];
+        assert_eq!(
+            quantities_in_their_column_format(&mut big, comma, &[false]),
+            0
+        );
     }
 
     #[test]
