@@ -156,6 +156,7 @@ impl InvoiceReader {
             specks::tag_as_nothing(work, seen, &mut tags);
         }
         description_gaps_filled(work, &mut tags);
+        description_debris_dropped(work, &mut tags);
         // A value is only as sure as the words it is made of: a word the OCR engine was unsure
         // of lowers the confidence of every field and line it is part of (text-layer and input
         // words have confidence 1). Without this, an OCR misreading that keeps the sums right
@@ -274,6 +275,61 @@ fn description_gaps_filled(doc: &Document, tags: &mut labels::Tags) {
             }
         }
     }
+}
+
+/// Debris OCR read as a letter or digit and the model took for part of a description is
+/// nothing: on scans a table rule, a speck or the edge of a cell is read as a word of one or two
+/// characters (`i`, `e`, `E`, `5`) at almost no confidence, and the line's description ends in
+/// it (`Leitungsschutzschalter Elvo D4 1 i`). Such a word is read at under 0.15 confidence, is
+/// narrower than 0.3 of its box's height, where a printed letter or digit is about half as wide
+/// as high (`1` is as narrow and is never dropped), and it stands apart from the words beside
+/// it on its line (at least 0.15 of its height away). On OCR'd pages only.
+fn description_debris_dropped(doc: &Document, tags: &mut labels::Tags) {
+    use labels::Label;
+    const MIN_GAP_PER_HEIGHT: f32 = 0.15;
+    let exact = vocabulary::exact_pages(doc);
+    for ((ptags, page), exact) in tags.iter_mut().zip(&doc.pages).zip(exact) {
+        if exact {
+            continue;
+        }
+        for line in &page.lines {
+            for (k, &w) in line.words.iter().enumerate() {
+                let word = &page.words[w];
+                // apart from its neighbours: a narrow letter touching a word (`RADIA V`, 3 px
+                // apart, both read at 0) is a piece of a word the engine split
+                let h = word.bbox[3] - word.bbox[1];
+                let apart = k
+                    .checked_sub(1)
+                    .map(|p| page.words[line.words[p]].bbox[2])
+                    .is_none_or(|x1| word.bbox[0] - x1 >= MIN_GAP_PER_HEIGHT * h)
+                    && line.words.get(k + 1).is_none_or(|&n| {
+                        page.words[n].bbox[0] - word.bbox[2] >= MIN_GAP_PER_HEIGHT * h
+                    });
+                if ptags[w].label == Label::LineDescription && is_debris(word) && apart {
+                    ptags[w] = labels::Tag {
+                        label: Label::Other,
+                        prob: 1.0 - word.confidence.clamp(0.0, 1.0),
+                    };
+                }
+            }
+        }
+    }
+}
+
+/// A word of one or two characters, at least one a letter or digit and none the digit `1`, read
+/// at under 0.15 confidence and narrower than 0.3 of its height: see
+/// [`description_debris_dropped`].
+fn is_debris(word: &claimscan_doc::Word) -> bool {
+    const MAX_CONFIDENCE: f32 = 0.15;
+    const MAX_WIDTH_PER_HEIGHT: f32 = 0.3;
+    let t = &word.text;
+    let (w, h) = (word.bbox[2] - word.bbox[0], word.bbox[3] - word.bbox[1]);
+    t.chars().count() <= 2
+        && t.chars().any(char::is_alphanumeric)
+        && !t.contains('1')
+        && word.confidence < MAX_CONFIDENCE
+        && h > 0.0
+        && w < MAX_WIDTH_PER_HEIGHT * h
 }
 
 /// Header fields the model labelled nowhere, taken from the rule reader where it labels them
@@ -525,6 +581,68 @@ mod tests {
         assert!(four[1..5].iter().all(|t| t.label == o));
         let open = filled(&[("PUMP", 10.0, 60.0, d, 0.9), ("EA", 70.0, 90.0, o, 0.9)]);
         assert_eq!(open[1].label, o);
+    }
+
+    #[test]
+    fn debris_read_as_a_letter_is_no_part_of_a_description() {
+        use claimscan_doc::{Page, PageSource, Word};
+        use labels::{Label, Tag};
+        let d = Label::LineDescription;
+        // one row, 49 px high, every word labelled description: (text, x0, x1, OCR confidence);
+        // which words stay description
+        let kept = |source: PageSource, row: &[(&str, f32, f32, f32)]| {
+            let words = row
+                .iter()
+                .map(|&(t, x0, x1, c)| Word::new(t, [x0, 100.0, x1, 149.0], c, 1000.0, 1000.0))
+                .collect();
+            let page = Page::new(0, 1000.0, 1000.0, None, source, words);
+            let document = Document::of_words("t", vec![page]);
+            let mut tags = vec![vec![
+                Tag {
+                    label: d,
+                    prob: 0.9
+                };
+                row.len()
+            ]];
+            description_debris_dropped(&document, &mut tags);
+            tags.remove(0)
+                .iter()
+                .map(|t| t.label == d)
+                .collect::<Vec<_>>()
+        };
+        let ocr = |row: &[(&str, f32, f32, f32)]| kept(PageSource::Ocr, row);
+        let between = |w: (&'static str, f32, f32, f32)| {
+            [
+                ("Elvo", 10.0, 80.0, 0.69),
+                ("D4", 90.0, 130.0, 0.93),
+                w,
+                ("Stk", 300.0, 340.0, 0.97),
+            ]
+        };
+        // a table rule read as `i`, and two glyphs in a sliver
+        assert_eq!(
+            ocr(&between(("i", 168.0, 174.0, 0.0))),
+            [true, true, false, true]
+        );
+        assert_eq!(
+            ocr(&between(("je", 160.0, 172.0, 0.05))),
+            [true, true, false, true]
+        );
+        // a thin digit the engine doubted is printed; so is a letter as wide as a letter, and a
+        // narrow one read with some confidence
+        assert!(ocr(&between(("1", 140.0, 150.0, 0.05))).iter().all(|&k| k));
+        assert!(ocr(&between(("E", 200.0, 230.0, 0.05))).iter().all(|&k| k));
+        assert!(ocr(&between(("e", 240.0, 248.0, 0.4))).iter().all(|&k| k));
+        // a narrow letter touching the word before it is a piece of the print (`RADIA V`)
+        let touching = [
+            ("RADIA", 378.0, 468.0, 0.0),
+            ("V", 471.0, 482.0, 0.0),
+            ("type", 502.0, 560.0, 0.96),
+        ];
+        assert!(ocr(&touching).iter().all(|&k| k));
+        // a text layer's words are what the PDF prints
+        let rule = between(("i", 168.0, 174.0, 0.0));
+        assert!(kept(PageSource::TextLayer, &rule).iter().all(|&k| k));
     }
 
     /// A total the model labelled nowhere comes from the rule reader, less sure; a total the
