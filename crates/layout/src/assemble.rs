@@ -1527,6 +1527,7 @@ pub fn assemble(doc: &Document, tags: &Tags) -> Invoice {
     let mut line_ok = Vec::new();
     let mut items = items(&rows(doc, tags));
     quantities_in_their_column_format(&mut items, sep, &exact_pages);
+    quantities_read_without_their_mark(&mut items, sep, &exact_pages);
     let num = |s: &Option<String>| s.as_deref().and_then(|t| amount_of(t, sep));
     let discount_of = |item: &Item| {
         item.discount
@@ -1794,6 +1795,60 @@ fn quantities_in_their_column_format(
                 *q = q.replacen(other, &mark.to_string(), 1);
                 mended += 1;
             }
+        }
+    }
+    mended
+}
+
+/// Quantities printed with two decimals (`2,00`, `-5,00`) whose mark OCR did not read (`200`,
+/// `-500`: seed 61's `inv000032`, seed 73's `inv000374`, where the other rows read `5,00`,
+/// `10,00`): on OCR'd pages, when at least two other quantities of the invoice show the
+/// two-decimal format, a quantity read as a whole number of three digits or more ending in `00`
+/// is that format with its mark lost (a quantity of two hundred prints `200,00` there). Returns
+/// how many were mended.
+fn quantities_read_without_their_mark(
+    items: &mut [Item],
+    sep: Option<DecimalSep>,
+    exact_pages: &[bool],
+) -> usize {
+    let mark = match sep {
+        Some(DecimalSep::Comma) => ',',
+        Some(DecimalSep::Point) => '.',
+        None => return 0,
+    };
+    let digits = |t: &str| !t.is_empty() && t.chars().all(|c| c.is_ascii_digit());
+    let two_decimals = |t: &str| {
+        t.strip_prefix('-')
+            .unwrap_or(t)
+            .split_once(mark)
+            .is_some_and(|(a, b)| {
+                (1..=3).contains(&a.len()) && digits(a) && b.len() == 2 && digits(b)
+            })
+    };
+    let in_format = items
+        .iter()
+        .filter(|i| i.quantity.as_deref().is_some_and(two_decimals))
+        .count();
+    if in_format < 2 {
+        return 0;
+    }
+    let mut mended = 0;
+    for item in items.iter_mut() {
+        let on_ocr = item
+            .boxes
+            .get("quantity")
+            .is_some_and(|b| !exact_pages.get(b.page).copied().unwrap_or(true));
+        let Some(q) = item.quantity.as_mut().filter(|_| on_ocr) else {
+            continue;
+        };
+        let (sign, whole) = match q.strip_prefix('-') {
+            Some(w) => ("-", w),
+            None => ("", q.as_str()),
+        };
+        if whole.len() >= 3 && digits(whole) && whole.ends_with("00") {
+            let (units, cents) = whole.split_at(whole.len() - 2);
+            *q = format!("{sign}{units}{mark}{cents}");
+            mended += 1;
         }
     }
     mended
@@ -2188,6 +2243,69 @@ mod tests {
             ("stuks", 1249.0, 1400.0),
         ];
         assert_eq!(name_from_first_word(&lower).as_deref(), Some("Keller"));
+    }
+
+    #[test]
+    fn a_quantity_whose_mark_was_not_read_takes_its_columns_two_decimals() {
+        let item = |q: &str| Item {
+            quantity: Some(q.into()),
+            boxes: [(
+                "quantity".to_string(),
+                ValueBox {
+                    page: 0,
+                    bbox: [0.0; 4],
+                },
+            )]
+            .into(),
+            ..Item::default()
+        };
+        let qs = |items: &[Item]| {
+            items
+                .iter()
+                .map(|i| i.quantity.clone().unwrap_or_default())
+                .collect::<Vec<_>>()
+        };
+        let comma = Some(DecimalSep::Comma);
+        // seed 61's inv000032: `200` and `500` among `5,00` and `10,00`; a credit note's `-500`
+        let mut items = vec![
+            item("5,00"),
+            item("200"),
+            item("10,00"),
+            item("-500"),
+            item("1000"),
+        ];
+        assert_eq!(
+            quantities_read_without_their_mark(&mut items, comma, &[false]),
+            3
+        );
+        assert_eq!(qs(&items), ["5,00", "2,00", "10,00", "-5,00", "10,00"]);
+        // under a decimal point
+        let mut point = vec![item("2.00"), item("-4.00"), item("300")];
+        quantities_read_without_their_mark(&mut point, Some(DecimalSep::Point), &[false]);
+        assert_eq!(qs(&point), ["2.00", "-4.00", "3.00"]);
+        // whole numbers not ending in 00, or of two digits, are as read; one other quantity in
+        // the format is no column's; a text layer is as printed
+        let mut kept = vec![
+            item("5,00"),
+            item("10,00"),
+            item("250"),
+            item("50"),
+            item("2"),
+        ];
+        assert_eq!(
+            quantities_read_without_their_mark(&mut kept, comma, &[false]),
+            0
+        );
+        let mut lone = vec![item("5,00"), item("200")];
+        assert_eq!(
+            quantities_read_without_their_mark(&mut lone, comma, &[false]),
+            0
+        );
+        let mut exact = vec![item("5,00"), item("10,00"), item("200")];
+        assert_eq!(
+            quantities_read_without_their_mark(&mut exact, comma, &[true]),
+            0
+        );
     }
 
     #[test]
