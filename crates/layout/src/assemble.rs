@@ -1528,6 +1528,7 @@ pub fn assemble(doc: &Document, tags: &Tags) -> Invoice {
     let mut items = items(&rows(doc, tags));
     quantities_in_their_column_format(&mut items, sep, &exact_pages);
     quantities_read_without_their_mark(&mut items, sep, &exact_pages);
+    quantities_read_as_prices(&mut items, sep);
     let num = |s: &Option<String>| s.as_deref().and_then(|t| amount_of(t, sep));
     let discount_of = |item: &Item| {
         item.discount
@@ -1852,6 +1853,44 @@ fn quantities_read_without_their_mark(
         }
     }
     mended
+}
+
+/// A quantity printed like money (`25,00`) that the model took for the unit price, with the
+/// unit price taken for a net price or discount (seed 101's photo `inv000060`: `25,00 40,76
+/// 1019,00` read as no quantity, price 25, net price 40.76): when a line has no quantity, a
+/// whole-number unit price `q` and another price `p` beside it with `q x p` = the amount (to the
+/// cent), `q` is the quantity and `p` the unit price. Three numbers of one row that multiply out
+/// are no accident. Returns how many lines changed.
+fn quantities_read_as_prices(items: &mut [Item], sep: Option<DecimalSep>) -> usize {
+    let value = |t: &Option<String>| t.as_deref().and_then(|t| amount_of(t, sep));
+    let mut changed = 0;
+    for item in items.iter_mut().filter(|i| i.quantity.is_none()) {
+        let (Some(q), Some(a)) = (value(&item.unit_price), value(&item.amount)) else {
+            continue;
+        };
+        if q == 0.0 || q.fract() != 0.0 {
+            continue;
+        }
+        let ties = |p: f64| (q * p - a).abs() <= 0.011 + 1e-6 * a.abs();
+        let (moved, key) = if value(&item.net_price).is_some_and(ties) {
+            (item.net_price.take(), "net_price")
+        } else if value(&item.discount).is_some_and(ties) {
+            (item.discount.take(), "discount_pct")
+        } else {
+            continue;
+        };
+        item.quantity = item.unit_price.take();
+        item.unit_price = moved;
+        let price_box = item.boxes.remove(key);
+        if let Some(b) = item.boxes.remove("unit_price") {
+            item.boxes.insert("quantity".into(), b);
+        }
+        if let Some(b) = price_box {
+            item.boxes.insert("unit_price".into(), b);
+        }
+        changed += 1;
+    }
+    changed
 }
 
 /// Whether a description's continuation line is a labelled reference printed under it (`EAN
@@ -2243,6 +2282,46 @@ mod tests {
             ("stuks", 1249.0, 1400.0),
         ];
         assert_eq!(name_from_first_word(&lower).as_deref(), Some("Keller"));
+    }
+
+    #[test]
+    fn a_quantity_taken_for_the_price_is_the_quantity_when_the_row_multiplies_out() {
+        let item =
+            |q: Option<&str>, p: &str, net: Option<&str>, disc: Option<&str>, a: &str| Item {
+                quantity: q.map(Into::into),
+                unit_price: Some(p.into()),
+                net_price: net.map(Into::into),
+                discount: disc.map(Into::into),
+                amount: Some(a.into()),
+                ..Item::default()
+            };
+        let comma = Some(DecimalSep::Comma);
+        let fields = |i: &Item| {
+            (
+                i.quantity.clone(),
+                i.unit_price.clone(),
+                i.net_price.clone(),
+                i.discount.clone(),
+            )
+        };
+        let s = |t: &str| Some(t.to_string());
+        // seed 101's inv000060: `25,00 40,76 1019,00`; a price read as a discount
+        let mut items = vec![
+            item(None, "25,00", Some("40,76"), None, "1019,00"),
+            item(None, "2", None, Some("4,45"), "8,90"),
+        ];
+        assert_eq!(quantities_read_as_prices(&mut items, comma), 2);
+        assert_eq!(fields(&items[0]), (s("25,00"), s("40,76"), None, None));
+        assert_eq!(fields(&items[1]), (s("2"), s("4,45"), None, None));
+        // a price that is no whole number, numbers that do not multiply out, a line with its
+        // quantity: as read
+        let mut kept = vec![
+            item(None, "25,50", Some("40,76"), None, "1039,38"),
+            item(None, "25,00", Some("40,00"), None, "1019,00"),
+            item(Some("3"), "25,00", Some("40,76"), None, "1019,00"),
+        ];
+        assert_eq!(quantities_read_as_prices(&mut kept, comma), 0);
+        assert_eq!(fields(&kept[2]), (s("3"), s("25,00"), s("40,76"), None));
     }
 
     #[test]
