@@ -156,6 +156,7 @@ impl InvoiceReader {
             specks::tag_as_nothing(work, seen, &mut tags);
         }
         description_gaps_filled(work, &mut tags);
+        description_heads_filled(work, &mut tags);
         description_debris_dropped(work, &mut tags);
         // A value is only as sure as the words it is made of: a word the OCR engine was unsure
         // of lowers the confidence of every field and line it is part of (text-layer and input
@@ -272,6 +273,64 @@ fn description_gaps_filled(doc: &Document, tags: &mut labels::Tags) {
                     }
                 }
                 i = j;
+            }
+        }
+    }
+}
+
+/// Words labelled nothing right before a row's first description word, set as close as the
+/// description's own words, are its head: on photos the model drops a description's first words
+/// (seed 89's `inv000255`: `SKT ELVO IP44 3-GANG`, `LS ELVO D13 3P`, `RAD PNL BRIXO`, each row
+/// read without them). At most two words, each with a letter, no colon, on the row and at most
+/// one line height from the next; the word before them, if any, is at least three line heights
+/// away (the code column); they keep the doubt of having been labelled nothing (`1 - prob`, at
+/// most the description word's).
+fn description_heads_filled(doc: &Document, tags: &mut labels::Tags) {
+    use labels::Label;
+    const MAX_RUN: usize = 2;
+    for (ptags, page) in tags.iter_mut().zip(&doc.pages) {
+        for line in &page.lines {
+            let ws = &line.words;
+            let Some(first) = ws
+                .iter()
+                .position(|&w| ptags[w].label == Label::LineDescription)
+            else {
+                continue;
+            };
+            let bbox = |w: usize| page.words[w].bbox;
+            let h = (bbox(ws[first])[3] - bbox(ws[first])[1]).max(1.0);
+            let yc = |w: usize| (bbox(w)[1] + bbox(w)[3]) * 0.5;
+            let row = yc(ws[first]);
+            // the run of words labelled nothing right before it, close to each other
+            let mut start = first;
+            while start > 0
+                && first - start < MAX_RUN
+                && ptags[ws[start - 1]].label == Label::Other
+                && bbox(ws[start])[0] - bbox(ws[start - 1])[2] < h
+            {
+                let t = &page.words[ws[start - 1]].text;
+                if !t.chars().any(char::is_alphabetic)
+                    || t.contains(':')
+                    || (yc(ws[start - 1]) - row).abs() >= 0.5 * h
+                {
+                    break;
+                }
+                start -= 1;
+            }
+            if start == first {
+                continue;
+            }
+            let apart = start == 0 || bbox(ws[start])[0] - bbox(ws[start - 1])[2] >= 3.0 * h;
+            if !apart {
+                continue;
+            }
+            let sure = ptags[ws[first]].prob;
+            for &w in &ws[start..first] {
+                let doubt = (1.0 - ptags[w].prob).clamp(0.0, sure);
+                ptags[w] = labels::Tag {
+                    label: Label::LineDescription,
+                    prob: doubt,
+                };
             }
         }
     }
@@ -581,6 +640,64 @@ mod tests {
         assert!(four[1..5].iter().all(|t| t.label == o));
         let open = filled(&[("PUMP", 10.0, 60.0, d, 0.9), ("EA", 70.0, 90.0, o, 0.9)]);
         assert_eq!(open[1].label, o);
+    }
+
+    #[test]
+    fn words_labelled_nothing_before_a_description_are_its_head() {
+        use labels::{Label, Tag};
+        let (c, d, o) = (Label::LineCode, Label::LineDescription, Label::Other);
+        // one row of words (text, x0, x1, label, prob) at y 100-140 (40 px high)
+        let filled = |row: &[(&str, f32, f32, Label, f32)]| {
+            let words = row
+                .iter()
+                .map(|&(t, x0, x1, _, _)| (t, [x0, 100.0, x1, 140.0]))
+                .collect();
+            let document = doc(vec![words]);
+            let mut tags = vec![row
+                .iter()
+                .map(|&(_, _, _, label, prob)| Tag { label, prob })
+                .collect::<Vec<_>>()];
+            description_heads_filled(&document, &mut tags);
+            tags.remove(0).iter().map(|t| t.label).collect::<Vec<_>>()
+        };
+        // seed 89's inv000255: `GE.511002 | SKT ELVO IP44`, and a row starting with its head
+        assert_eq!(
+            filled(&[
+                ("GE.511002", 160.0, 335.0, c, 0.9),
+                ("SKT", 499.0, 560.0, o, 0.6),
+                ("ELVO", 570.0, 658.0, d, 0.9),
+                ("IP44", 668.0, 738.0, d, 0.9),
+            ]),
+            [c, d, d, d]
+        );
+        assert_eq!(
+            filled(&[
+                ("RAD", 495.0, 558.0, o, 0.6),
+                ("PNL", 579.0, 635.0, o, 0.6),
+                ("BRIXO", 652.0, 748.0, d, 0.9),
+            ]),
+            [d, d, d]
+        );
+        // a label, a number, a word far from the description, a word close to a column before
+        // it: as labelled
+        let label = [
+            ("Art.:", 100.0, 160.0, o, 0.9),
+            ("ELVO", 170.0, 250.0, d, 0.9),
+        ];
+        assert_eq!(filled(&label), [o, d]);
+        let number = [("12", 100.0, 130.0, o, 0.9), ("ELVO", 140.0, 220.0, d, 0.9)];
+        assert_eq!(filled(&number), [o, d]);
+        let far = [
+            ("Pos", 100.0, 160.0, o, 0.9),
+            ("ELVO", 300.0, 380.0, d, 0.9),
+        ];
+        assert_eq!(filled(&far), [o, d]);
+        let crowded = [
+            ("GE.511002", 300.0, 400.0, c, 0.9),
+            ("SKT", 430.0, 490.0, o, 0.9),
+            ("ELVO", 500.0, 580.0, d, 0.9),
+        ];
+        assert_eq!(filled(&crowded), [c, o, d]);
     }
 
     #[test]
