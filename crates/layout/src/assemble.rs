@@ -1787,10 +1787,7 @@ fn quantities_in_their_column_format(
     }
     let mut mended = 0;
     for item in items.iter_mut() {
-        let on_ocr = item
-            .boxes
-            .get("quantity")
-            .is_some_and(|b| !exact_pages.get(b.page).copied().unwrap_or(true));
+        let on_ocr = quantity_on_ocr_page(item, exact_pages);
         if let Some(q) = item.quantity.as_mut() {
             if on_ocr && shaped(q, other) {
                 *q = q.replacen(other, &mark.to_string(), 1);
@@ -1799,6 +1796,13 @@ fn quantities_in_their_column_format(
         }
     }
     mended
+}
+
+/// Whether an item's quantity was read on an OCR'd page (not a text layer).
+fn quantity_on_ocr_page(item: &Item, exact_pages: &[bool]) -> bool {
+    item.boxes
+        .get("quantity")
+        .is_some_and(|b| !exact_pages.get(b.page).copied().unwrap_or(true))
 }
 
 /// Quantities printed with two decimals (`2,00`, `-5,00`) whose mark OCR did not read (`200`,
@@ -1835,10 +1839,7 @@ fn quantities_read_without_their_mark(
     }
     let mut mended = 0;
     for item in items.iter_mut() {
-        let on_ocr = item
-            .boxes
-            .get("quantity")
-            .is_some_and(|b| !exact_pages.get(b.page).copied().unwrap_or(true));
+        let on_ocr = quantity_on_ocr_page(item, exact_pages);
         let Some(q) = item.quantity.as_mut().filter(|_| on_ocr) else {
             continue;
         };
@@ -2324,9 +2325,9 @@ mod tests {
         assert_eq!(fields(&kept[2]), (s("3"), s("25,00"), s("40,76"), None));
     }
 
-    #[test]
-    fn a_quantity_whose_mark_was_not_read_takes_its_columns_two_decimals() {
-        let item = |q: &str| Item {
+    /// An item with only its quantity, read on page 0.
+    fn quantity_item(q: &str) -> Item {
+        Item {
             quantity: Some(q.into()),
             boxes: [(
                 "quantity".to_string(),
@@ -2337,13 +2338,20 @@ mod tests {
             )]
             .into(),
             ..Item::default()
-        };
-        let qs = |items: &[Item]| {
-            items
-                .iter()
-                .map(|i| i.quantity.clone().unwrap_or_default())
-                .collect::<Vec<_>>()
-        };
+        }
+    }
+
+    /// The items' quantities as text (empty: none).
+    fn quantities(items: &[Item]) -> Vec<String> {
+        items
+            .iter()
+            .map(|i| i.quantity.clone().unwrap_or_default())
+            .collect()
+    }
+
+    #[test]
+    fn a_quantity_whose_mark_was_not_read_takes_its_columns_two_decimals() {
+        let (item, qs) = (quantity_item, quantities);
         let comma = Some(DecimalSep::Comma);
         // seed 61's inv000032: `200` and `500` among `5,00` and `10,00`; a credit note's `-500`
         let mut items = vec![
@@ -2389,24 +2397,7 @@ mod tests {
 
     #[test]
     fn a_quantity_read_with_the_other_mark_takes_its_columns_format() {
-        let item = |q: &str| Item {
-            quantity: Some(q.into()),
-            boxes: [(
-                "quantity".to_string(),
-                ValueBox {
-                    page: 0,
-                    bbox: [0.0; 4],
-                },
-            )]
-            .into(),
-            ..Item::default()
-        };
-        let qs = |items: &[Item]| {
-            items
-                .iter()
-                .map(|i| i.quantity.clone().unwrap_or_default())
-                .collect::<Vec<_>>()
-        };
+        let (item, qs) = (quantity_item, quantities);
         let comma = Some(DecimalSep::Comma);
         let mut items = vec![item("25,000"), item("2.000"), item("12,000"), item("1.250")];
         assert_eq!(

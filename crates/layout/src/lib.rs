@@ -586,24 +586,32 @@ mod tests {
         assert_eq!(tags[0][3].label, Label::Other);
     }
 
+    /// The tags of one row of words (text, x0, x1, label, prob) from y 100 to `y1`, after `step`.
+    fn tagged_row(
+        row: &[(&str, f32, f32, labels::Label, f32)],
+        y1: f32,
+        step: fn(&Document, &mut labels::Tags),
+    ) -> Vec<labels::Tag> {
+        let words = row
+            .iter()
+            .map(|&(t, x0, x1, _, _)| (t, [x0, 100.0, x1, y1]))
+            .collect();
+        let document = doc(vec![words]);
+        let mut tags = vec![row
+            .iter()
+            .map(|&(_, _, _, label, prob)| labels::Tag { label, prob })
+            .collect::<Vec<_>>()];
+        step(&document, &mut tags);
+        tags.remove(0)
+    }
+
     #[test]
     fn words_labelled_nothing_inside_a_description_are_its_own() {
-        use labels::{Label, Tag};
+        use labels::Label;
         let (d, o) = (Label::LineDescription, Label::Other);
         // one row of words (text, x0, x1, label, prob) at y 100-120
-        let filled = |row: &[(&str, f32, f32, Label, f32)]| {
-            let words = row
-                .iter()
-                .map(|&(t, x0, x1, _, _)| (t, [x0, 100.0, x1, 120.0]))
-                .collect();
-            let document = doc(vec![words]);
-            let mut tags = vec![row
-                .iter()
-                .map(|&(_, _, _, label, prob)| Tag { label, prob })
-                .collect::<Vec<_>>()];
-            description_gaps_filled(&document, &mut tags);
-            tags.remove(0)
-        };
+        let filled =
+            |row: &[(&str, f32, f32, Label, f32)]| tagged_row(row, 120.0, description_gaps_filled);
         let t = filled(&[
             ("BORA", 10.0, 60.0, d, 0.95),
             ("3S", 70.0, 90.0, o, 0.95),
@@ -644,21 +652,14 @@ mod tests {
 
     #[test]
     fn words_labelled_nothing_before_a_description_are_its_head() {
-        use labels::{Label, Tag};
+        use labels::Label;
         let (c, d, o) = (Label::LineCode, Label::LineDescription, Label::Other);
         // one row of words (text, x0, x1, label, prob) at y 100-140 (40 px high)
         let filled = |row: &[(&str, f32, f32, Label, f32)]| {
-            let words = row
+            tagged_row(row, 140.0, description_heads_filled)
                 .iter()
-                .map(|&(t, x0, x1, _, _)| (t, [x0, 100.0, x1, 140.0]))
-                .collect();
-            let document = doc(vec![words]);
-            let mut tags = vec![row
-                .iter()
-                .map(|&(_, _, _, label, prob)| Tag { label, prob })
-                .collect::<Vec<_>>()];
-            description_heads_filled(&document, &mut tags);
-            tags.remove(0).iter().map(|t| t.label).collect::<Vec<_>>()
+                .map(|t| t.label)
+                .collect::<Vec<_>>()
         };
         // seed 89's inv000255: `GE.511002 | SKT ELVO IP44`, and a row starting with its head
         assert_eq!(
