@@ -279,9 +279,9 @@ fn description_gaps_filled(doc: &Document, tags: &mut labels::Tags) {
 }
 
 /// Words labelled nothing right before a row's first description word, set as close as the
-/// description's own words, are its head: on photos the model drops a description's first words
-/// (seed 89's `inv000255`: `SKT ELVO IP44 3-GANG`, `LS ELVO D13 3P`, `RAD PNL BRIXO`, each row
-/// read without them). At most two words, each with a letter, no colon, on the row and at most
+/// description's own words, are its head: the model drops a description's first words (`RAD PNL
+/// BRIXO` read `BRIXO` on seed 89's photo `inv000255`, `Sconto 5%` read `5%` on a discount row of
+/// a scan). At most two words, each with a letter, no colon, on the row and at most
 /// one line height from the next; the word before them, if any, is at least three line heights
 /// away (the code column); they keep the doubt of having been labelled nothing (`1 - prob`, at
 /// most the description word's).
@@ -354,6 +354,9 @@ fn description_debris_dropped(doc: &Document, tags: &mut labels::Tags) {
         for line in &page.lines {
             for (k, &w) in line.words.iter().enumerate() {
                 let word = &page.words[w];
+                if ptags[w].label != Label::LineDescription || !is_debris(word) {
+                    continue;
+                }
                 // apart from its neighbours: a narrow letter touching a word (`RADIA V`, 3 px
                 // apart, both read at 0) is a piece of a word the engine split
                 let h = word.bbox[3] - word.bbox[1];
@@ -364,7 +367,7 @@ fn description_debris_dropped(doc: &Document, tags: &mut labels::Tags) {
                     && line.words.get(k + 1).is_none_or(|&n| {
                         page.words[n].bbox[0] - word.bbox[2] >= MIN_GAP_PER_HEIGHT * h
                     });
-                if ptags[w].label == Label::LineDescription && is_debris(word) && apart {
+                if apart {
                     ptags[w] = labels::Tag {
                         label: Label::Other,
                         prob: 1.0 - word.confidence.clamp(0.0, 1.0),
