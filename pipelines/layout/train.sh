@@ -5,7 +5,8 @@
 #    (train-split distributors only) and set A's held-out distributors for the figures; set B
 #    (seed 7, 400 documents, 420 other formats) for the confidence calibration;
 # 2. per-word features (the crate's own extractor) of A and C train splits + CORD train receipts;
-# 3. LightGBM + ONNX export (train.py); 4. calibration; 5. held-out evaluation beside the rules.
+# 3. LightGBM + ONNX export (train.py); 4. calibration (layout-gbdt-cord: its invoice verifier
+#    and calibration on real words, verifier.sh); 5. held-out evaluation beside the rules.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
@@ -48,10 +49,9 @@ nice -n 10 "$VENV/bin/python" "$HERE/train.py" --features "$WORK/train-a.csv" --
 nice -n 10 cargo run -q --release -p claimscan-layout --example features -- \
   --data "$WORK/set-a/docs" --data "$WORK/set-c/docs" "${CORD_ARGS[@]}" --split train --out "$WORK/train.csv"
 nice -n 10 "$VENV/bin/python" "$HERE/train.py" --features "$WORK/train.csv" --out "$ROOT/models/layout-gbdt-cord" \
-  --name layout-gbdt-cord --version 1.1.0 --rounds 300 --cord-weight 0.3 \
+  --name layout-gbdt-cord --version 1.2.0 --rounds 300 --cord-weight 0.3 \
   --data-id "invgen $DOCS docs seed 20240611 + $DOCS docs seed 11 (train-split distributors) + CORD v0.1 train (weight 0.3)"
-{ echo; nice -n 10 cargo run -q --release -p claimscan-layout --example model -- \
-  eval models/layout-gbdt-cord --data "$WORK/set-b/docs" --split train --fit-calibration | grep -v '^data:'; } \
-  >> models/layout-gbdt-cord/manifest.toml
+# its invoice verifier and calibration, on real words (OCR; ~40 min)
+bash "$HERE/verifier.sh" models/layout-gbdt-cord --work "$WORK/verifier"
 nice -n 10 cargo run -q --release -p claimscan-layout --example model -- \
   eval rules models/layout-gbdt models/layout-gbdt-cord --data "$WORK/set-a/docs" --split heldout --reliability

@@ -266,13 +266,7 @@ impl ExtractCmd {
                         tracing::warn!("debug image for {name}: {e:#}");
                     }
                 }
-                let invoice = reader.map(|r| {
-                    let mut inv = r.read(&read.document);
-                    if let Some(v) = vocabulary {
-                        v.correct_invoice(&read.document, &mut inv);
-                    }
-                    inv.into()
-                });
+                let invoice = reader.map(|r| r.read_with(&read.document, vocabulary).into());
                 Output {
                     document: read.document,
                     invoice,

@@ -788,7 +788,7 @@ async fn layout_model_hot_swap_shadow_and_rollback_in_a_running_worker() {
     assert!(out.contains("model_schema_mismatch"), "{out}");
     let (_, out) = model_cmd(&["status"], &addr, "s3cret");
     assert!(
-        out.contains("\"live\": \"layout-gbdt-cord@1.1.0\""),
+        out.contains("\"live\": \"layout-gbdt-cord@1.2.0\""),
         "{out}"
     );
 
@@ -797,7 +797,7 @@ async fn layout_model_hot_swap_shadow_and_rollback_in_a_running_worker() {
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("\"live\": \"layout-gbdt@1.0.0\""), "{out}");
     assert!(
-        out.contains("\"previous\": \"layout-gbdt-cord@1.1.0\""),
+        out.contains("\"previous\": \"layout-gbdt-cord@1.2.0\""),
         "{out}"
     );
     let (words, _) = words_invoice("fx03_digital_en_twoline", "");
@@ -835,7 +835,7 @@ async fn layout_model_hot_swap_shadow_and_rollback_in_a_running_worker() {
     };
     assert_eq!(
         (live.as_str(), shadow.as_str(), upload.as_str()),
-        ("layout-gbdt@1.0.0", "layout-gbdt-cord@1.1.0", "u-swap-2")
+        ("layout-gbdt@1.0.0", "layout-gbdt-cord@1.2.0", "u-swap-2")
     );
     let (code, out) = model_cmd(&["shadow", "--off"], &addr, "s3cret");
     assert_eq!(code, 0, "{out}");
@@ -843,7 +843,7 @@ async fn layout_model_hot_swap_shadow_and_rollback_in_a_running_worker() {
     // Rollback: one step of history.
     let (code, out) = model_cmd(&["rollback"], &addr, "s3cret");
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("layout-gbdt-cord@1.1.0"), "{out}");
+    assert!(out.contains("layout-gbdt-cord@1.2.0"), "{out}");
     let (code, out) = model_cmd(&["rollback"], &addr, "s3cret");
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("no_previous_model"), "{out}");

@@ -91,6 +91,11 @@ pub struct EvalArgs {
     /// them on the next run, so candidates are compared on the very same words without re-reading.
     #[arg(long)]
     pub read_cache: Option<PathBuf>,
+    /// Write each document's read invoice (the first reader's, as scored) with its score here as
+    /// `<doc_id>.json`: `{"doc_id", "kind", "right", "header_right", "lines_right", "invoice"}`,
+    /// to study confidence and faults outside Rust.
+    #[arg(long)]
+    pub dump: Option<PathBuf>,
     /// Fit an isotonic calibration of the first model's raw invoice confidence on this data and
     /// print it as the manifest's `[calibration]` table (use documents the model was not trained on).
     #[arg(long)]
@@ -260,15 +265,18 @@ pub fn score(
     truths: &[Truth],
     docs: &[Document],
     verbose: bool,
+    dump: Option<&Path>,
 ) -> Scores {
     let mut s = Scores::default();
+    if let Some(dir) = dump {
+        if let Err(e) = std::fs::create_dir_all(dir) {
+            eprintln!("--dump {}: {e}", dir.display());
+        }
+    }
     for (t, doc) in truths.iter().zip(docs) {
         let expected = t.invoice();
         let start = Instant::now();
-        let mut got = reader.read(doc);
-        if let Some(v) = vocabulary {
-            v.correct_invoice(doc, &mut got);
-        }
+        let (got, verifier_features) = reader.read_scored(doc, vocabulary);
         s.seconds += start.elapsed().as_secs_f64();
         s.docs += 1;
         s.pages += doc.pages.len();
@@ -341,15 +349,33 @@ pub fn score(
         k.1 += c.1;
         k.2 += c.2;
         let right = h.iter().all(|x| *x) && c.0 == c.1 && c.0 == c.2;
+        let confs: Vec<f32> = doc.words().map(|w| w.confidence).collect();
+        let mean = confs.iter().sum::<f32>() / confs.len().max(1) as f32;
+        let low = confs.iter().filter(|c| **c < 0.9).count() as f32 / confs.len().max(1) as f32;
         if verbose {
             let codes: Vec<&str> = got.errors.iter().map(|e| e.code.as_str()).collect();
-            let confs: Vec<f32> = doc.words().map(|w| w.confidence).collect();
-            let mean = confs.iter().sum::<f32>() / confs.len().max(1) as f32;
-            let low = confs.iter().filter(|c| **c < 0.9).count() as f32 / confs.len().max(1) as f32;
             println!(
                 "DOC {} [{}] conf {:.4} right {} word_conf_mean {:.3} low_conf_words {:.3} errors {:?}",
                 t.doc_id, t.kind, got.confidence, right, mean, low, codes
             );
+        }
+        if let Some(dir) = dump {
+            let record = serde_json::json!({
+                "doc_id": t.doc_id,
+                "kind": t.kind,
+                "right": right,
+                "header_right": h,
+                "lines_right": eval::lines_correct(&got, &expected),
+                "word_conf_mean": mean,
+                "low_conf_words": low,
+                "verifier_feature_names": crate::verifier::FEATURES,
+                "verifier_features": verifier_features,
+                "invoice": got,
+            });
+            let path = dir.join(format!("{}.json", t.doc_id));
+            if let Err(e) = std::fs::write(&path, record.to_string()) {
+                eprintln!("{}: {e}", path.display());
+            }
         }
         if right {
             s.invoice_right += 1;
@@ -411,11 +437,8 @@ fn run_eval(a: &EvalArgs) -> anyhow_lite::Result<()> {
         let reader = readers.first().ok_or("no reader")?;
         let mut pts = Vec::new();
         for (t, doc) in truths.iter().zip(&docs) {
-            let mut inv = reader.read_raw(doc);
             // as scored and as the worker reads: descriptions corrected against the catalog
-            if let Some(v) = &vocabulary {
-                v.correct_invoice(doc, &mut inv);
-            }
+            let (inv, _) = reader.read_raw(doc, vocabulary.as_ref());
             pts.push((inv.confidence, eval::invoice_correct(&inv, &t.invoice())));
         }
         let c = crate::model::Calibration::fit(
@@ -434,7 +457,11 @@ fn run_eval(a: &EvalArgs) -> anyhow_lite::Result<()> {
     }
     let scores: Vec<Scores> = readers
         .iter()
-        .map(|r| score(r, vocabulary.as_ref(), &truths, &docs, a.verbose))
+        .enumerate()
+        .map(|(i, r)| {
+            let dump = a.dump.as_deref().filter(|_| i == 0);
+            score(r, vocabulary.as_ref(), &truths, &docs, a.verbose, dump)
+        })
         .collect();
     print_table(
         &readers.iter().map(|r| r.name()).collect::<Vec<_>>(),

@@ -29,6 +29,7 @@ pub mod rules;
 pub mod specks;
 pub mod text;
 pub mod truth;
+pub mod verifier;
 pub mod vocabulary;
 
 pub use model::{Manifest, ModelReader};
@@ -100,9 +101,14 @@ impl InvoiceReader {
         })
     }
 
-    /// Reads without calibrating the invoice confidence (to fit a calibration).
-    pub fn read_raw(&self, doc: &Document) -> Invoice {
-        self.read_inner(doc, false)
+    /// Reads as [`InvoiceReader::read_with`] does, without calibrating the invoice confidence
+    /// (to fit a calibration); also returns the verifier's inputs ([`verifier::features`]).
+    pub fn read_raw(
+        &self,
+        doc: &Document,
+        vocabulary: Option<&vocabulary::Vocabulary>,
+    ) -> (Invoice, Vec<f32>) {
+        self.read_inner(doc, vocabulary, false)
     }
 
     /// `rules`, or the model's `name@version`.
@@ -118,10 +124,36 @@ impl InvoiceReader {
     /// Pages whose words do not run left to right are turned upright first ([`geometry`]); the
     /// boxes in the result are always in the input's coordinates.
     pub fn read(&self, doc: &Document) -> Invoice {
-        self.read_inner(doc, true)
+        self.read_inner(doc, None, true).0
     }
 
-    fn read_inner(&self, doc: &Document, calibrate: bool) -> Invoice {
+    /// Reads the invoice, corrects OCR confusions in its descriptions against the vocabulary
+    /// (the catalog's words and those distributors print: [`vocabulary::Vocabulary`]), and
+    /// scores it with the model's verifier ([`verifier`]), which counts the description words
+    /// that no one writes. What the worker and `claimscan extract` run.
+    pub fn read_with(
+        &self,
+        doc: &Document,
+        vocabulary: Option<&vocabulary::Vocabulary>,
+    ) -> Invoice {
+        self.read_inner(doc, vocabulary, true).0
+    }
+
+    /// [`InvoiceReader::read_with`], with the verifier's inputs ([`verifier::features`]).
+    pub fn read_scored(
+        &self,
+        doc: &Document,
+        vocabulary: Option<&vocabulary::Vocabulary>,
+    ) -> (Invoice, Vec<f32>) {
+        self.read_inner(doc, vocabulary, true)
+    }
+
+    fn read_inner(
+        &self,
+        doc: &Document,
+        vocabulary: Option<&vocabulary::Vocabulary>,
+        calibrate: bool,
+    ) -> (Invoice, Vec<f32>) {
         let _span =
             tracing::debug_span!("layout_read", reader = %self.name(), pages = doc.pages.len())
                 .entered();
@@ -188,12 +220,21 @@ impl InvoiceReader {
             .map(geometry::straightness)
             .fold(1.0f32, f32::min);
         inv.confidence *= 0.6 + 0.4 * straight * straight;
-        if let (Kind::Model(m), None, true) = (&self.kind, &fallback, calibrate) {
-            inv.confidence = m.calibrate(inv.confidence);
+        if let Some(v) = vocabulary {
+            v.correct_invoice(doc, &mut inv);
+        }
+        let x = verifier::features(doc, &inv, inv.confidence, vocabulary);
+        if let (Kind::Model(m), None) = (&self.kind, &fallback) {
+            if let Some(v) = m.verifier() {
+                inv.confidence = v.score(&x);
+            }
+            if calibrate {
+                inv.confidence = m.calibrate(inv.confidence);
+            }
         }
         inv.errors.extend(fallback);
         inv.reader = Some(self.name());
-        inv
+        (inv, x)
     }
 }
 

@@ -49,6 +49,10 @@ pub struct Manifest {
     /// Maps the raw invoice confidence to the observed share of entirely right invoices.
     #[serde(default)]
     pub calibration: Option<Calibration>,
+    /// Scores the read invoice (see [`crate::verifier`]); without it the reader's own
+    /// confidence is calibrated.
+    #[serde(default)]
+    pub verifier: Option<crate::verifier::Verifier>,
 }
 
 /// A monotone piecewise-linear map from raw confidence to probability (isotonic fit on
@@ -177,6 +181,9 @@ impl Manifest {
                 diffs.push(format!("label {i}: manifest `{m}`, code `{c}`"));
                 break;
             }
+        }
+        if let Some(v) = &self.verifier {
+            diffs.extend(v.differences());
         }
         if diffs.is_empty() {
             Ok(())
@@ -354,6 +361,11 @@ impl ModelReader {
             .unwrap_or(raw)
     }
 
+    /// The manifest's invoice verifier, if it has one.
+    pub fn verifier(&self) -> Option<&crate::verifier::Verifier> {
+        self.manifest.verifier.as_ref()
+    }
+
     /// `name@version`.
     pub fn name(&self) -> String {
         format!("{}@{}", self.manifest.name, self.manifest.version)
@@ -478,6 +490,7 @@ mod tests {
             validation: Default::default(),
             eval: Default::default(),
             calibration: None,
+            verifier: None,
         }
     }
 
@@ -500,6 +513,30 @@ mod tests {
         m.features.pop();
         let e = m.check_against_code().unwrap_err().to_string();
         assert!(e.contains("feature count"), "{e}");
+        // a verifier trained on other invoice features is refused too, naming the first
+        let n = crate::verifier::FEATURES.len();
+        let mut names: Vec<String> = crate::verifier::FEATURES
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        names[1] = "raw_confidence".into();
+        let mut m = manifest();
+        m.verifier = Some(crate::verifier::Verifier {
+            features: names,
+            mean: vec![0.0; n],
+            scale: vec![1.0; n],
+            weights: vec![0.0; n],
+            bias: 0.0,
+            trained_on: String::new(),
+        });
+        let e = m.check_against_code().unwrap_err();
+        assert_eq!(e.code(), "model_schema_mismatch");
+        assert!(
+            e.to_string().contains(
+                "verifier feature 1: manifest `raw_confidence`, code `reader_confidence`"
+            ),
+            "{e}"
+        );
     }
 
     #[test]

@@ -201,6 +201,13 @@ impl Vocabulary {
         self
     }
 
+    /// Whether anyone writes the word (case aside): a catalog name or part number has it, or
+    /// distributors print it.
+    pub fn knows(&self, word: &str) -> bool {
+        let u = word.to_uppercase();
+        self.words.contains(&u) || self.counts.contains_key(&u)
+    }
+
     /// Number of distinct words.
     pub fn len(&self) -> usize {
         self.words.len()

@@ -256,3 +256,62 @@ fn specks_between_labels_and_values_do_not_hide_the_values() {
         );
     }
 }
+
+/// The shipped model's verifier: the same scanned invoice, with one word of a description
+/// misread into a word no catalog or distributor writes (every sum still right), is trusted
+/// less than as printed.
+#[test]
+fn a_description_misread_into_a_word_no_one_writes_is_trusted_less() {
+    use claimscan_doc::PageSource;
+    use claimscan_layout::vocabulary::Vocabulary;
+    let Some(reader) = load(&root().join("models/layout-gbdt-cord")) else {
+        return;
+    };
+    let reader = reader.expect("the shipped model loads");
+    let catalog =
+        claimscan_matching::Catalog::from_path(&root().join("training-data/fixtures/catalog.csv"))
+            .unwrap();
+    let vocabulary =
+        Vocabulary::from_catalog_and_model(&catalog, &claimscan_matching::Model::trained_default());
+    let t = Truth::load(&root().join("training-data/fixtures/fx03_digital_en_twoline.truth.json"))
+        .unwrap();
+    // as a scan reads it: OCR'd pages, every word a little doubtful
+    let mut scan = t.document();
+    for p in &mut scan.pages {
+        p.source = PageSource::Ocr;
+        for w in &mut p.words {
+            w.confidence = 0.96;
+        }
+    }
+    let clean = reader.read_with(&scan, Some(&vocabulary));
+    assert!(!clean.lines.is_empty());
+    // the first description word of five letters or more that the vocabulary knows, misread
+    let first = clean.lines[0].description.clone().expect("a description");
+    let known = first
+        .split_whitespace()
+        .find(|w| {
+            w.chars().count() >= 5 && w.chars().all(char::is_alphabetic) && vocabulary.knows(w)
+        })
+        .expect("a known word")
+        .to_string();
+    let mut misread = scan.clone();
+    let word = misread
+        .pages
+        .iter_mut()
+        .flat_map(|p| p.words.iter_mut())
+        .find(|w| w.text == known)
+        .expect("the word on the page");
+    word.text = format!("{}qxv", known.chars().take(2).collect::<String>());
+    let got = reader.read_with(&misread, Some(&vocabulary));
+    assert_eq!(got.lines.len(), clean.lines.len());
+    assert_ne!(got.lines[0].description, clean.lines[0].description);
+    assert_eq!(got.header, clean.header);
+    assert!(
+        got.confidence < clean.confidence - 0.05,
+        "{:?}: {} -> {:?}: {}",
+        clean.lines[0].description,
+        clean.confidence,
+        got.lines[0].description,
+        got.confidence
+    );
+}

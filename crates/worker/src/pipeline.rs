@@ -21,6 +21,13 @@ pub trait InvoiceRead: Send + Sync {
     /// `rules` or `name@version` of the model.
     fn name(&self) -> String;
     fn read(&self, doc: &Document) -> Invoice;
+    /// Reads with the catalog's vocabulary: descriptions corrected, and the invoice scored by
+    /// the model's verifier where it has one. By default, `read` then the corrections.
+    fn read_with(&self, doc: &Document, vocabulary: &Vocabulary) -> Invoice {
+        let mut inv = self.read(doc);
+        vocabulary.correct_invoice(doc, &mut inv);
+        inv
+    }
 }
 
 impl InvoiceRead for claimscan_layout::InvoiceReader {
@@ -29,6 +36,9 @@ impl InvoiceRead for claimscan_layout::InvoiceReader {
     }
     fn read(&self, doc: &Document) -> Invoice {
         claimscan_layout::InvoiceReader::read(self, doc)
+    }
+    fn read_with(&self, doc: &Document, vocabulary: &Vocabulary) -> Invoice {
+        claimscan_layout::InvoiceReader::read_with(self, doc, Some(vocabulary))
     }
 }
 
@@ -184,16 +194,14 @@ impl Pipeline {
         let t1 = Instant::now();
         // one reader for the whole upload, even if a swap happens meanwhile
         let reader = self.readers.live();
-        let mut invoice = reader.read(&read.document);
         // OCR confusions in descriptions, corrected against the catalog's words (never on a
-        // text layer): before matching, so the memory keys and the review UI see them mended
-        self.vocabulary
-            .correct_invoice(&read.document, &mut invoice);
+        // text layer): before matching, so the memory keys and the review UI see them mended;
+        // the verifier then scores the invoice with them
+        let invoice = reader.read_with(&read.document, &self.vocabulary);
         let t2 = Instant::now();
         let reader_name = reader.name();
         let shadow = self.readers.shadow().map(|s| {
-            let mut other = s.read(&read.document);
-            self.vocabulary.correct_invoice(&read.document, &mut other);
+            let other = s.read_with(&read.document, &self.vocabulary);
             compare(&reader_name, &invoice, &s.name(), &other)
         });
         let t3 = Instant::now();
