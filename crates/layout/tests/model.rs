@@ -315,3 +315,50 @@ fn a_description_misread_into_a_word_no_one_writes_is_trusted_less() {
         got.confidence
     );
 }
+
+/// `model eval --dump`: one JSON per document with what `pipelines/layout/verifier.py` trains on
+/// (the verifier's inputs under the code's names, and whether the invoice was entirely right).
+#[test]
+fn eval_dump_writes_the_verifiers_inputs_and_the_score_of_each_invoice() {
+    use claimscan_layout::cli::{documents, load_truths, score, WordsFrom};
+    use claimscan_layout::verifier::FEATURES;
+    let Some(reader) = load(&root().join("models/layout-gbdt-cord")) else {
+        return;
+    };
+    let reader = reader.expect("the shipped model loads");
+    let truths = load_truths(&root().join("training-data/fixtures"), "all", None).unwrap();
+    let (docs, _) = documents(&truths, WordsFrom::Truth, None);
+    let dir = std::env::temp_dir().join(format!("claimscan-dump-{}", std::process::id()));
+    let s = score(&reader, None, &truths, &docs, false, Some(&dir));
+    assert_eq!(s.docs, truths.len());
+    let mut right = 0;
+    for t in &truths {
+        let path = dir.join(format!("{}.json", t.doc_id));
+        let v: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&path).expect("one file per document")).unwrap();
+        assert_eq!(v["doc_id"], t.doc_id.as_str());
+        let names: Vec<&str> = v["verifier_feature_names"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n.as_str().unwrap())
+            .collect();
+        assert_eq!(names, FEATURES);
+        assert_eq!(
+            v["verifier_features"].as_array().unwrap().len(),
+            FEATURES.len()
+        );
+        let all = |k: &str| v[k].as_array().unwrap().iter().all(|b| b == true);
+        let lines_read = v["invoice"]["lines"].as_array().unwrap().len();
+        let lines_true = t.invoice().lines.len();
+        assert_eq!(
+            v["right"] == true,
+            all("header_right") && all("lines_right") && lines_read == lines_true,
+            "{}",
+            t.doc_id
+        );
+        right += usize::from(v["right"] == true);
+    }
+    assert_eq!(right, s.invoice_right);
+    std::fs::remove_dir_all(&dir).ok();
+}
