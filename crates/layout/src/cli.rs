@@ -92,8 +92,9 @@ pub struct EvalArgs {
     #[arg(long)]
     pub read_cache: Option<PathBuf>,
     /// Write each document's read invoice (the first reader's, as scored) with its score here as
-    /// `<doc_id>.json`: `{"doc_id", "kind", "right", "header_right", "lines_right", "invoice"}`,
-    /// to study confidence and faults outside Rust.
+    /// `<doc_id>.json`: `{"doc_id", "kind", "right", "header_right", "lines_right",
+    /// "verifier_feature_names", "verifier_features", "invoice"}`, what
+    /// `pipelines/layout/verifier.py` trains on (and to study confidence outside Rust).
     #[arg(long)]
     pub dump: Option<PathBuf>,
     /// Fit an isotonic calibration of the first model's raw invoice confidence on this data and
@@ -349,11 +350,11 @@ pub fn score(
         k.1 += c.1;
         k.2 += c.2;
         let right = h.iter().all(|x| *x) && c.0 == c.1 && c.0 == c.2;
-        let confs: Vec<f32> = doc.words().map(|w| w.confidence).collect();
-        let mean = confs.iter().sum::<f32>() / confs.len().max(1) as f32;
-        let low = confs.iter().filter(|c| **c < 0.9).count() as f32 / confs.len().max(1) as f32;
         if verbose {
             let codes: Vec<&str> = got.errors.iter().map(|e| e.code.as_str()).collect();
+            let confs: Vec<f32> = doc.words().map(|w| w.confidence).collect();
+            let mean = confs.iter().sum::<f32>() / confs.len().max(1) as f32;
+            let low = confs.iter().filter(|c| **c < 0.9).count() as f32 / confs.len().max(1) as f32;
             println!(
                 "DOC {} [{}] conf {:.4} right {} word_conf_mean {:.3} low_conf_words {:.3} errors {:?}",
                 t.doc_id, t.kind, got.confidence, right, mean, low, codes
@@ -366,8 +367,6 @@ pub fn score(
                 "right": right,
                 "header_right": h,
                 "lines_right": eval::lines_correct(&got, &expected),
-                "word_conf_mean": mean,
-                "low_conf_words": low,
                 "verifier_feature_names": crate::verifier::FEATURES,
                 "verifier_features": verifier_features,
                 "invoice": got,
