@@ -2,6 +2,7 @@
 //!
 //! Thin glue: argument parsing and output. The work lives in the library crates.
 
+mod claims;
 mod engagement;
 mod engagement_service;
 mod extract;

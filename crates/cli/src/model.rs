@@ -16,6 +16,9 @@ pub struct ModelCmd {
 pub enum ModelSub {
     #[command(flatten)]
     Offline(claimscan_layout::cli::ModelSub),
+    /// What the program would pay: labelled invoices read, matched and decided as the worker
+    /// does, each claim compared with the truth's (SKUs, quantities, points, fingerprint).
+    Claims(crate::claims::ClaimsArgs),
     /// Make a model live in a running worker: it is loaded, checked, validated against the live
     /// model on the worker's validation data, and swapped in only if it does not regress.
     Deploy(DeployArgs),
@@ -82,6 +85,10 @@ impl ModelCmd {
                 claimscan_layout::cli::ModelCmd { command: sub }
                     .run()
                     .map_err(|e| anyhow::anyhow!(e))?;
+                return Ok(crate::EXIT_OK);
+            }
+            ModelSub::Claims(a) => {
+                crate::claims::run(&a)?;
                 return Ok(crate::EXIT_OK);
             }
             ModelSub::Deploy(a) => (

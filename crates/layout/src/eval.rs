@@ -127,6 +127,16 @@ pub fn line_faults(pred: &Invoice, truth: &Invoice) -> Vec<(usize, Option<usize>
     faults
 }
 
+/// For each read line, the true line it stands for: the one it equals, else the closest one
+/// left over (see [`line_faults`]); `None` for a line that stands for none.
+pub fn paired_lines(pred: &Invoice, truth: &Invoice) -> Vec<Option<usize>> {
+    let mut pairs = matched_lines(pred, truth);
+    for (pi, ti, _) in line_faults(pred, truth) {
+        pairs[pi] = ti;
+    }
+    pairs
+}
+
 /// Precision, recall, F1 from counts.
 pub fn prf(correct: usize, predicted: usize, truth: usize) -> (f64, f64, f64) {
     let p = if predicted == 0 {

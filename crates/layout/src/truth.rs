@@ -57,6 +57,10 @@ pub struct TruthField {
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct TruthLine {
+    /// The program's SKU this line is (product lines of the catalog; `None` for other brands,
+    /// shipping, fees, discounts).
+    #[serde(default)]
+    pub sku: Option<String>,
     pub description: Option<String>,
     pub product_code: Option<String>,
     pub quantity: Option<f64>,
