@@ -6,7 +6,7 @@ export OMP_THREAD_LIMIT := 1
 CARGO ?= cargo
 BIN := $(CARGO_TARGET_DIR)/release/claimscan
 
-.PHONY: setup services build release demo test lint unit training-data bench bench-worker train eval-layout bench-engagement eval-engagement eval-engagement-sim match-bench match-eval fuzz
+.PHONY: setup services build release demo test lint unit training-data bench bench-worker train eval-layout eval-claims bench-engagement eval-engagement eval-engagement-sim match-bench match-eval fuzz
 
 setup:
 	@bash scripts/setup.sh
@@ -47,6 +47,14 @@ train: setup
 LAYOUT_DATA ?= $(HOME)/.cache/claimscan/layout-work/set-a
 eval-layout: setup
 	$(CARGO) run --release -p claimscan-cli -- model eval rules models/layout-gbdt models/layout-gbdt-cord --data $(LAYOUT_DATA)/docs --split heldout
+
+# What partners would be paid: a generated set (seed 73, made once), its held-out invoices read,
+# matched and decided as the worker does (`claimscan model claims`).
+CLAIMS_DATA ?= $(HOME)/.cache/claimscan/claims-data
+eval-claims: setup
+	@bash training-data/make.sh --venv-only
+	@test -f $(CLAIMS_DATA)/catalog.csv || bash training-data/make.sh --docs-only --docs 400 --seed 73 --out $(CLAIMS_DATA)
+	$(CARGO) run --release -p claimscan-cli -- model claims models/layout-gbdt-cord --data $(CLAIMS_DATA)/docs --split heldout --catalog $(CLAIMS_DATA)/catalog.csv --read-cache $(CLAIMS_DATA)/read
 
 # --workspace (not -p): the same feature unification as the test build, so polars is not rebuilt.
 bench-worker: setup services

@@ -211,6 +211,20 @@ pub fn decide(ex: &Extraction, ctx: &Context, rules: &RulesConfig) -> Outcome {
         let Some(sku) = l.sku.as_deref() else {
             continue;
         };
+        // An unsure match goes to a manager even when its likeliest product earns nothing: the
+        // right one may be a sibling that does (a heat recovery unit "with bypass", not eligible,
+        // for the eligible one "without": the line was dropped and the invoice paid without it).
+        let unsure = l.decision == "review" || l.match_probability < rules.line_match_min;
+        if unsure {
+            reasons.push(reason(
+                "line_match_uncertain",
+                format!(
+                    "line {}: product match {sku} is uncertain ({:.2})",
+                    l.line_no + 1,
+                    l.match_probability
+                ),
+            ));
+        }
         if !l.eligible {
             continue;
         }
@@ -224,16 +238,6 @@ pub fn decide(ex: &Extraction, ctx: &Context, rules: &RulesConfig) -> Outcome {
         let ppu = l.points_per_unit.unwrap_or(0.0);
         if ppu <= 0.0 {
             continue;
-        }
-        if l.decision == "review" || l.match_probability < rules.line_match_min {
-            reasons.push(reason(
-                "line_match_uncertain",
-                format!(
-                    "line {}: product match {sku} is uncertain ({:.2})",
-                    l.line_no + 1,
-                    l.match_probability
-                ),
-            ));
         }
         min_match = min_match.min(l.match_probability);
         if qty <= 0.0 {
@@ -562,6 +566,40 @@ mod tests {
         let mut c = ctx();
         c.partner_points_this_month = 70;
         assert_eq!(codes(&decide(&ex, &c, &rules)), ["monthly_cap_exceeded"]);
+    }
+
+    #[test]
+    fn an_unsure_match_to_a_product_that_earns_nothing_still_goes_to_review() {
+        // the likeliest product is not eligible, but its eligible sibling may be the right one
+        let mut unsure = line(1, Some("NV-2"), 3.0, 10.0, 30.0);
+        unsure.1.decision = "review".into();
+        unsure.1.match_probability = 0.12;
+        unsure.1.eligible = false;
+        let ex = extraction(vec![line(0, Some("NV-1"), 4.0, 10.0, 40.0), unsure.clone()]);
+        match decide(&ex, &ctx(), &RulesConfig::default()) {
+            Outcome::Review {
+                reasons,
+                total_points,
+                ..
+            } => {
+                assert_eq!(reasons.len(), 1, "{reasons:?}");
+                assert_eq!(reasons[0].code, "line_match_uncertain");
+                assert!(reasons[0].message.starts_with("line 2: "), "{reasons:?}");
+                assert_eq!(total_points, 20, "what the sure line earns");
+            }
+            o => panic!("{o:?}"),
+        }
+        // surely matched to a product that earns nothing: paid without it, as before
+        unsure.1.decision = "match".into();
+        unsure.1.match_probability = 0.97;
+        let ex = extraction(vec![line(0, Some("NV-1"), 4.0, 10.0, 40.0), unsure]);
+        assert!(matches!(
+            decide(&ex, &ctx(), &RulesConfig::default()),
+            Outcome::Claim {
+                total_points: 20,
+                ..
+            }
+        ));
     }
 
     #[test]
