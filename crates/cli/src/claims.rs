@@ -135,6 +135,7 @@ fn truth_paid(t: &Truth, pipeline: &Pipeline, rules: &RulesConfig) -> Paid {
                 sku: Some(sku.into()),
                 decision: "match".into(),
                 match_probability: 1.0,
+                ours: 1.0,
                 points_per_unit: Some(ppu),
                 eligible: true,
                 family: product.family.clone(),

@@ -546,6 +546,7 @@ mod tests {
             sku: sku.map(Into::into),
             decision: "review".into(),
             match_probability: 0.5,
+            ours: 0.9,
             points_per_unit: None,
             eligible: true,
             family: None,

@@ -173,6 +173,9 @@ pub struct RulesConfig {
     pub auto_approve_confidence: f32,
     /// Match probability under which a line goes to review rather than being paid.
     pub line_match_min: f32,
+    /// A line matched to no product whose probability of being one of the program's products
+    /// reaches this goes to review: the partner may be owed its points (1 = never).
+    pub unmatched_ours_review: f32,
     /// Invoices older than this many days are refused.
     pub max_invoice_age_days: i64,
     /// Invoice dates later than today by more than this are refused.
@@ -195,6 +198,7 @@ impl Default for RulesConfig {
         RulesConfig {
             auto_approve_confidence: 0.9,
             line_match_min: 0.8,
+            unmatched_ours_review: 0.5,
             max_invoice_age_days: 365,
             future_tolerance_days: 2,
             amount_tolerance: 0.01,
@@ -385,8 +389,13 @@ impl Config {
         let r = &self.rules;
         if !(0.0..=1.0).contains(&r.auto_approve_confidence)
             || !(0.0..=1.0).contains(&r.line_match_min)
+            || !(0.0..=1.0).contains(&r.unmatched_ours_review)
         {
-            p.push("rules.auto_approve_confidence and rules.line_match_min must be in 0..1".into());
+            p.push(
+                "rules.auto_approve_confidence, rules.line_match_min and \
+                 rules.unmatched_ours_review must be in 0..1"
+                    .into(),
+            );
         }
         if r.max_invoice_age_days <= 0 || r.future_tolerance_days < 0 {
             p.push(

@@ -184,7 +184,11 @@ pub fn decide(ex: &Extraction, ctx: &Context, rules: &RulesConfig) -> Outcome {
         // Refuse only what was read surely: on a badly read photo "no line matched" more often
         // means "the descriptions were not read" than "not our products".
         let read_sure = inv.confidence >= rules.auto_approve_confidence
-            && inv.lines.iter().all(|l| l.description.is_some());
+            && inv.lines.iter().all(|l| l.description.is_some())
+            && ex
+                .lines
+                .iter()
+                .all(|l| l.ours < rules.unmatched_ours_review);
         if read_sure {
             return Outcome::Reject {
                 code: "no_eligible_products".into(),
@@ -209,6 +213,23 @@ pub fn decide(ex: &Extraction, ctx: &Context, rules: &RulesConfig) -> Outcome {
     let mut min_match = 1.0f32;
     for l in &ex.lines {
         let Some(sku) = l.sku.as_deref() else {
+            // Matched to none, yet likely one of ours: the partner may be owed its points (a
+            // Polish press fitting cut to `PRESSFIT Ksztaltka zaprasowywana mal`, ours at 0.72
+            // and under the matcher's review threshold, went out unpaid on an approved invoice).
+            if l.ours >= rules.unmatched_ours_review
+                && l.description
+                    .as_deref()
+                    .is_some_and(|d| !d.trim().is_empty())
+            {
+                reasons.push(reason(
+                    "line_match_uncertain",
+                    format!(
+                        "line {}: no product matched, but it is likely one of the program's ({:.2})",
+                        l.line_no + 1,
+                        l.ours
+                    ),
+                ));
+            }
             continue;
         };
         // An unsure match goes to a manager even when its likeliest product earns nothing: the
@@ -398,6 +419,7 @@ mod tests {
                 sku: sku.map(Into::into),
                 decision: if sku.is_some() { "match" } else { "none" }.into(),
                 match_probability: 0.97,
+                ours: if sku.is_some() { 0.99 } else { 0.05 },
                 points_per_unit: Some(5.0),
                 eligible: sku.is_some(),
                 family: Some("pumps/circulators".into()),
@@ -600,6 +622,32 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    #[test]
+    fn a_line_matched_to_none_that_is_likely_ours_goes_to_review() {
+        let mut maybe = line(1, None, 3.0, 10.0, 30.0);
+        maybe.1.ours = 0.72;
+        let ex = extraction(vec![line(0, Some("NV-1"), 4.0, 10.0, 40.0), maybe.clone()]);
+        let c = codes(&decide(&ex, &ctx(), &RulesConfig::default()));
+        assert_eq!(c, vec!["line_match_uncertain".to_string()]);
+        // unlikely ours (another brand): paid without it
+        maybe.1.ours = 0.2;
+        let ex = extraction(vec![line(0, Some("NV-1"), 4.0, 10.0, 40.0), maybe.clone()]);
+        assert!(codes(&decide(&ex, &ctx(), &RulesConfig::default())).is_empty());
+        // the rule can be turned off
+        maybe.1.ours = 0.72;
+        let ex = extraction(vec![line(0, Some("NV-1"), 4.0, 10.0, 40.0), maybe]);
+        let rules = RulesConfig {
+            unmatched_ours_review: 1.0,
+            ..RulesConfig::default()
+        };
+        assert!(codes(&decide(&ex, &ctx(), &rules)).is_empty());
+        // every line matched to none, but one likely ours: not refused, a manager looks
+        let mut only = line(0, None, 3.0, 10.0, 30.0);
+        only.1.ours = 0.72;
+        let o = decide(&extraction(vec![only]), &ctx(), &RulesConfig::default());
+        assert!(matches!(o, Outcome::Review { .. }), "{o:?}");
     }
 
     #[test]

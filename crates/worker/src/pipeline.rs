@@ -84,6 +84,10 @@ pub struct MatchedLine {
     pub decision: String,
     /// Calibrated probability that `sku` is right.
     pub match_probability: f32,
+    /// Calibrated probability that the line is one of the program's products, whichever SKU
+    /// (a line matched to none may still be ours).
+    #[serde(default)]
+    pub ours: f32,
     /// From the catalog, when matched.
     pub points_per_unit: Option<f64>,
     pub eligible: bool,
@@ -270,6 +274,7 @@ impl Pipeline {
                     },
                     decision: m.decision.as_str().into(),
                     match_probability: m.probability,
+                    ours: m.ours,
                     points_per_unit: product.and_then(|p| p.points_per_unit),
                     eligible: product.map(|p| p.eligible.unwrap_or(true)).unwrap_or(false),
                     family: product.and_then(|p| p.family.clone()),
