@@ -167,14 +167,15 @@ fn claim_lines(o: &Outcome) -> &[ClaimLine] {
     }
 }
 
-/// Reads one invoice as the worker does after its read stage, decides it, and judges it.
+/// Reads one invoice as the worker does after its read stage, decides it, and judges it; also
+/// returns what it paid and what the truth owes.
 fn judge(
     pipeline: &Pipeline,
     rules: &RulesConfig,
     t: &Truth,
     doc: &Document,
     memory: &Memory,
-) -> (Judged, ReadStage, Outcome) {
+) -> (Judged, ReadStage, Paid, Paid) {
     let reader = pipeline.readers.live();
     let invoice = reader.read_with(doc, &pipeline.vocabulary);
     let stage = ReadStage {
@@ -233,7 +234,7 @@ fn judge(
         reasons,
         repeat: false,
     };
-    (judged, stage, outcome)
+    (judged, stage, got, want)
 }
 
 /// A manager's corrections of a reviewed invoice: each read line that stands for a true line is
@@ -289,6 +290,19 @@ fn pct(n: usize, d: usize) -> String {
     format!("{:.1}%", 100.0 * n as f64 / d.max(1) as f64)
 }
 
+/// Paid right, auto-approved and wrong automatic claims of a group of invoices.
+fn group(js: &[&Judged]) -> String {
+    let m = js.len();
+    format!(
+        "paid right {}, auto-approved {} (wrong {})",
+        pct(js.iter().filter(|j| j.right()).count(), m),
+        pct(js.iter().filter(|j| j.outcome == "claim").count(), m),
+        js.iter()
+            .filter(|j| j.outcome == "claim" && !j.right())
+            .count()
+    )
+}
+
 fn report(name: &str, judged: &[Judged], rules: &RulesConfig, max_error: f64) {
     let n = judged.len();
     let count = |f: &dyn Fn(&Judged) -> bool| judged.iter().filter(|j| f(j)).count();
@@ -326,36 +340,16 @@ fn report(name: &str, judged: &[Judged], rules: &RulesConfig, max_error: f64) {
         kinds.entry(j.kind.as_str()).or_default().push(j);
     }
     for (k, js) in &kinds {
-        let m = js.len();
-        println!(
-            "  {k:<8} {m:>4}: paid right {}, auto-approved {} (wrong {})",
-            pct(js.iter().filter(|j| j.right()).count(), m),
-            pct(js.iter().filter(|j| j.outcome == "claim").count(), m),
-            js.iter()
-                .filter(|j| j.outcome == "claim" && !j.right())
-                .count()
-        );
+        println!("  {k:<8} {:>4}: {}", js.len(), group(js));
     }
-    let repeats: Vec<&Judged> = judged.iter().filter(|j| j.repeat).collect();
-    if !repeats.is_empty() {
-        for (label, js) in [
-            (
-                "a distributor's first invoice",
-                judged.iter().filter(|j| !j.repeat).collect(),
-            ),
-            ("its later invoices", repeats),
-        ] {
-            let js: Vec<&Judged> = js;
-            let m = js.len();
-            println!(
-                "  {label}: {m}, paid right {}, auto-approved {} (wrong {})",
-                pct(js.iter().filter(|j| j.right()).count(), m),
-                pct(js.iter().filter(|j| j.outcome == "claim").count(), m),
-                js.iter()
-                    .filter(|j| j.outcome == "claim" && !j.right())
-                    .count()
-            );
-        }
+    let (later, first): (Vec<&Judged>, Vec<&Judged>) = judged.iter().partition(|j| j.repeat);
+    if !later.is_empty() {
+        println!(
+            "  a distributor's first invoice: {}, {}",
+            first.len(),
+            group(&first)
+        );
+        println!("  its later invoices: {}, {}", later.len(), group(&later));
     }
     let mut reasons: BTreeMap<&str, usize> = BTreeMap::new();
     for j in judged {
@@ -406,7 +400,7 @@ pub fn run(a: &ClaimsArgs) -> anyhow::Result<()> {
         let mut judged = Vec::with_capacity(truths.len());
         let mut seen = std::collections::HashSet::new();
         for (t, doc) in truths.iter().zip(&docs) {
-            let (mut j, stage, outcome) = judge(&pipeline, &rules, t, doc, &memory);
+            let (mut j, stage, got, want) = judge(&pipeline, &rules, t, doc, &memory);
             j.repeat = !seen.insert(t.distributor_id.clone());
             if a.verbose {
                 println!(
@@ -420,8 +414,6 @@ pub fn run(a: &ClaimsArgs) -> anyhow::Result<()> {
                     j.reasons
                 );
                 if !j.points_right {
-                    let want = truth_paid(t, &pipeline, &rules);
-                    let got = paid(claim_lines(&outcome));
                     for g in got.iter().filter(|g| !want.contains(g)) {
                         println!("   paid   {} x{} = {}", g.0, g.1 as f64 / 1000.0, g.2);
                     }
