@@ -15,8 +15,10 @@
 //! to the time `claimscan_read` + layout alone take on the same file.
 //!
 //! Environment: `BENCH_COPIES` (default 6: copies of the digital set; the photo sets get half),
-//! `BENCH_PREFETCH` (the worker's `amqp.prefetch`, default the tests' 4), `BENCH_MIXES`
-//! (comma-separated subset of `digital,photo,mix`), `BENCH_MODES` (`idle,load`).
+//! `BENCH_PREFETCH` (the worker's `amqp.prefetch`, default the tests' 4), `BENCH_PREFETCH_MAX`
+//! (`amqp.prefetch_max`, default the worker's 16; a comma-separated list runs every scenario once
+//! per value, side by side, e.g. `4,16` for a fixed prefetch against an adaptive one),
+//! `BENCH_MIXES` (comma-separated subset of `digital,photo,mix`), `BENCH_MODES` (`idle,load`).
 
 #[path = "../tests/services/mod.rs"]
 mod services;
@@ -102,6 +104,8 @@ struct Run {
     busy_ms: f64,
     extraction_ms: f64,
     idle_threads: Option<f64>,
+    /// The worker's prefetch when the run ended.
+    prefetch: i64,
 }
 
 impl Run {
@@ -110,7 +114,14 @@ impl Run {
     }
 }
 
-async fn scenario(env: &Env, mix: &str, files: &[&str], copies: usize, mode: Mode) -> Run {
+async fn scenario(
+    env: &Env,
+    mix: &str,
+    files: &[&str],
+    copies: usize,
+    mode: Mode,
+    label: &str,
+) -> Run {
     let (w, stop, h) = env.worker().await;
     let threads = env.cfg.pipeline.extraction_threads;
     // Warm-up: as many uploads at once as there are extraction threads (engines, pools,
@@ -215,6 +226,7 @@ async fn scenario(env: &Env, mix: &str, files: &[&str], copies: usize, mode: Mod
         None => None,
     };
     let s1 = snap(&w);
+    let prefetch = w.metrics.prefetch.get();
     stop.send(true).unwrap();
     h.await.unwrap().unwrap();
 
@@ -230,7 +242,7 @@ async fn scenario(env: &Env, mix: &str, files: &[&str], copies: usize, mode: Mod
         .map(|s| d(stage_index(s)) * 1000.0 / uploads)
         .sum();
     let run = Run {
-        name: format!("{mix}/{tag}"),
+        name: format!("{mix}/{tag}{label}"),
         n,
         wall,
         stages,
@@ -238,9 +250,10 @@ async fn scenario(env: &Env, mix: &str, files: &[&str], copies: usize, mode: Mod
         busy_ms: upload_ms - wait_ms,
         extraction_ms,
         idle_threads,
+        prefetch,
     };
     println!(
-        "{:<13} {:>4} uploads in {:>6.1} s = {:>7.1} uploads/min | per upload (queueing excluded) {:>6.1} ms, extraction {:>6.1} ms, outside extraction {:>4.1}%{}",
+        "{:<19} {:>4} uploads in {:>6.1} s = {:>7.1} uploads/min | per upload (queueing excluded) {:>6.1} ms, extraction {:>6.1} ms, outside extraction {:>4.1}%{}, prefetch at the end {}",
         run.name,
         run.n,
         run.wall,
@@ -250,7 +263,8 @@ async fn scenario(env: &Env, mix: &str, files: &[&str], copies: usize, mode: Mod
         run.outside(),
         run.idle_threads
             .map(|p| format!(", threads idle while queued {p:.1}%"))
-            .unwrap_or_default()
+            .unwrap_or_default(),
+        run.prefetch
     );
     run
 }
@@ -258,15 +272,15 @@ async fn scenario(env: &Env, mix: &str, files: &[&str], copies: usize, mode: Mod
 fn table(runs: &[Run]) {
     print!("{:<26}", "mean ms per upload");
     for r in runs {
-        print!(" {:>13}", r.name);
+        print!(" {:>19}", r.name);
     }
     println!();
     for (i, s) in STAGES.iter().enumerate() {
         print!("{:<26}", format!("  {s}"));
         for r in runs {
             match r.stages[i] {
-                Some(v) => print!(" {v:>13.1}"),
-                None => print!(" {:>13}", "-"),
+                Some(v) => print!(" {v:>19.1}"),
+                None => print!(" {:>19}", "-"),
             }
         }
         println!();
@@ -274,7 +288,7 @@ fn table(runs: &[Run]) {
     let row = |label: &str, f: &dyn Fn(&Run) -> String| {
         print!("{label:<26}");
         for r in runs {
-            print!(" {:>13}", f(r));
+            print!(" {:>19}", f(r));
         }
         println!();
     };
@@ -294,6 +308,7 @@ fn table(runs: &[Run]) {
             .map(|p| format!("{p:.1}"))
             .unwrap_or_else(|| "-".into())
     });
+    row("prefetch at the end", &|r| r.prefetch.to_string());
 }
 
 fn main() {
@@ -307,9 +322,16 @@ fn main() {
         if let Some(p) = std::env::var("BENCH_PREFETCH").ok().and_then(|v| v.parse().ok()) {
             env.cfg.amqp.prefetch = p;
         }
+        let maxes: Vec<u16> = match std::env::var("BENCH_PREFETCH_MAX") {
+            Ok(v) => v
+                .split(',')
+                .map(|x| x.trim().parse().expect("BENCH_PREFETCH_MAX: numbers, comma-separated"))
+                .collect(),
+            Err(_) => vec![env.cfg.amqp.prefetch_max.max(env.cfg.amqp.prefetch)],
+        };
         println!(
-            "claimscan worker bench: RabbitMQ 127.0.0.1:5672, PostgreSQL 127.0.0.1:5432, moto S3; reader {}; prefetch {}, extraction threads {}, database connections {}",
-            env.cfg.pipeline.reader, env.cfg.amqp.prefetch, env.cfg.pipeline.extraction_threads, env.cfg.database.max_connections
+            "claimscan worker bench: RabbitMQ 127.0.0.1:5672, PostgreSQL 127.0.0.1:5432, moto S3; reader {}; prefetch {} (max {:?}), extraction threads {}, database connections {}",
+            env.cfg.pipeline.reader, env.cfg.amqp.prefetch, maxes, env.cfg.pipeline.extraction_threads, env.cfg.database.max_connections
         );
         let digital = ["fx01_digital_de_multipage.pdf", "fx02_digital_fr_credit.pdf", "fx03_digital_en_twoline.pdf", "fx04_digital_it_blocks.pdf", "fx05_digital_pl_iso.pdf"];
         let photos = ["fx08_photo_de_exif.jpg", "fx09_photo_en_blur.jpg", "fx10_photo_pt_shadow_rot90.jpg", "fx11_photo_fr_perspective.jpg"];
@@ -328,8 +350,17 @@ fn main() {
                 continue;
             }
             for (mode, m) in [("idle", Mode::Idle), ("load", Mode::Load)] {
-                if modes.split(',').any(|x| x == mode) {
-                    runs.push(scenario(&env, name, files, c, m).await);
+                if !modes.split(',').any(|x| x == mode) {
+                    continue;
+                }
+                for &max in &maxes {
+                    env.cfg.amqp.prefetch_max = max.max(env.cfg.amqp.prefetch);
+                    let label = if maxes.len() > 1 {
+                        format!(" p{}-{}", env.cfg.amqp.prefetch, env.cfg.amqp.prefetch_max)
+                    } else {
+                        String::new()
+                    };
+                    runs.push(scenario(&env, name, files, c, m, &label).await);
                 }
             }
         }

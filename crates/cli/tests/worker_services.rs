@@ -571,6 +571,61 @@ async fn two_workers_on_one_queue_never_process_twice() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_prefetch_rises_for_fast_uploads_and_no_delivery_is_stranded() {
+    let env = Env::new("pace").await;
+    let mut cfg = env.cfg.clone();
+    cfg.amqp.prefetch = 1;
+    cfg.amqp.prefetch_max = 12;
+    let w = claimscan_worker::Worker::start(cfg).await.unwrap();
+    let (stop, rx) = tokio::sync::watch::channel(false);
+    let h = tokio::spawn(w.clone().run(rx));
+    // Word-JSON invoices are read in milliseconds, about as long as their storage and database
+    // round trips: one delivery at a time leaves the extraction threads idle, and the worker
+    // raises its prefetch, consuming anew each time and cancelling the consumer it replaces.
+    let fixtures = [
+        "fx01_digital_de_multipage",
+        "fx03_digital_en_twoline",
+        "fx04_digital_it_blocks",
+    ];
+    let n = 80;
+    for i in 0..n {
+        let (words, _) = words_invoice(fixtures[i % fixtures.len()], &format!("-pace{i}"));
+        env.upload(
+            words,
+            &format!("u-pace-{i:03}"),
+            &format!("partner-{}", i % 9),
+            "json",
+        )
+        .await;
+    }
+    // A delivery held by a replaced consumer and never handled would stay unacked on the
+    // worker's channel: this wait would time out.
+    env.wait_decided(n as i64, Duration::from_secs(180)).await;
+    assert_exactly_once(&env, n as i64).await;
+    let p = w.metrics.prefetch.get();
+    assert!(p > 1, "the prefetch stayed at {p}");
+    assert!(p <= 12, "the prefetch {p} passed prefetch_max");
+    // Replaced consumers are gone from the queue: this worker has exactly one.
+    let ch = env.conn.create_channel().await.unwrap();
+    let q = ch
+        .queue_declare(
+            env.names().invoices().as_str().into(),
+            lapin::options::QueueDeclareOptions {
+                passive: true,
+                ..Default::default()
+            },
+            lapin::types::FieldTable::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(q.consumer_count(), 1);
+    assert_eq!(q.message_count(), 0);
+    stop.send(true).unwrap();
+    h.await.unwrap().unwrap();
+    env.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thousand_uploads_count_in_equals_count_out() {
     let env = Env::new("k").await;
     let mut cfg_env = env.cfg.clone();

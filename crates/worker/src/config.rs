@@ -28,8 +28,13 @@ pub struct AmqpConfig {
     pub url: String,
     /// Prefix of every exchange and queue name (several deployments can share a broker).
     pub prefix: String,
-    /// Unacknowledged deliveries per worker (per consumer channel).
+    /// Unacknowledged deliveries per worker (per consumer channel) at start, and the least the
+    /// worker holds.
     pub prefetch: u16,
+    /// The most the worker holds. Above `prefetch`, the worker raises or lowers its prefetch
+    /// between the two from the measured time uploads spend on and off its extraction threads
+    /// (`pace.rs`); equal to `prefetch`, the prefetch is fixed.
+    pub prefetch_max: u16,
     /// Processing attempts before a message is parked.
     pub max_attempts: u32,
     /// Delays of the retry queues, in milliseconds; attempt n waits `retry_delays_ms[n-1]`
@@ -46,6 +51,7 @@ impl Default for AmqpConfig {
             url: "amqp://guest:guest@127.0.0.1:5672/%2f".into(),
             prefix: "claimscan".into(),
             prefetch: 2,
+            prefetch_max: 16,
             max_attempts: 5,
             retry_delays_ms: vec![1_000, 10_000, 60_000, 300_000],
             delivery_limit: 5,
@@ -311,6 +317,12 @@ impl Config {
         if self.amqp.prefetch == 0 {
             p.push("amqp.prefetch must be at least 1".into());
         }
+        if self.amqp.prefetch_max < self.amqp.prefetch {
+            p.push(format!(
+                "amqp.prefetch_max ({}) is below amqp.prefetch ({}): raise it, or set it equal to amqp.prefetch for a fixed prefetch",
+                self.amqp.prefetch_max, self.amqp.prefetch
+            ));
+        }
         if self.amqp.max_attempts == 0 {
             p.push("amqp.max_attempts must be at least 1".into());
         }
@@ -492,6 +504,25 @@ mod tests {
         });
         let e = c.validate().unwrap_err();
         assert_eq!(e.0.len(), 5, "{e}");
+    }
+
+    #[test]
+    fn a_prefetch_ceiling_under_its_floor_is_refused() {
+        let mut c = Config::default();
+        c.amqp.prefetch = 32;
+        let e = c.validate().unwrap_err().to_string();
+        assert!(
+            e.contains("amqp.prefetch_max (16) is below amqp.prefetch (32)"),
+            "{e}"
+        );
+        c.amqp.prefetch_max = 32;
+        // equal: a fixed prefetch (the default file paths may be missing here: other problems)
+        let left = c
+            .validate()
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(!left.contains("prefetch"), "{left}");
     }
 
     #[test]

@@ -19,6 +19,7 @@ pub mod engagement;
 pub mod erase;
 pub mod metrics;
 pub mod models;
+pub mod pace;
 pub mod pipeline;
 pub mod s3;
 pub mod threads;

@@ -29,6 +29,8 @@ pub struct Metrics {
     /// Decided uploads whose extraction JSON the relay has not stored yet.
     pub artifacts_pending: IntGauge,
     pub in_flight: IntGauge,
+    /// Deliveries the worker currently asks the broker for (`amqp.prefetch`..`prefetch_max`).
+    pub prefetch: IntGauge,
     /// Layout model swaps, by result: deployed, refused, rolled_back, auto_rolled_back.
     pub model_swaps: IntCounterVec,
     /// Uploads read by a shadow model, by whether it agreed with the live one.
@@ -70,6 +72,11 @@ impl Metrics {
         )
         .unwrap();
         let in_flight = IntGauge::new("in_flight", "Deliveries being processed").unwrap();
+        let prefetch = IntGauge::new(
+            "prefetch",
+            "Unacknowledged deliveries the worker asks the broker for",
+        )
+        .unwrap();
         let model_swaps = IntCounterVec::new(
             Opts::new("model_swaps_total", "Layout model swaps by result"),
             &["result"],
@@ -89,6 +96,7 @@ impl Metrics {
             Box::new(outbox_pending.clone()),
             Box::new(artifacts_pending.clone()),
             Box::new(in_flight.clone()),
+            Box::new(prefetch.clone()),
             Box::new(model_swaps.clone()),
             Box::new(shadow_reads.clone()),
         ] {
@@ -104,6 +112,7 @@ impl Metrics {
             outbox_pending,
             artifacts_pending,
             in_flight,
+            prefetch,
             model_swaps,
             shadow_reads,
         })

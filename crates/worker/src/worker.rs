@@ -13,11 +13,13 @@ use std::time::{Duration, Instant};
 use claimscan_contracts::{decode, ContractError, InvoiceUploaded};
 use futures_lite::StreamExt;
 use lapin::message::Delivery;
-use lapin::options::{BasicAckOptions, BasicConsumeOptions, BasicNackOptions, BasicQosOptions};
+use lapin::options::{
+    BasicAckOptions, BasicCancelOptions, BasicConsumeOptions, BasicNackOptions, BasicQosOptions,
+};
 use lapin::types::FieldTable;
 use lapin::{Channel, Connection};
-use tokio::sync::{watch, Notify};
-use tokio::task::JoinSet;
+use tokio::sync::{mpsc, watch, Notify};
+use tokio::task::{JoinHandle, JoinSet};
 use tracing::{debug, info, warn, Instrument};
 
 use crate::amqp;
@@ -25,6 +27,7 @@ use crate::config::{Config, Names};
 use crate::db::{Begin, Db, Recorded};
 use crate::decide::{decide, Outcome};
 use crate::metrics::{Health, Metrics};
+use crate::pace::Pace;
 use crate::pipeline::{memory_from, Pipeline};
 use crate::s3::{Fetched, S3Error, Store};
 use crate::threads::{ThreadError, Threads};
@@ -84,6 +87,49 @@ pub struct Worker {
     /// The extraction threads (`pipeline.extraction_threads`), each with its warm engines.
     threads: Arc<Threads>,
     outbox_notify: Arc<Notify>,
+    /// Time spent on and off the extraction threads, and the prefetch it calls for.
+    pace: Pace,
+}
+
+/// Where one upload's handling time went, for [`Pace`].
+#[derive(Debug, Default)]
+struct Spent {
+    /// Waiting for a free extraction thread.
+    wait: f64,
+    /// On the extraction thread (read, layout, hash); `None` when the upload never got there.
+    inside: Option<f64>,
+}
+
+/// What the consumers of a session hand to its loop.
+enum Feed {
+    Delivery(Box<Delivery>),
+    /// A consumer's stream ended: cancelled (by us on a prefetch change or shutdown, or by the
+    /// broker), or failed.
+    End {
+        tag: String,
+        error: Option<lapin::Error>,
+    },
+}
+
+/// Hands every delivery of `consumer` to the session loop, then its end. A consumer cancelled
+/// on a prefetch change still hands over the deliveries it had received: they are handled and
+/// acked like any other.
+fn forward(mut consumer: lapin::Consumer, tx: mpsc::UnboundedSender<Feed>) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let tag = consumer.tag().to_string();
+        let error = loop {
+            match consumer.next().await {
+                Some(Ok(d)) => {
+                    if tx.send(Feed::Delivery(Box::new(d))).is_err() {
+                        return;
+                    }
+                }
+                Some(Err(e)) => break Some(e),
+                None => break None,
+            }
+        };
+        let _ = tx.send(Feed::End { tag, error });
+    })
 }
 
 impl From<ThreadError> for Transient {
@@ -121,6 +167,8 @@ impl Worker {
         if cfg.s3.create_bucket {
             store.ensure_bucket(&cfg.s3.artifacts_bucket).await?;
         }
+        let threads_n = threads.size();
+        let prefetch = (cfg.amqp.prefetch, cfg.amqp.prefetch_max);
         Ok(Arc::new(Worker {
             names: Names::new(&cfg.amqp.prefix),
             threads: Arc::new(threads),
@@ -131,6 +179,7 @@ impl Worker {
             metrics,
             health,
             outbox_notify: Arc::new(Notify::new()),
+            pace: Pace::new(threads_n, prefetch.0, prefetch.1),
         }))
     }
 
@@ -155,23 +204,21 @@ impl Worker {
         let setup = conn.create_channel().await?;
         amqp::declare_topology(&setup, &self.cfg.amqp).await?;
         let consume = conn.create_channel().await?;
-        consume
-            .basic_qos(self.cfg.amqp.prefetch, BasicQosOptions::default())
-            .await?;
         let publish = amqp::confirm_channel(&conn).await?;
         let relay_ch = amqp::confirm_channel(&conn).await?;
-        let mut consumer = consume
-            .basic_consume(
-                self.names.invoices().as_str().into(),
-                format!("claimscan-worker-{}", std::process::id())
-                    .as_str()
-                    .into(),
-                BasicConsumeOptions::default(),
-                FieldTable::default(),
-            )
-            .await?;
+        let (feed_tx, mut feed) = mpsc::unbounded_channel();
+        let mut prefetch = self.cfg.amqp.prefetch;
+        let mut generation = 0u32;
+        let consumer = self.consume(&consume, prefetch, generation).await?;
+        let mut current = consumer.tag().to_string();
+        let mut forwarders = vec![forward(consumer, feed_tx.clone())];
         self.health.broker.store(true, Ordering::Relaxed);
-        info!(queue = %self.names.invoices(), prefetch = self.cfg.amqp.prefetch, "consuming");
+        info!(
+            queue = %self.names.invoices(),
+            prefetch,
+            prefetch_max = self.cfg.amqp.prefetch_max,
+            "consuming"
+        );
 
         let (relay_stop_tx, relay_stop) = watch::channel(false);
         let relay = tokio::spawn(self.clone().relay(relay_ch, relay_stop.clone()));
@@ -193,15 +240,44 @@ impl Worker {
                         break Err(anyhow::anyhow!("the broker connection is gone"));
                     }
                 }
-                Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
-                next = consumer.next() => match next {
-                    Some(Ok(delivery)) => {
+                Some(_) = tasks.join_next(), if !tasks.is_empty() => {
+                    // An upload is done: the figures may call for another prefetch. The new
+                    // consumer starts before the old one is cancelled, so the queue always has
+                    // this worker's consumer on it.
+                    if let Some(p) = self.pace.propose(prefetch) {
+                        generation += 1;
+                        let next = match self.consume(&consume, p, generation).await {
+                            Ok(c) => c,
+                            Err(e) => break Err(e.into()),
+                        };
+                        if let Err(e) = consume
+                            .basic_cancel(current.as_str().into(), BasicCancelOptions::default())
+                            .await
+                        {
+                            break Err(e.into());
+                        }
+                        info!(from = prefetch, to = p, "prefetch changed");
+                        prefetch = p;
+                        current = next.tag().to_string();
+                        forwarders.push(forward(next, feed_tx.clone()));
+                        forwarders.retain(|f| !f.is_finished());
+                        self.pace.changed();
+                    }
+                }
+                Some(f) = feed.recv() => match f {
+                    Feed::Delivery(delivery) => {
                         let me = self.clone();
                         let ch = publish.clone();
-                        tasks.spawn(async move { me.on_delivery(delivery, &ch).await });
+                        tasks.spawn(async move { me.on_delivery(*delivery, &ch).await });
                     }
-                    Some(Err(e)) => break Err(anyhow::Error::from(e)),
-                    None => break Err(anyhow::anyhow!("the broker cancelled the consumer")),
+                    Feed::End { tag, error } if tag == current => {
+                        break Err(match error {
+                            Some(e) => anyhow::Error::from(e),
+                            None => anyhow::anyhow!("the broker cancelled the consumer"),
+                        })
+                    }
+                    // a consumer replaced on a prefetch change has handed over all it had
+                    Feed::End { .. } => {}
                 },
             }
         };
@@ -211,10 +287,7 @@ impl Worker {
             .store(result.is_ok(), Ordering::Relaxed);
         if result.is_ok() {
             let _ = consume
-                .basic_cancel(
-                    consumer.tag(),
-                    lapin::options::BasicCancelOptions::default(),
-                )
+                .basic_cancel(current.as_str().into(), BasicCancelOptions::default())
                 .await;
             info!(in_flight = tasks.len(), "draining");
         }
@@ -236,6 +309,11 @@ impl Worker {
                 tasks.shutdown().await;
             }
         }
+        // Deliveries received but not taken (the connection died, or shutdown) are left unacked:
+        // the broker gives them to another consumer when this connection closes.
+        for f in forwarders {
+            f.abort();
+        }
         let _ = relay_stop_tx.send(true);
         for mut h in [relay, gauges] {
             if tokio::time::timeout(IN_FLIGHT_GRACE, &mut h).await.is_err() {
@@ -256,6 +334,29 @@ impl Worker {
             let _ = conn.close(200, "shutdown".into()).await;
         }
         result
+    }
+
+    /// A consumer of the work queue holding at most `prefetch` unacknowledged deliveries (a
+    /// per-consumer limit: set on the channel before the consumer starts).
+    async fn consume(
+        &self,
+        ch: &Channel,
+        prefetch: u16,
+        generation: u32,
+    ) -> Result<lapin::Consumer, lapin::Error> {
+        ch.basic_qos(prefetch, BasicQosOptions::default()).await?;
+        let c = ch
+            .basic_consume(
+                self.names.invoices().as_str().into(),
+                format!("claimscan-worker-{}-{generation}", std::process::id())
+                    .as_str()
+                    .into(),
+                BasicConsumeOptions::default(),
+                FieldTable::default(),
+            )
+            .await?;
+        self.metrics.prefetch.set(i64::from(prefetch));
+        Ok(c)
     }
 
     /// Stores pending extraction JSONs (at most `limit`); how many.
@@ -345,8 +446,9 @@ impl Worker {
         // tracing-subscriber's registry then panics with "tried to clone a span that already
         // closed" (seen in the kill -9 test's worker).
         let span = tracing::info_span!("upload", upload_id = %msg.upload_id, attempt);
+        let mut spent = Spent::default();
         let label = async {
-            match self.process(&msg, attempt).await {
+            match self.process(&msg, attempt, &mut spent).await {
                 Ok(Handled::Recorded(ref r)) => {
                     let (kind, code) = match r {
                         Recorded::Claim { .. } => ("claim", ""),
@@ -377,15 +479,26 @@ impl Worker {
         }
         .instrument(span)
         .await;
+        let total = started.elapsed().as_secs_f64();
         self.metrics
             .upload_seconds
             .with_label_values(&[label])
-            .observe(started.elapsed().as_secs_f64());
+            .observe(total);
+        if let Some(inside) = spent.inside {
+            self.pace
+                .observe(inside, (total - spent.wait - inside).max(0.0));
+        }
         self.metrics.in_flight.dec();
     }
 
-    /// The work for one upload. `Err` = try again later; every other end is recorded.
-    pub async fn process(&self, m: &InvoiceUploaded, attempt: u32) -> Result<Handled, Transient> {
+    /// The work for one upload. `Err` = try again later; every other end is recorded. `spent`
+    /// gets the time waited for an extraction thread and spent on it.
+    async fn process(
+        &self,
+        m: &InvoiceUploaded,
+        attempt: u32,
+        spent: &mut Spent,
+    ) -> Result<Handled, Transient> {
         let t = Instant::now();
         let begin = self.db.begin_upload(m).await?;
         self.metrics.observe("begin", t.elapsed().as_secs_f64());
@@ -436,10 +549,11 @@ impl Worker {
         let name = m.key.rsplit('/').next().unwrap_or("upload").to_string();
         let read_bytes = bytes.clone();
         let queued = Instant::now();
-        let read = self
+        let (read, wait, inside) = self
             .threads
             .run(move || {
-                metrics.observe("wait_extraction", queued.elapsed().as_secs_f64());
+                let wait = queued.elapsed().as_secs_f64();
+                metrics.observe("wait_extraction", wait);
                 let t = Instant::now();
                 let r = pipeline.read(&read_bytes, &name);
                 match &r {
@@ -450,9 +564,11 @@ impl Worker {
                     }
                     Err(_) => metrics.observe("read", t.elapsed().as_secs_f64()),
                 }
-                r
+                (r, wait, t.elapsed().as_secs_f64())
             })
             .await?;
+        spent.wait = wait;
+        spent.inside = Some(inside);
         let stage = match read {
             Ok(s) => s,
             Err(e) if e.is_transient() => return Err(Transient::new(e.code(), e)),

@@ -25,8 +25,11 @@ pub struct EngagementConfig {
 impl Default for EngagementConfig {
     fn default() -> Self {
         EngagementConfig {
+            // a fixed prefetch: events are small and handled in batches (`prefetch_max` is the
+            // invoice worker's)
             amqp: AmqpConfig {
                 prefetch: 50,
+                prefetch_max: 50,
                 ..Default::default()
             },
             database: DatabaseConfig::default(),

@@ -1,0 +1,179 @@
+//! Adaptive prefetch: how many deliveries a worker holds so that its extraction threads are not
+//! left idle while uploads wait in the queue.
+//!
+//! An upload spends part of its time on an extraction thread (read and layout) and the rest
+//! outside one (the S3 GET, the database, matching, the decision, the ack). By Little's law, `n`
+//! threads kept busy need `n × (inside + outside) / inside` deliveries in flight. A digital PDF is
+//! read in a few milliseconds and its storage and database round trips take as long or longer, so
+//! a fixed prefetch of 2 or 4 leaves the threads idle a third of the time under load (README,
+//! Benchmarks); a photo is read in seconds, and a worker holding many of them only keeps them from
+//! its idle neighbours. [`Pace`] follows the measured mean of both parts and proposes
+//!
+//! `prefetch = ceil(threads × (1 + OUTSIDE_SLACK × outside / inside))`, within
+//! `[amqp.prefetch, amqp.prefetch_max]`;
+//!
+//! the worker applies a proposal by consuming anew with the new per-consumer limit (quorum queues
+//! have no channel-wide limit to change in place) and cancelling the old consumer, whose
+//! deliveries already received are still handled and acked.
+
+use std::sync::Mutex;
+
+/// Weight of the newest upload in the running means.
+const ALPHA: f64 = 0.2;
+/// The outside part counts half again: round trips vary (CPU shared with the services, a slow
+/// GET), and a thread left without work costs more than one more delivery held.
+pub const OUTSIDE_SLACK: f64 = 1.5;
+/// Uploads observed after a change before the next one may be proposed: the figures must reflect
+/// the prefetch in force.
+const SETTLE: u64 = 4;
+
+/// The prefetch that keeps `threads` extraction threads busy when an upload spends `inside`
+/// seconds on one and `outside` seconds elsewhere, within `[min, max]`.
+pub fn target(threads: usize, inside: f64, outside: f64, min: u16, max: u16) -> u16 {
+    let ratio = outside.max(0.0) / inside.max(1e-4);
+    let need = (threads.max(1) as f64 * (1.0 + OUTSIDE_SLACK * ratio)).ceil();
+    (need.min(f64::from(u16::MAX)) as u16).clamp(min, max.max(min))
+}
+
+#[derive(Debug, Default)]
+struct Means {
+    inside: f64,
+    outside: f64,
+    /// Uploads observed since the last change.
+    since_change: u64,
+}
+
+/// Running means of the time uploads spend on and off the extraction threads, and the prefetch
+/// they call for.
+#[derive(Debug)]
+pub struct Pace {
+    threads: usize,
+    min: u16,
+    max: u16,
+    means: Mutex<Means>,
+}
+
+impl Pace {
+    pub fn new(threads: usize, min: u16, max: u16) -> Pace {
+        Pace {
+            threads,
+            min,
+            max: max.max(min),
+            means: Mutex::new(Means::default()),
+        }
+    }
+
+    /// Whether the prefetch can change at all (`prefetch_max` above `prefetch`).
+    pub fn adaptive(&self) -> bool {
+        self.max > self.min
+    }
+
+    /// One upload that reached an extraction thread: seconds on it, and seconds of its handling
+    /// spent elsewhere (the wait for a free thread excluded).
+    pub fn observe(&self, inside: f64, outside: f64) {
+        if !inside.is_finite() || !outside.is_finite() {
+            return;
+        }
+        let mut m = self.means.lock().unwrap_or_else(|p| p.into_inner());
+        if m.inside == 0.0 && m.outside == 0.0 {
+            m.inside = inside;
+            m.outside = outside;
+        } else {
+            m.inside += ALPHA * (inside - m.inside);
+            m.outside += ALPHA * (outside - m.outside);
+        }
+        m.since_change += 1;
+    }
+
+    /// A new prefetch when the means call for one far enough from `current` (at least one, and
+    /// a quarter of `current`) and enough uploads were seen since the last change.
+    pub fn propose(&self, current: u16) -> Option<u16> {
+        if !self.adaptive() {
+            return None;
+        }
+        let m = self.means.lock().unwrap_or_else(|p| p.into_inner());
+        if m.since_change < SETTLE || m.inside <= 0.0 {
+            return None;
+        }
+        let t = target(self.threads, m.inside, m.outside, self.min, self.max);
+        let gap = t.abs_diff(current);
+        (gap >= 1 && gap >= current / 4).then_some(t)
+    }
+
+    /// A proposal is now in force: the next one waits for figures taken under it.
+    pub fn changed(&self) {
+        self.means
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .since_change = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_target_follows_the_share_of_time_spent_off_the_threads() {
+        // digital PDFs in release: read in 2 ms, 10 ms of round trips around it
+        assert_eq!(target(2, 0.002, 0.010, 2, 32), 17);
+        // in the dev profile: read in 12 ms, 10 ms around it
+        assert_eq!(target(2, 0.012, 0.010, 2, 32), 5);
+        // photos: 2 s on a thread, 50 ms around it: one more than the threads
+        assert_eq!(target(2, 2.0, 0.050, 2, 32), 3);
+        // nothing outside: exactly the threads
+        assert_eq!(target(2, 1.0, 0.0, 1, 32), 2);
+        // the bounds hold
+        assert_eq!(target(2, 0.001, 1.0, 2, 16), 16);
+        assert_eq!(target(1, 1.0, 0.0, 4, 16), 4);
+        // a zero inside time does not divide by zero
+        assert_eq!(target(2, 0.0, 0.010, 2, 16), 16);
+    }
+
+    #[test]
+    fn a_proposal_waits_for_settled_figures_and_a_real_difference() {
+        let p = Pace::new(2, 2, 16);
+        assert!(p.adaptive());
+        assert_eq!(p.propose(2), None, "no figures yet");
+        for _ in 0..3 {
+            p.observe(0.012, 0.010);
+        }
+        assert_eq!(p.propose(2), None, "three uploads are not enough");
+        p.observe(0.012, 0.010);
+        assert_eq!(p.propose(2), Some(5));
+        p.changed();
+        for _ in 0..10 {
+            p.observe(0.012, 0.010);
+        }
+        assert_eq!(p.propose(5), None, "already there");
+        assert_eq!(p.propose(12), Some(5), "too many held");
+        // photos arrive: the means move towards them and the proposal follows
+        for _ in 0..30 {
+            p.observe(2.0, 0.05);
+        }
+        assert_eq!(p.propose(5), Some(3));
+    }
+
+    #[test]
+    fn a_small_difference_from_a_large_prefetch_is_left_alone() {
+        let p = Pace::new(2, 2, 16);
+        for _ in 0..8 {
+            p.observe(0.010, 0.022);
+        }
+        assert_eq!(target(2, 0.010, 0.022, 2, 16), 9);
+        assert_eq!(p.propose(8), None, "one off 8 is under a quarter of it");
+        assert_eq!(p.propose(6), Some(9));
+    }
+
+    #[test]
+    fn a_fixed_prefetch_never_changes() {
+        let p = Pace::new(2, 4, 4);
+        assert!(!p.adaptive());
+        for _ in 0..10 {
+            p.observe(0.002, 0.010);
+        }
+        assert_eq!(p.propose(4), None);
+        let q = Pace::new(2, 8, 2);
+        assert!(!q.adaptive(), "a maximum under the minimum is the minimum");
+    }
+}
