@@ -180,7 +180,8 @@ pub struct RulesConfig {
     /// Match probability under which a line goes to review rather than being paid.
     pub line_match_min: f32,
     /// A line matched to no product whose probability of being one of the program's products
-    /// reaches this goes to review: the partner may be owed its points (1 = never).
+    /// reaches this goes to review: the partner may be owed its points (1 = never). 0.7 from a
+    /// sweep on seven held-out sets (`pipelines/layout/README.md`, "What partners would be paid").
     pub unmatched_ours_review: f32,
     /// Invoices older than this many days are refused.
     pub max_invoice_age_days: i64,
@@ -204,7 +205,7 @@ impl Default for RulesConfig {
         RulesConfig {
             auto_approve_confidence: 0.9,
             line_match_min: 0.8,
-            unmatched_ours_review: 0.5,
+            unmatched_ours_review: 0.7,
             max_invoice_age_days: 365,
             future_tolerance_days: 2,
             amount_tolerance: 0.01,
