@@ -576,9 +576,7 @@ async fn the_prefetch_rises_for_fast_uploads_and_no_delivery_is_stranded() {
     let mut cfg = env.cfg.clone();
     cfg.amqp.prefetch = 1;
     cfg.amqp.prefetch_max = 12;
-    let w = claimscan_worker::Worker::start(cfg).await.unwrap();
-    let (stop, rx) = tokio::sync::watch::channel(false);
-    let h = tokio::spawn(w.clone().run(rx));
+    let (w, stop, h) = env.worker_with(cfg).await;
     // Word-JSON invoices are read in milliseconds, about as long as their storage and database
     // round trips: one delivery at a time leaves the extraction threads idle, and the worker
     // raises its prefetch, consuming anew each time and cancelling the consumer it replaces.
@@ -628,11 +626,9 @@ async fn the_prefetch_rises_for_fast_uploads_and_no_delivery_is_stranded() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thousand_uploads_count_in_equals_count_out() {
     let env = Env::new("k").await;
-    let mut cfg_env = env.cfg.clone();
-    cfg_env.amqp.prefetch = 16;
-    let w = claimscan_worker::Worker::start(cfg_env).await.unwrap();
-    let (stop, rx) = tokio::sync::watch::channel(false);
-    let h = tokio::spawn(w.clone().run(rx));
+    let mut cfg = env.cfg.clone();
+    cfg.amqp.prefetch = 16;
+    let (_w, stop, h) = env.worker_with(cfg).await;
     let fixtures = [
         "fx01_digital_de_multipage",
         "fx03_digital_en_twoline",

@@ -332,7 +332,19 @@ impl Env {
         watch::Sender<bool>,
         tokio::task::JoinHandle<anyhow::Result<()>>,
     ) {
-        let w = Worker::start(self.cfg.clone()).await.unwrap();
+        self.worker_with(self.cfg.clone()).await
+    }
+
+    /// [`Env::worker`] with a configuration of the test's own (this one's, changed).
+    pub async fn worker_with(
+        &self,
+        cfg: Config,
+    ) -> (
+        Arc<Worker>,
+        watch::Sender<bool>,
+        tokio::task::JoinHandle<anyhow::Result<()>>,
+    ) {
+        let w = Worker::start(cfg).await.unwrap();
         let (tx, rx) = watch::channel(false);
         let h = tokio::spawn(w.clone().run(rx));
         (w, tx, h)
