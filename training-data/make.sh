@@ -4,7 +4,8 @@
 #   bash training-data/make.sh --docs 5000 --seed 7 --out /data/inv
 #   bash training-data/make.sh --fixtures           # regenerate the committed fixtures/ (deterministic)
 #   bash training-data/make.sh --activity-only --partners 1000000 [--parquet]
-# Env overrides: INVGEN_DOCS, INVGEN_SEED, INVGEN_OUT, INVGEN_WORKERS, INVGEN_PARTNERS, INVGEN_DISTRIBUTORS.
+# Env overrides: INVGEN_DOCS, INVGEN_SEED, INVGEN_OUT, INVGEN_WORKERS, INVGEN_PARTNERS, INVGEN_DISTRIBUTORS,
+# INVGEN_REPEAT_RATE (--repeat-rate R: share of product lines re-bought from each distributor's assortment).
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 VENV="$HERE/.venv"
@@ -29,6 +30,7 @@ OUT="${INVGEN_OUT:-$HERE/out}"
 WORKERS="${INVGEN_WORKERS:-2}"
 PARTNERS="${INVGEN_PARTNERS:-10000}"
 DISTS="${INVGEN_DISTRIBUTORS:-420}"
+REPEAT="${INVGEN_REPEAT_RATE:-0}"
 MODE=all
 PARQUET=""
 while [ $# -gt 0 ]; do
@@ -43,9 +45,10 @@ while [ $# -gt 0 ]; do
     --workers) WORKERS="$2"; shift ;;
     --partners) PARTNERS="$2"; shift ;;
     --distributors) DISTS="$2"; shift ;;
+    --repeat-rate) REPEAT="$2"; shift ;;
     --big-activity) PARTNERS=1000000 ;;
     --parquet) PARQUET="--parquet" ;;
-    -h|--help) sed -n '2,7p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
     *) echo "make.sh: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -65,7 +68,7 @@ case "$MODE" in
     ;;
   docs)
     rm -rf "$OUT/docs"
-    "$PY" -m invgen docs --out "$OUT" --seed "$SEED" --docs "$DOCS" --workers "$WORKERS" --distributors "$DISTS"
+    "$PY" -m invgen docs --out "$OUT" --seed "$SEED" --docs "$DOCS" --workers "$WORKERS" --distributors "$DISTS" --repeat-rate "$REPEAT"
     ;;
   activity)
     "$PY" -m invgen activity --out "$OUT" --seed "$SEED" --partners "$PARTNERS" $PARQUET
@@ -73,7 +76,7 @@ case "$MODE" in
   all)
     start=$(date +%s)
     rm -rf "$OUT/docs"  # no stale documents from an earlier, larger run
-    "$PY" -m invgen docs --out "$OUT" --seed "$SEED" --docs "$DOCS" --workers "$WORKERS" --distributors "$DISTS"
+    "$PY" -m invgen docs --out "$OUT" --seed "$SEED" --docs "$DOCS" --workers "$WORKERS" --distributors "$DISTS" --repeat-rate "$REPEAT"
     "$PY" -m invgen activity --out "$OUT" --seed "$SEED" --partners "$PARTNERS" $PARQUET
     echo "make.sh: training data in $OUT ($(( $(date +%s) - start ))s)" >&2
     ;;

@@ -52,6 +52,8 @@ def main():
     ap.add_argument("--seed", type=int, default=20240611)
     ap.add_argument("--catalog-size", type=int, default=20000)
     ap.add_argument("--distributors", type=int, default=420)
+    ap.add_argument("--repeat-rate", type=float, default=0.0,
+                    help="share of product lines bought again from the distributor's assortment (invgen docs --repeat-rate)")
     a = ap.parse_args()
     t0 = time.time()
     world = build_world(a.seed, a.distributors, a.catalog_size)
@@ -63,7 +65,7 @@ def main():
         w = csv.writer(fh, lineterminator="\n")
         w.writerow(["doc_id", "doc_seq", "distributor_id", "split", "kind", "product_code", "description", "unit_price", "sku"])
         for i in range(a.start, a.start + a.docs):
-            for row in doc_lines(world, i, {"inconsistent_rate": 0.05}):
+            for row in doc_lines(world, i, {"inconsistent_rate": 0.05, "repeat_rate": a.repeat_rate}):
                 w.writerow(row)
                 n += 1
     print(f"gen_lines: {a.docs} documents, {n} lines, catalog {len(world['catalog'])} -> {a.out} in {time.time() - t0:.1f}s",

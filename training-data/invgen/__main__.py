@@ -18,6 +18,8 @@ def main(argv=None):
     d.add_argument("--workers", type=int, default=2)
     d.add_argument("--inconsistent-rate", type=float, default=0.05)
     d.add_argument("--kinds", default="", help="comma list of digital_pdf,scanned_pdf,photo (default: all)")
+    d.add_argument("--repeat-rate", type=float, default=0.0,
+                   help="share of product lines bought again from the distributor's fixed assortment (default 0: none)")
     f = sub.add_parser("fixtures", help="small committed fixture set")
     f.add_argument("--out", default="fixtures")
     f.add_argument("--seed", type=int, default=20240611)
@@ -43,7 +45,7 @@ def main(argv=None):
             json.dump(world["dists"], fh, ensure_ascii=False, indent=1, sort_keys=True)
         with open(os.path.join(args.out, "splits.json"), "w", encoding="utf-8") as fh:
             json.dump(splits_doc(world), fh, indent=1)
-        opts = {"inconsistent_rate": args.inconsistent_rate}
+        opts = {"inconsistent_rate": args.inconsistent_rate, "repeat_rate": args.repeat_rate}
         if args.kinds:
             opts["kinds"] = args.kinds.split(",")
         rows = generate_docs(world, os.path.join(args.out, "docs"), args.docs, args.workers, opts)

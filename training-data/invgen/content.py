@@ -1,6 +1,7 @@
 # -*- coding: utf-8 -*-
 """Invoice content: header values and lines with exact amounts (the ground truth)."""
 import datetime as dt
+import random
 from collections import defaultdict
 
 from . import lang as L
@@ -33,11 +34,43 @@ def _qty(rng, p):
     return rng.choice([1, 1, 2, 2, 3, 4, 5, 6, 8, 10, 12, 20, 25, 50])
 
 
-def pick_products(rng, spec, by_family, catalog, k):
-    """Products for an order: focus families, runs within one series (hard near-duplicates)."""
+ASSORTMENT_SIZE = 40
+
+
+def assortment(spec, by_family):
+    """The articles a distributor's customers buy again and again: a fixed list drawn from its
+    focus families, likeliest first (its own RNG, so it is the same on every invoice)."""
+    key = (spec["distributor_id"], spec["format_id"], id(by_family))
+    cached = _ASSORTMENTS.get(key)
+    if cached is None:
+        arng = random.Random(f"assortment:{spec['distributor_id']}:{spec['format_id']}")
+        fams = spec["family_focus"]
+        cached = []
+        while len(cached) < ASSORTMENT_SIZE:
+            pool = by_family[arng.choice(fams)]
+            p = pool[arng.randrange(len(pool))]
+            if p not in cached:
+                cached.append(p)
+        _ASSORTMENTS[key] = cached
+    return cached
+
+
+_ASSORTMENTS = {}
+
+
+def pick_products(rng, spec, by_family, catalog, k, repeat_rate=0.0):
+    """Products for an order: focus families, runs within one series (hard near-duplicates).
+
+    With `repeat_rate` > 0, each pick comes with that probability from the distributor's
+    assortment (`assortment`), ranked like real repeat buying: the article of rank r with weight
+    1/(r+1). At 0 (the default) no extra draw is made, so existing sets are unchanged."""
     fams = spec["family_focus"]
     out = []
     while len(out) < k:
+        if repeat_rate > 0 and rng.random() < repeat_rate:
+            a = assortment(spec, by_family)
+            out.append(rng.choices(a, weights=[1.0 / (r + 1) for r in range(len(a))])[0])
+            continue
         fam = rng.choice(fams)
         pool = by_family[fam]
         p = pool[rng.randrange(len(pool))]
@@ -66,7 +99,7 @@ def make_invoice(rng, spec, catalog, by_family, seq, opts):
     k = n_lines(rng, opts.get("n_lines"))
     n_extra = 0 if k < 3 else rng.choice([0, 0, 1, 1, 2])
     n_prod = max(1, k - n_extra)
-    prods = pick_products(rng, spec, by_family, catalog, n_prod)
+    prods = pick_products(rng, spec, by_family, catalog, n_prod, opts.get("repeat_rate", 0.0))
     for p in prods:
         u = rng.random()
         if u < spec["other_brand_rate"]:

@@ -177,7 +177,7 @@ def _doc_task(i):
     spec = dists[i % len(dists)] if i < len(dists) * opts.get("round_robin", 1) else dists[rng.randrange(len(dists))]
     kinds = opts.get("kinds") or [k for k, _ in KIND_W]
     kind = rng.choices(kinds, weights=[dict(KIND_W)[k] for k in kinds])[0]
-    t = make_doc(world, f"inv{i:06d}", rng, spec, kind, {"inconsistent_rate": opts.get("inconsistent_rate", 0.05)}, outdir)
+    t = make_doc(world, f"inv{i:06d}", rng, spec, kind, {"inconsistent_rate": opts.get("inconsistent_rate", 0.05), "repeat_rate": opts.get("repeat_rate", 0.0)}, outdir)
     return (t["doc_id"], t["distributor_id"], t["split"], t["kind"], len(t["pages"]), len(t["lines"]), t["totals_consistent"])
 
 

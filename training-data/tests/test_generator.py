@@ -312,3 +312,37 @@ def test_activity_simulator(tmp_path):
             elif (d - o).days > 30:
                 after += 1.0 / 365
     assert after < before * 0.5
+
+
+# ------------------------------------------------------------------ repeat buying
+def test_repeat_rate_makes_distributors_sell_their_assortment_again():
+    import random
+    from invgen.generate import build_world
+    from invgen.content import make_invoice
+
+    world = build_world(17, 4, 3000)
+    spec = world["dists"][0]
+
+    def invoices(opts):
+        return [make_invoice(random.Random(f"t:{i}"), spec, world["catalog"], world["by_family"], i, dict(opts)) for i in range(30)]
+
+    def repeat_share(invs):
+        seen, again, n = set(), 0, 0
+        for inv in invs:
+            skus = [l["sku"] for l in inv["lines"] if l["kind"] == "product"]
+            again += sum(s in seen for s in skus)
+            n += len(skus)
+            seen.update(skus)
+        return again / n
+
+    plain = invoices({"inconsistent_rate": 0.05})
+    # rate 0 draws nothing more: the same invoices as before the option existed
+    assert invoices({"inconsistent_rate": 0.05, "repeat_rate": 0.0}) == plain
+    repeat = invoices({"inconsistent_rate": 0.05, "repeat_rate": 0.8})
+    print(f"repeat share: plain {repeat_share(plain):.3f}, rate 0.8 {repeat_share(repeat):.3f}")
+    assert repeat_share(plain) < 0.2, repeat_share(plain)
+    assert repeat_share(repeat) > 0.45, repeat_share(repeat)
+    # the assortment stays within the distributor's focus families
+    fams = set(spec["family_focus"])
+    fam_of = {p["sku"]: p["family"].split("/")[0] for p in world["catalog"]}
+    assert all(fam_of[l["sku"]] in fams for inv in repeat for l in inv["lines"] if l["kind"] == "product")
