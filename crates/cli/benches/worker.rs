@@ -18,6 +18,9 @@
 //! `BENCH_PREFETCH` (the worker's `amqp.prefetch`, default the tests' 4), `BENCH_PREFETCH_MAX`
 //! (`amqp.prefetch_max`, default the worker's 16; a comma-separated list runs every scenario once
 //! per value, side by side, e.g. `4,16` for a fixed prefetch against an adaptive one),
+//! `BENCH_PREFETCH_WEIGHT` (`amqp.prefetch_outside_weight`, default the worker's; a list runs each
+//! adaptive setting once per weight, e.g. `BENCH_PREFETCH_MAX=2,16 BENCH_PREFETCH_WEIGHT=1.5,3`
+//! runs fixed 2, then 2..16 at 1.5 and at 3),
 //! `BENCH_MIXES` (comma-separated subset of `digital,photo,mix`), `BENCH_MODES` (`idle,load`).
 
 #[path = "../tests/services/mod.rs"]
@@ -253,7 +256,7 @@ async fn scenario(
         prefetch,
     };
     println!(
-        "{:<19} {:>4} uploads in {:>6.1} s = {:>7.1} uploads/min | per upload (queueing excluded) {:>6.1} ms, extraction {:>6.1} ms, outside extraction {:>4.1}%{}, prefetch at the end {}",
+        "{:<22} {:>4} uploads in {:>6.1} s = {:>7.1} uploads/min | per upload (queueing excluded) {:>6.1} ms, extraction {:>6.1} ms, outside extraction {:>4.1}%{}, prefetch at the end {}",
         run.name,
         run.n,
         run.wall,
@@ -272,15 +275,15 @@ async fn scenario(
 fn table(runs: &[Run]) {
     print!("{:<26}", "mean ms per upload");
     for r in runs {
-        print!(" {:>19}", r.name);
+        print!(" {:>22}", r.name);
     }
     println!();
     for (i, s) in STAGES.iter().enumerate() {
         print!("{:<26}", format!("  {s}"));
         for r in runs {
             match r.stages[i] {
-                Some(v) => print!(" {v:>19.1}"),
-                None => print!(" {:>19}", "-"),
+                Some(v) => print!(" {v:>22.1}"),
+                None => print!(" {:>22}", "-"),
             }
         }
         println!();
@@ -288,7 +291,7 @@ fn table(runs: &[Run]) {
     let row = |label: &str, f: &dyn Fn(&Run) -> String| {
         print!("{label:<26}");
         for r in runs {
-            print!(" {:>19}", f(r));
+            print!(" {:>22}", f(r));
         }
         println!();
     };
@@ -329,9 +332,26 @@ fn main() {
                 .collect(),
             Err(_) => vec![env.cfg.amqp.prefetch_max.max(env.cfg.amqp.prefetch)],
         };
+        let weights: Vec<f64> = match std::env::var("BENCH_PREFETCH_WEIGHT") {
+            Ok(v) => v
+                .split(',')
+                .map(|x| x.trim().parse().expect("BENCH_PREFETCH_WEIGHT: numbers, comma-separated"))
+                .collect(),
+            Err(_) => vec![env.cfg.amqp.prefetch_outside_weight],
+        };
+        // (prefetch_max, outside weight): a fixed prefetch once, an adaptive one per weight
+        let floor = env.cfg.amqp.prefetch;
+        let settings: Vec<(u16, f64)> = maxes
+            .iter()
+            .flat_map(|&m| {
+                let m = m.max(floor);
+                let ws = if m == floor { &weights[..1] } else { &weights[..] };
+                ws.iter().map(move |&w| (m, w))
+            })
+            .collect();
         println!(
-            "claimscan worker bench: RabbitMQ 127.0.0.1:5672, PostgreSQL 127.0.0.1:5432, moto S3; reader {}; prefetch {} (max {:?}), extraction threads {}, database connections {}",
-            env.cfg.pipeline.reader, env.cfg.amqp.prefetch, maxes, env.cfg.pipeline.extraction_threads, env.cfg.database.max_connections
+            "claimscan worker bench: RabbitMQ 127.0.0.1:5672, PostgreSQL 127.0.0.1:5432, moto S3; reader {}; prefetch {} (max {:?}, outside weight {:?}), extraction threads {}, database connections {}",
+            env.cfg.pipeline.reader, floor, maxes, weights, env.cfg.pipeline.extraction_threads, env.cfg.database.max_connections
         );
         let digital = ["fx01_digital_de_multipage.pdf", "fx02_digital_fr_credit.pdf", "fx03_digital_en_twoline.pdf", "fx04_digital_it_blocks.pdf", "fx05_digital_pl_iso.pdf"];
         let photos = ["fx08_photo_de_exif.jpg", "fx09_photo_en_blur.jpg", "fx10_photo_pt_shadow_rot90.jpg", "fx11_photo_fr_perspective.jpg"];
@@ -353,12 +373,13 @@ fn main() {
                 if !modes.split(',').any(|x| x == mode) {
                     continue;
                 }
-                for &max in &maxes {
-                    env.cfg.amqp.prefetch_max = max.max(env.cfg.amqp.prefetch);
-                    let label = if maxes.len() > 1 {
-                        format!(" p{}-{}", env.cfg.amqp.prefetch, env.cfg.amqp.prefetch_max)
-                    } else {
-                        String::new()
+                for &(max, weight) in &settings {
+                    env.cfg.amqp.prefetch_max = max;
+                    env.cfg.amqp.prefetch_outside_weight = weight;
+                    let label = match (settings.len() > 1, max == floor || weights.len() < 2) {
+                        (false, _) => String::new(),
+                        (true, true) => format!(" p{floor}-{max}"),
+                        (true, false) => format!(" p{floor}-{max}w{weight}"),
                     };
                     runs.push(scenario(&env, name, files, c, m, &label).await);
                 }

@@ -35,6 +35,11 @@ pub struct AmqpConfig {
     /// between the two from the measured time uploads spend on and off its extraction threads
     /// (`pace.rs`); equal to `prefetch`, the prefetch is fixed.
     pub prefetch_max: u16,
+    /// How much the time an upload spends off the extraction threads counts when the adaptive
+    /// prefetch is worked out (`pace.rs`): higher holds more deliveries per unit of round-trip
+    /// time. 3.0 keeps two threads fed with digital PDFs on a machine whose services share its
+    /// cores (README, Benchmarks); photos (2 s on a thread, ~50 ms off it) stay at the floor for any weight under 10.
+    pub prefetch_outside_weight: f64,
     /// Processing attempts before a message is parked.
     pub max_attempts: u32,
     /// Delays of the retry queues, in milliseconds; attempt n waits `retry_delays_ms[n-1]`
@@ -52,6 +57,7 @@ impl Default for AmqpConfig {
             prefix: "claimscan".into(),
             prefetch: 2,
             prefetch_max: 16,
+            prefetch_outside_weight: crate::pace::OUTSIDE_WEIGHT,
             max_attempts: 5,
             retry_delays_ms: vec![1_000, 10_000, 60_000, 300_000],
             delivery_limit: 5,
@@ -324,6 +330,12 @@ impl Config {
                 self.amqp.prefetch_max, self.amqp.prefetch
             ));
         }
+        let w = self.amqp.prefetch_outside_weight;
+        if !(w.is_finite() && w > 0.0) {
+            p.push(format!(
+                "amqp.prefetch_outside_weight must be a number above 0, got {w}"
+            ));
+        }
         if self.amqp.max_attempts == 0 {
             p.push("amqp.max_attempts must be at least 1".into());
         }
@@ -518,6 +530,27 @@ mod tests {
         );
         c.amqp.prefetch_max = 32;
         // equal: a fixed prefetch (the default file paths may be missing here: other problems)
+        let left = c
+            .validate()
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(!left.contains("prefetch"), "{left}");
+    }
+
+    #[test]
+    fn a_prefetch_outside_weight_that_is_not_a_positive_number_is_refused() {
+        for w in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+            let mut c = Config::default();
+            c.amqp.prefetch_outside_weight = w;
+            let e = c.validate().unwrap_err().to_string();
+            assert!(
+                e.contains("amqp.prefetch_outside_weight must be a number above 0"),
+                "{w}: {e}"
+            );
+        }
+        let mut c = Config::default();
+        c.amqp.prefetch_outside_weight = 0.5;
         let left = c
             .validate()
             .err()

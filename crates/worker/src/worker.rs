@@ -168,7 +168,12 @@ impl Worker {
             store.ensure_bucket(&cfg.s3.artifacts_bucket).await?;
         }
         let threads_n = threads.size();
-        let prefetch = (cfg.amqp.prefetch, cfg.amqp.prefetch_max);
+        let pace = Pace::new(
+            threads_n,
+            cfg.amqp.prefetch_outside_weight,
+            cfg.amqp.prefetch,
+            cfg.amqp.prefetch_max,
+        );
         Ok(Arc::new(Worker {
             names: Names::new(&cfg.amqp.prefix),
             threads: Arc::new(threads),
@@ -179,7 +184,7 @@ impl Worker {
             metrics,
             health,
             outbox_notify: Arc::new(Notify::new()),
-            pace: Pace::new(threads_n, prefetch.0, prefetch.1),
+            pace,
         }))
     }
 
