@@ -39,6 +39,13 @@ pub const CODE_EXACT: usize = 2;
 /// such held-out lines the matcher gets right (`code_ident` 0.992 and `desc_code_ident` 1.000 in
 /// `pipelines/matching/README.md`; measured again with this rule in the same file).
 pub const CODE_EXACT_PROBABILITY: f32 = 0.99;
+/// A SKU recalled by wording alone is sure when its price share is at least this: in band, and no
+/// other in-band candidate explains the printed words as well.
+pub const MEMORY_ALONE_SHARE: f32 = 0.99;
+/// The most a line may be trusted when the memory's SKU, recalled by an ambiguous wording, is not
+/// the matcher's own first choice without the memory: under the match threshold, so a manager
+/// looks.
+pub const MEMORY_UNSURE_PROBABILITY: f32 = 0.5;
 /// Names of the probability features (order of [`Model::calib`]).
 pub const PROB_FEATURES: [&str; NP] = [
     "top_score",
@@ -721,8 +728,33 @@ impl Matcher {
                 // the confirmed SKU goes first whatever the fuzzy score
                 let i = cands.iter().position(|c| Some(c.pid) == mem_sku).unwrap();
                 let c = cands.remove(i);
+                // Recalled by the distributor's article code, it names one product. Recalled by
+                // wording alone, it is sure only when no other in-band candidate fits the printed
+                // words as well: distributors that print no code cut names short, so one wording
+                // covers several sizes, and what the manager confirmed last time was one of them
+                // (seed 151, digital, `model claims --learn`: three invoices paid a sibling's SKU
+                // at 0.995, `pipelines/matching/README.md`). Otherwise the confirmed SKU is the
+                // manager's pre-filled answer, and the line is as sure as the matcher alone is
+                // of it (the ranking's memory feature lifts it to the top, so the probability
+                // above is not that).
+                let by_code = q.product_code.as_deref().and_then(code_key).is_some();
+                if by_code || c.features[PRICE_SHARE] >= MEMORY_ALONE_SHARE {
+                    probability = probability.max(0.995);
+                } else {
+                    let alone = self.match_line(
+                        &Query {
+                            distributor: None,
+                            ..q.clone()
+                        },
+                        None,
+                    );
+                    probability = if alone.candidates.first().map(|a| a.pid) == Some(c.pid) {
+                        alone.probability
+                    } else {
+                        alone.probability.min(MEMORY_UNSURE_PROBABILITY)
+                    };
+                }
                 cands.insert(0, c);
-                probability = probability.max(0.995);
                 ours = 1.0;
                 source = Source::Memory;
             }

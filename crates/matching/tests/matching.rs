@@ -110,6 +110,48 @@ fn memory_overrides_the_fuzzy_match() {
 }
 
 #[test]
+fn a_wording_remembered_without_a_code_is_sure_only_when_no_sibling_fits_it() {
+    let m = matcher();
+    // a distributor that prints no code and cuts names short: both sizes fit the words and the price
+    let cut = Query {
+        description: "Circulator pump CIRCA E 20-70".into(),
+        unit_price: Some(301.0),
+        distributor: Some("D9".into()),
+        ..Default::default()
+    };
+    let mut mem = Memory::new();
+    mem.confirm(&Confirmation {
+        distributor: "D9".into(),
+        product_code: None,
+        description: cut.description.clone(),
+        sku: Some("NV-413629".into()),
+    });
+    let r = m.match_line(&cut, Some(&mem));
+    // the manager's last answer is offered first, but the next invoice may be the other size
+    assert_eq!(r.candidates[0].sku, "NV-413629", "{r:?}");
+    assert_eq!(r.source, Source::Memory);
+    assert_eq!(r.decision, Decision::Review, "{r:?}");
+    assert!(r.probability < 0.9, "{}", r.probability);
+    assert!(r.candidates.iter().any(|c| c.sku == "NV-874696"));
+    // the whole name with its size fits one product only: the memory is sure
+    let whole = Query {
+        description: "Circulator pump CIRCA E 20-70 220 mm PN10".into(),
+        ..cut.clone()
+    };
+    mem.confirm(&Confirmation {
+        distributor: "D9".into(),
+        product_code: None,
+        description: whole.description.clone(),
+        sku: Some("NV-413629".into()),
+    });
+    let r = m.match_line(&whole, Some(&mem));
+    assert_eq!(r.sku.as_deref(), Some("NV-413629"));
+    assert_eq!(r.source, Source::Memory);
+    assert_eq!(r.decision, Decision::Match);
+    assert!(r.probability >= 0.995, "{}", r.probability);
+}
+
+#[test]
 fn fixture_lines_mostly_right_and_training_runs() {
     let lines = train::read_lines(&fixtures().join("lines.csv")).unwrap();
     let m = matcher();
