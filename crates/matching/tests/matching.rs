@@ -119,13 +119,17 @@ fn a_wording_remembered_without_a_code_is_sure_only_when_no_sibling_fits_it() {
         distributor: Some("D9".into()),
         ..Default::default()
     };
+    // what a manager's confirmation of a line without a code teaches
+    let remember = |mem: &mut Memory, q: &Query| {
+        mem.confirm(&Confirmation {
+            distributor: "D9".into(),
+            product_code: None,
+            description: q.description.clone(),
+            sku: Some("NV-413629".into()),
+        })
+    };
     let mut mem = Memory::new();
-    mem.confirm(&Confirmation {
-        distributor: "D9".into(),
-        product_code: None,
-        description: cut.description.clone(),
-        sku: Some("NV-413629".into()),
-    });
+    remember(&mut mem, &cut);
     let r = m.match_line(&cut, Some(&mem));
     // the manager's last answer is offered first, but the next invoice may be the other size
     assert_eq!(r.candidates[0].sku, "NV-413629", "{r:?}");
@@ -138,12 +142,7 @@ fn a_wording_remembered_without_a_code_is_sure_only_when_no_sibling_fits_it() {
         description: "Circulator pump CIRCA E 20-70 220 mm PN10".into(),
         ..cut.clone()
     };
-    mem.confirm(&Confirmation {
-        distributor: "D9".into(),
-        product_code: None,
-        description: whole.description.clone(),
-        sku: Some("NV-413629".into()),
-    });
+    remember(&mut mem, &whole);
     let r = m.match_line(&whole, Some(&mem));
     assert_eq!(r.sku.as_deref(), Some("NV-413629"));
     assert_eq!(r.source, Source::Memory);

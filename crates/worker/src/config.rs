@@ -519,6 +519,15 @@ mod tests {
         assert_eq!(e.0.len(), 5, "{e}");
     }
 
+    /// Every problem `validate` lists, or nothing (the default file paths may be missing here:
+    /// problems other than the one a test looks for).
+    fn problems(c: &Config) -> String {
+        c.validate()
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default()
+    }
+
     #[test]
     fn a_prefetch_ceiling_under_its_floor_is_refused() {
         let mut c = Config::default();
@@ -529,12 +538,8 @@ mod tests {
             "{e}"
         );
         c.amqp.prefetch_max = 32;
-        // equal: a fixed prefetch (the default file paths may be missing here: other problems)
-        let left = c
-            .validate()
-            .err()
-            .map(|e| e.to_string())
-            .unwrap_or_default();
+        // equal: a fixed prefetch
+        let left = problems(&c);
         assert!(!left.contains("prefetch"), "{left}");
     }
 
@@ -551,11 +556,7 @@ mod tests {
         }
         let mut c = Config::default();
         c.amqp.prefetch_outside_weight = 0.5;
-        let left = c
-            .validate()
-            .err()
-            .map(|e| e.to_string())
-            .unwrap_or_default();
+        let left = problems(&c);
         assert!(!left.contains("prefetch"), "{left}");
     }
 
